@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Predictor.Engine.Replay;
@@ -30,12 +31,12 @@ public static class ReplayResultJson
         Write(result, stream, includeSeries);
     }
 
-    /// <summary>Writes the result to a stream (UTF-8, indented).</summary>
+    /// <summary>Writes the result to a stream (UTF-8, indented; non-ASCII text such as × kept as is, since the file is never inlined in HTML).</summary>
     public static void Write(ReplayResult result, Stream stream, bool includeSeries = false)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(stream);
-        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         var info = result.Info;
         w.WriteStartObject();
         w.WriteString("schema", Schema);
