@@ -184,7 +184,7 @@ public static class HtmlReport
                     ShortfallLabel = "under-provisioned",
                 };
                 chart.Series.Add(new ChartSeries("demand", trace.Demand, DemandColor, SeriesStyle.Area));
-                chart.Series.Add(new ChartSeries($"allocation ({outcome.Run.Name})", trace.Allocation, Color(i), SeriesStyle.Line));
+                chart.Series.Add(new ChartSeries($"allocation ({outcome.Run.Name})", trace.Allocation, Color(i), SeriesStyle.Step));
                 chart.WriteTo(html);
                 html.Append("</figure>");
             }

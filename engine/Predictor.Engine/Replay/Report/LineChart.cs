@@ -15,6 +15,9 @@ internal enum SeriesStyle
 
     /// <summary>A dashed line.</summary>
     Dashed,
+
+    /// <summary>A step line: the value holds until the next point (an allocation is in force for a whole tick).</summary>
+    Step,
 }
 
 /// <summary>One series of a chart.</summary>
@@ -60,7 +63,7 @@ internal sealed class LineChart
     /// <summary>Accessible name of the chart.</summary>
     public string Title { get; init; } = "";
 
-    /// <summary>Points kept per polyline at most.</summary>
+    /// <summary>Vertices per polyline at most.</summary>
     public int MaxPoints { get; init; } = 1400;
 
     public List<ChartSeries> Series { get; } = [];
@@ -115,10 +118,18 @@ internal sealed class LineChart
         // Series: areas first so lines stay on top.
         foreach (var s in Series.OrderBy(s => s.Style == SeriesStyle.Area ? 0 : 1))
         {
-            var keep = MinMaxDownsampler.Indices(s.Values, MaxPoints);
+            // A step line draws two vertices per kept index, so it keeps half as many to stay within the same budget.
+            var keep = MinMaxDownsampler.Indices(s.Values, s.Style == SeriesStyle.Step ? MaxPoints / 2 : MaxPoints);
             var points = new StringBuilder(keep.Length * 14);
-            foreach (var i in keep)
+            for (var k = 0; k < keep.Length; k++)
             {
+                var i = keep[k];
+                if (s.Style == SeriesStyle.Step && k > 0)
+                {
+                    // Hold the previous value up to this point, then jump: no diagonal between two allocations.
+                    points.Append(F(X(i))).Append(',').Append(F(Y(s.Values[keep[k - 1]]))).Append(' ');
+                }
+
                 points.Append(F(X(i))).Append(',').Append(F(Y(s.Values[i]))).Append(' ');
             }
 

@@ -70,4 +70,23 @@ public sealed class ChartingTests
         Assert.Equal("day 0", ticks[0].Label);
         Assert.All(ticks, t => Assert.StartsWith("day ", t.Label, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void WriteTo_StepSeries_HoldsValueUntilNextPoint()
+    {
+        var chart = new LineChart(3, TimeSpan.FromMinutes(5), null) { Width = 272, Height = 100, YMax = 10 };
+        chart.Series.Add(new ChartSeries("allocation", [2, 8, 8], "#000", SeriesStyle.Step));
+        var html = new System.Text.StringBuilder();
+
+        chart.WriteTo(html);
+
+        // Plot spans x 56..256 (width 272 − margins 56 + 16); three ticks at x = 56, 156, 256. y(2) and y(8) differ, and
+        // the step repeats y(2) at x = 156 before jumping to y(8).
+        var points = System.Text.RegularExpressions.Regex.Match(html.ToString(), "points=\"([^\"]*)\"").Groups[1].Value.Split(' ');
+        Assert.Equal(5, points.Length);
+        Assert.Equal("156", points[1].Split(',')[0]);
+        Assert.Equal(points[0].Split(',')[1], points[1].Split(',')[1]);
+        Assert.Equal(points[2].Split(',')[1], points[3].Split(',')[1]);
+        Assert.NotEqual(points[1].Split(',')[1], points[2].Split(',')[1]);
+    }
 }
