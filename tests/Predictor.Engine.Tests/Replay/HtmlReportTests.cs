@@ -76,8 +76,9 @@ public sealed class HtmlReportTests
 
             var dom = Chromium(dir.FullName, "--dump-dom", new Uri(report).AbsoluteUri);
             Assert.Equal(19, Regex.Matches(dom.Stdout, "<svg ").Count);
-            // Allocation lines: 2 partitions × 3 policies; placement: 12 strips × (load, capacity); demand areas are paths.
-            Assert.Equal((2 * 3) + (12 * 2), Regex.Matches(dom.Stdout, "<polyline ").Count);
+            // Allocation lines: 2 partitions × 3 policies; placement: 12 strips with a load line and a capacity rule; demand areas are paths.
+            Assert.Equal((2 * 3) + 12, Regex.Matches(dom.Stdout, "<polyline ").Count);
+            Assert.Equal(12, Regex.Matches(dom.Stdout, "<line class=\"rule\"").Count);
             Assert.Equal(2 * 3, Regex.Matches(dom.Stdout, "<path class=\"area\"").Count);
             Assert.Equal(3, Regex.Matches(dom.Stdout, "<tr class=\"metric-row").Count);
 

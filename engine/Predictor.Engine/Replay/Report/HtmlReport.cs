@@ -201,7 +201,12 @@ public static class HtmlReport
 
         // Small multiples, one strip per location with a shared y scale: overlaid lines of several locations hide
         // each other, strips do not.
-        var yMax = result.Policies.SelectMany(p => p.Run.Locations).SelectMany(l => l.Load.Append(l.Capacity)).DefaultIfEmpty(1).Max();
+        var yMax = 0.0;
+        foreach (var l in result.Policies.SelectMany(p => p.Run.Locations))
+        {
+            yMax = Math.Max(yMax, Math.Max(l.Capacity, l.Load.Max()));
+        }
+
         html.Append("<h2>Placement: load per location</h2><p class=\"legend\">One strip per location: its load, its capacity " +
             "(dashed), ▼ a migration leaving or reaching it (hover for which), red under the strip: ticks it was overloaded.</p>");
         foreach (var outcome in result.Policies.Where(p => p.Run.Locations.Count > 0))
@@ -236,7 +241,7 @@ public static class HtmlReport
                     ShortfallLabel = $"{l.Id} overloaded",
                 };
                 chart.Series.Add(new ChartSeries($"{l.Id} load", l.Load, Color(j), SeriesStyle.Line));
-                chart.Series.Add(new ChartSeries($"{l.Id} capacity {l.Capacity:0.###}", Constant(l.Capacity, l.Load.Length), "#56606b", SeriesStyle.Dashed));
+                chart.Rules.Add((l.Capacity, $"{l.Id} capacity {l.Capacity:0.###}"));
                 foreach (var e in run.Migrations.Where(e => e.From == l.Id || e.To == l.Id))
                 {
                     chart.Events.Add((e.Tick, $"{ChartScales.Moment(e.Tick, info.TickLength, info.StartUnixMs)}: {e.Module} {e.From} → {e.To}"));
@@ -261,13 +266,6 @@ public static class HtmlReport
             $"<li>Overloaded location-ticks: location-ticks with load strictly above capacity. Migrations per module-day: migrations / (modules × days).</li>" +
             $"<li>Ahead of a surge: a migration decided at t from location S (capacity C), when S held at most {result.Surge.Threshold:0.##} × C at t and, within the next {result.Surge.HorizonTicks} ticks (and before the module's next move), S plus the module's demand would have exceeded {result.Surge.Threshold:0.##} × C.</li>" +
             $"<li>Dominance: A dominates B when A is no worse on under-provisioned ticks and on slack, and strictly better on one.</li></ul>");
-    }
-
-    private static double[] Constant(double value, int length)
-    {
-        var values = new double[length];
-        Array.Fill(values, value);
-        return values;
     }
 
     private static string Duration(TimeSpan t) =>
@@ -302,6 +300,6 @@ public static class HtmlReport
         ".ptlab{font-size:12px;fill:#1d232a}" +
         ".grid{stroke:#eceff2}.vgrid{stroke:#f3f4f6}.axis{stroke:#9aa3ad}" +
         ".area{opacity:.55;stroke:none}.series{fill:none;stroke-width:1.4;stroke-linejoin:round}" +
-        ".shortfall rect{fill:#d62728}.events line{stroke:#1d232a;stroke-width:1}.events path{fill:#1d232a}" +
+        ".rule{stroke:#56606b;stroke-dasharray:6 4;stroke-width:1}.shortfall rect{fill:#d62728}.events line{stroke:#1d232a;stroke-width:1}.events path{fill:#1d232a}" +
         ".defs{color:#39424b;font-size:13px;padding-left:18px}";
 }

@@ -13,9 +13,6 @@ internal enum SeriesStyle
     /// <summary>A light filled area under the values (demand).</summary>
     Area,
 
-    /// <summary>A dashed line.</summary>
-    Dashed,
-
     /// <summary>A step line: the value holds until the next point (an allocation is in force for a whole tick).</summary>
     Step,
 }
@@ -68,6 +65,9 @@ internal sealed class LineChart
 
     public List<ChartSeries> Series { get; } = [];
 
+    /// <summary>Horizontal dashed rules (e.g. a capacity), with their tooltip text.</summary>
+    public List<(double Value, string Text)> Rules { get; } = [];
+
     /// <summary>Ticks to mark in red under the plot (e.g. under-provisioned), or null.</summary>
     public bool[]? Shortfall { get; init; }
 
@@ -81,7 +81,7 @@ internal sealed class LineChart
     {
         var plotW = Width - Left - Right;
         var plotH = Height - Top - Bottom;
-        var yMax = YMax ?? Series.SelectMany(s => s.Values).DefaultIfEmpty(1).Max();
+        var yMax = YMax ?? Series.SelectMany(s => s.Values).Concat(Rules.Select(r => r.Value)).DefaultIfEmpty(1).Max();
         var (top, yTicks) = ChartScales.ValueTicks(yMax, Math.Clamp(plotH / 28, 2, 6));
         var lastIndex = Math.Max(TickCount - 1, 1);
         double X(double tick) => Left + (tick / lastIndex * plotW);
@@ -120,17 +120,17 @@ internal sealed class LineChart
         {
             // A step line draws two vertices per kept index, so it keeps half as many to stay within the same budget.
             var keep = MinMaxDownsampler.Indices(s.Values, s.Style == SeriesStyle.Step ? MaxPoints / 2 : MaxPoints);
-            var points = new StringBuilder(keep.Length * 14);
+            var points = new StringBuilder(keep.Length * 28);
             for (var k = 0; k < keep.Length; k++)
             {
                 var i = keep[k];
                 if (s.Style == SeriesStyle.Step && k > 0)
                 {
                     // Hold the previous value up to this point, then jump: no diagonal between two allocations.
-                    points.Append(F(X(i))).Append(',').Append(F(Y(s.Values[keep[k - 1]]))).Append(' ');
+                    points.Append(CultureInfo.InvariantCulture, $"{X(i):0.#},{Y(s.Values[keep[k - 1]]):0.#} ");
                 }
 
-                points.Append(F(X(i))).Append(',').Append(F(Y(s.Values[i]))).Append(' ');
+                points.Append(CultureInfo.InvariantCulture, $"{X(i):0.#},{Y(s.Values[i]):0.#} ");
             }
 
             var name = Enc(s.Name);
@@ -141,11 +141,17 @@ internal sealed class LineChart
                         $"<path class=\"area\" fill=\"{s.Color}\" d=\"M{F(X(keep[0]))},{F(Y(0))} L{points.ToString().TrimEnd()} L{F(X(keep[^1]))},{F(Y(0))} Z\"><title>{name}</title></path>");
                     break;
                 default:
-                    var dash = s.Style == SeriesStyle.Dashed ? " stroke-dasharray=\"6 4\"" : "";
                     html.Append(CultureInfo.InvariantCulture,
-                        $"<polyline class=\"series\" stroke=\"{s.Color}\"{dash} points=\"{points.ToString().TrimEnd()}\"><title>{name}</title></polyline>");
+                        $"<polyline class=\"series\" stroke=\"{s.Color}\" points=\"{points.ToString().TrimEnd()}\"><title>{name}</title></polyline>");
                     break;
             }
+        }
+
+        foreach (var (value, text) in Rules)
+        {
+            var y = F(Y(value));
+            html.Append(CultureInfo.InvariantCulture,
+                $"<line class=\"rule\" x1=\"{Left}\" x2=\"{Left + plotW}\" y1=\"{y}\" y2=\"{y}\"><title>{Enc(text)}</title></line>");
         }
 
         WriteShortfallStrip(html, X, baseY, plotW);
