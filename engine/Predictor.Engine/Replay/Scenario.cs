@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Predictor.Engine.Placement;
 
 namespace Predictor.Engine.Replay;
@@ -39,12 +38,43 @@ public sealed record ScenarioSource(string? StorePath, string? TracePath, Scenar
 /// <param name="JsonPath">Where it stands in the scenario, e.g. <c>$.partitions.user.series[2]</c>, for errors found later (a pattern matching nothing).</param>
 public sealed record SeriesPattern(string Pattern, string JsonPath)
 {
-    private readonly Regex _regex = new(
-        "^" + Regex.Escape(Pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal) + "$",
-        RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-
     /// <summary>True when <paramref name="seriesName"/> matches (case-sensitive, whole name).</summary>
-    public bool IsMatch(string seriesName) => _regex.IsMatch(seriesName);
+    public bool IsMatch(string seriesName)
+    {
+        ArgumentNullException.ThrowIfNull(seriesName);
+
+        // Greedy wildcard matching with one backtrack point (the last '*'): linear in practice, no regex to build or cache.
+        int p = 0, n = 0, star = -1, resume = 0;
+        while (n < seriesName.Length)
+        {
+            if (p < Pattern.Length && (Pattern[p] == '?' || Pattern[p] == seriesName[n]))
+            {
+                p++;
+                n++;
+            }
+            else if (p < Pattern.Length && Pattern[p] == '*')
+            {
+                star = p++;
+                resume = n;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                n = ++resume;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (p < Pattern.Length && Pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == Pattern.Length;
+    }
 }
 
 /// <summary>A partition: the series whose sum, times <paramref name="Scale"/>, is its demand.</summary>

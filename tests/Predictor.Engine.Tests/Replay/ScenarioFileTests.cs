@@ -309,4 +309,20 @@ public sealed class ScenarioFileTests : IDisposable
 
         Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("nab/rds_*", "nab/rds_cpu_utilization_cc0c53", true)]
+    [InlineData("*/vm_1633748", "azure/vm_1633748", true)]
+    [InlineData("*/vm_1633748", "azure/vm_16337480", false)]
+    [InlineData("a?c", "abc", true)]
+    [InlineData("a?c", "ac", false)]
+    [InlineData("*a*b*", "xxaxxbxx", true)]
+    [InlineData("*a*b", "xxaxxbxxc", false)]
+    [InlineData("exact", "exact", true)]
+    [InlineData("exact", "Exact", false)]
+    [InlineData("*", "", true)]
+    public void IsMatch_GlobPatterns_MatchWholeNameCaseSensitively(string pattern, string name, bool expected)
+    {
+        Assert.Equal(expected, new SeriesPattern(pattern, "$").IsMatch(name));
+    }
 }
