@@ -97,11 +97,11 @@ public static class HtmlReport
 
     private static void WriteParetoChart(StringBuilder html, ReplayResult result)
     {
-        const int W = 560, H = 300, L = 64, R = 150, T = 16, B = 44;
+        const int W = 620, H = 320, L = 64, R = 170, T = 20, B = 44;
         var pw = W - L - R;
         var ph = H - T - B;
-        var (xTop, xTicks) = ChartScales.ValueTicks(result.Policies.Max(p => p.Metrics.Partitions.RelativeSlack) * 100);
-        var (yTop, yTicks) = ChartScales.ValueTicks(result.Policies.Max(p => p.Metrics.Partitions.UnderProvisionedShare) * 100);
+        var (xTop, xTicks) = ChartScales.ValueTicks(result.Policies.Max(p => p.Metrics.Partitions.RelativeSlack) * 100 * 1.08);
+        var (yTop, yTicks) = ChartScales.ValueTicks(result.Policies.Max(p => p.Metrics.Partitions.UnderProvisionedShare) * 100 * 1.08);
         double X(double v) => L + (v / xTop * pw);
         double Y(double v) => T + ph - (v / yTop * ph);
 
@@ -123,16 +123,31 @@ public static class HtmlReport
 
         html.Append(CultureInfo.InvariantCulture,
             $"<text class=\"xlab\" x=\"{L + (pw / 2)}\" y=\"{H - 6}\">relative slack</text><text class=\"yunit\" transform=\"translate(14 {T + (ph / 2)}) rotate(-90)\">under-provisioned ticks</text>");
+        // Labels: to the right of each point, moved down or up in steps until they clear the labels already placed,
+        // so close policies (a common case: two never-short policies) stay readable.
+        var placed = new List<(double X, double Y, double W)>();
         for (var i = 0; i < result.Policies.Count; i++)
         {
             var p = result.Policies[i];
-            var x = F(X(p.Metrics.Partitions.RelativeSlack * 100));
-            var y = F(Y(p.Metrics.Partitions.UnderProvisionedShare * 100));
+            var px = X(p.Metrics.Partitions.RelativeSlack * 100);
+            var py = Y(p.Metrics.Partitions.UnderProvisionedShare * 100);
+            var width = 7.0 * p.Run.Name.Length;
+            var ly = py + 4;
+            foreach (var shift in new[] { 0, -15, 15, -30, 30, -45, 45 })
+            {
+                ly = py + 4 + shift;
+                if (!placed.Any(b => Math.Abs(b.Y - ly) < 14 && px + 9 < b.X + b.W && b.X < px + 9 + width))
+                {
+                    break;
+                }
+            }
+
+            placed.Add((px + 9, ly, width));
             var fill = p.IsDominated ? "#fff" : Color(i);
             html.Append(CultureInfo.InvariantCulture,
                 $"<g class=\"pt\"><title>{Enc(p.Run.Name)}: {MetricTable.Percent(p.Metrics.Partitions.UnderProvisionedShare)} under-provisioned, {MetricTable.Percent(p.Metrics.Partitions.RelativeSlack)} slack</title>" +
-                $"<circle cx=\"{x}\" cy=\"{y}\" r=\"6\" fill=\"{fill}\" stroke=\"{Color(i)}\" stroke-width=\"2.5\"/>" +
-                $"<text class=\"ptlab\" x=\"{x}\" y=\"{y}\" dx=\"9\" dy=\"{(i % 2 == 0 ? "-0.2em" : "1em")}\">{Enc(p.Run.Name)}</text></g>");
+                $"<circle cx=\"{F(px)}\" cy=\"{F(py)}\" r=\"6\" fill=\"{fill}\" stroke=\"{Color(i)}\" stroke-width=\"2.5\"/>" +
+                $"<text class=\"ptlab\" x=\"{F(px + 9)}\" y=\"{F(ly)}\">{Enc(p.Run.Name)}</text></g>");
         }
 
         html.Append("</svg>");
@@ -287,7 +302,7 @@ public static class HtmlReport
         ".verdict.bad{border-color:#d62728;background:#fdf0f0}" +
         "table.metrics{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}" +
         ".metrics th{text-align:right;font-weight:600;color:#56606b;padding:6px 10px;border-bottom:2px solid #cfd5db;font-size:12.5px}" +
-        ".metrics th:first-child,.metrics td:first-child{text-align:left}" +
+        ".metrics th:first-child,.metrics td:first-child{text-align:left;white-space:nowrap}" +
         ".metrics td{padding:6px 10px;border-bottom:1px solid #eceff2}.metrics td.num{text-align:right}" +
         ".metrics tr.dominated td{color:#8a939c}.metrics tr.predictive td:first-child{font-weight:600}" +
         ".mark-dominated{color:#b3261e!important;text-align:right}.mark-front{color:#00704f;text-align:right;font-weight:600}" +
@@ -295,7 +310,7 @@ public static class HtmlReport
         ".swatch.line{height:3px;vertical-align:3px;background:#404040}" +
         ".tag{font-size:11px;color:#b3261e;border:1px solid #e6b3b0;border-radius:3px;padding:0 4px}" +
         "figure{margin:10px 0 18px}figcaption{font-size:13px;color:#39424b;margin-bottom:2px}" +
-        "svg.chart{width:100%;height:auto;display:block}svg.pareto{max-width:560px}" +
+        "svg.chart{width:100%;height:auto;display:block}svg.pareto{max-width:620px}" +
         "svg text{font-size:11px;fill:#56606b}.ylab{text-anchor:end}.xlab{text-anchor:middle}.yunit{text-anchor:middle}" +
         ".ptlab{font-size:12px;fill:#1d232a}" +
         ".grid{stroke:#eceff2}.vgrid{stroke:#f3f4f6}.axis{stroke:#9aa3ad}" +
