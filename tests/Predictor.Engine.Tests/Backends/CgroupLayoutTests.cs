@@ -60,6 +60,11 @@ public sealed class CgroupLayoutTests
         }
 
         Assert.Equal(LibC.IsRoot, checks.Single(c => c.Name == "root").Ok);
+        if (CgroupLayout.Detect().V1("memory") is { } memory)
+        {
+            Assert.Equal(LibC.CanWrite(memory), checks.Single(c => c.Name == "cgroup v1 memory").Ok);
+        }
+
         Assert.Equal("probe says no", checks.Single(c => c.Name == "ONNX Runtime").Detail);
         Assert.Equal(File.Exists("/proc/pressure/cpu"), checks.Single(c => c.Name == "PSI").Ok);
         var layout = CgroupLayout.Detect();

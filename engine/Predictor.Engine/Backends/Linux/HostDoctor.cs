@@ -39,7 +39,7 @@ public static class HostDoctor
                 continue;
             }
 
-            var writable = root && IsWritableDirectory(mount);
+            var writable = IsWritableDirectory(mount);
             checks.Add(new($"cgroup v1 {controller}", writable,
                 $"mounted at {mount}, {(writable ? "writable" : root ? "not writable (read-only mount?)" : "writable only by root")}" + Purpose(controller)));
         }
@@ -107,32 +107,7 @@ public static class HostDoctor
         _ => " (CPU accounting)",
     };
 
-    private static bool IsWritableDirectory(string path)
-    {
-        try
-        {
-            var info = new DirectoryInfo(path);
-            return info.Exists && (info.UnixFileMode & UnixFileMode.UserWrite) != 0 && !IsReadOnlyMount(path);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsReadOnlyMount(string path)
-    {
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            var fields = line.Split(' ');
-            if (fields.Length > 5 && fields[4] == path)
-            {
-                return fields[5].Split(',').Contains("ro", StringComparer.Ordinal);
-            }
-        }
-
-        return false;
-    }
+    private static bool IsWritableDirectory(string path) => Directory.Exists(path) && LibC.CanWrite(path);
 
     private static string? ReadTrim(string path)
     {

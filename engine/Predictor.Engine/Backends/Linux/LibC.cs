@@ -17,6 +17,12 @@ internal static partial class LibC
     [LibraryImport("libc", EntryPoint = "sched_getaffinity", SetLastError = true)]
     private static unsafe partial int SchedGetAffinity(int pid, nuint cpuSetSize, ulong* mask);
 
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Access(string path, int mode);
+
+    /// <summary>True when this process may write into <paramref name="path"/> (access(2) with W_OK, which honours read-only mounts).</summary>
+    public static bool CanWrite(string path) => Access(path, 2) == 0;
+
     /// <summary>True when the process runs as root (effective uid 0).</summary>
     public static bool IsRoot => GetEffectiveUserId() == 0;
 
