@@ -67,13 +67,13 @@ public sealed class ControlLoopSetup
     public required ISampleSource Source { get; init; }
 
     /// <summary>Where samples go toward the store; null to keep none.</summary>
-    public ISampleSink? Sink { get; init; }
+    public ISampleSink? Sink { get; set; }
 
     /// <summary>Carries out decisions.</summary>
     public required IExecutionBackend Backend { get; init; }
 
     /// <summary>Records decisions; null to keep none.</summary>
-    public IDecisionLog? Log { get; init; }
+    public IDecisionLog? Log { get; set; }
 
     /// <summary>The clock (a recorded one in replay).</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
