@@ -16,11 +16,13 @@ internal sealed class DefaultSetupFactory : IControlLoopSetupFactory
 {
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
+    private readonly PredictorConsole? _console;
 
     public DefaultSetupFactory(TimeProvider time, IServiceProvider services)
     {
         _time = time;
         _loggers = (ILoggerFactory?)services.GetService(typeof(ILoggerFactory)) ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+        _console = (PredictorConsole?)services.GetService(typeof(PredictorConsole));
     }
 
     public ControlLoopSetup Create(PredictorOptions options, IReadOnlyList<IForecaster> forecasters)
@@ -40,7 +42,7 @@ internal sealed class DefaultSetupFactory : IControlLoopSetupFactory
                 backend = new LinuxBackend(new LinuxBackendOptions { GroupName = options.CgroupName }, []);
                 break;
             default:
-                backend = new DryRunBackend(new LoggerTextWriter(_loggers.CreateLogger("Predictor.DryRun")), [], []);
+                backend = new DryRunBackend(_console?.Writer ?? new LoggerTextWriter(_loggers.CreateLogger("Predictor.DryRun")), [], []);
                 break;
         }
 
@@ -55,6 +57,7 @@ internal sealed class DefaultSetupFactory : IControlLoopSetupFactory
             Source = source,
             Backend = backend,
             Time = _time,
+            Log = _console is null ? null : new TextDecisionLog(_console.Writer),
             InferenceEveryTicks = options.InferenceEveryTicks,
         };
     }

@@ -20,3 +20,7 @@ public interface IControlLoopSetupFactory
     /// <summary>Creates the setup; <paramref name="forecasters"/> were loaded from <see cref="PredictorOptions.ModelPaths"/>.</summary>
     ControlLoopSetup Create(PredictorOptions options, IReadOnlyList<IForecaster> forecasters);
 }
+
+/// <summary>Where the default setup's dry-run backend and decision log write, when registered (the CLI registers its output).</summary>
+/// <param name="Writer">The writer; the caller owns it.</param>
+public sealed record PredictorConsole(TextWriter Writer);
