@@ -64,16 +64,15 @@ internal sealed class SeriesWindows
     /// <summary>Writes the last <paramref name="window"/> observations of each series, oldest first, row-major N×W.</summary>
     public void CopyWindow(int window, Span<float> destination)
     {
+        // The last `window` slots start at (head − window) mod capacity and may wrap: copy as (at most) two runs.
+        var start = ((_head - window) % _capacity + _capacity) % _capacity;
+        var firstRun = Math.Min(window, _capacity - start);
         for (var s = 0; s < _series; s++)
         {
+            var ring = _ring.AsSpan(s * _capacity, _capacity);
             var row = destination.Slice(s * window, window);
-            for (var j = 0; j < window; j++)
-            {
-                // j = 0 is the oldest of the last `window` observations; _head points past the newest.
-                var age = window - j;
-                var slot = ((_head - age) % _capacity + _capacity) % _capacity;
-                row[j] = _ring[(s * _capacity) + slot];
-            }
+            ring.Slice(start, firstRun).CopyTo(row);
+            ring[..(window - firstRun)].CopyTo(row[firstRun..]);
         }
     }
 
