@@ -97,3 +97,16 @@ public sealed class SafetyPipeline
         return decision;
     }
 }
+
+/// <summary>The safety steps, for pipelines in another order or with other settings (fail closed is always appended last).</summary>
+public static class SafetySteps
+{
+    /// <summary>Clamps partitions into <paramref name="bounds"/> and drops invalid migrations.</summary>
+    public static IDecisionStep Bounds(PartitionBounds bounds) => new BoundsStep(bounds);
+
+    /// <summary>Keeps the last split when a change is below <paramref name="minShare"/> of the total.</summary>
+    public static IDecisionStep MinimumChange(double minShare) => new MinimumChangeStep(minShare);
+
+    /// <summary>Admits at most <paramref name="budgetSeconds"/> of migration transfer per sliding <paramref name="window"/>.</summary>
+    public static IDecisionStep MigrationBudget(double budgetSeconds, TimeSpan window) => new MigrationBudgetStep(budgetSeconds, window);
+}
