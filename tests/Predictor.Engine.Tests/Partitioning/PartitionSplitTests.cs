@@ -12,7 +12,7 @@ public sealed class PartitionSplitTests
     }
 
     [Fact]
-    public void Pool_IsWhatNeitherPartitionHolds()
+    public void Pool_AnySplit_IsWhatNeitherPartitionHolds()
     {
         var split = new PartitionSplit(100, 30, 25);
         Assert.Equal(45, split.Pool);
