@@ -76,11 +76,29 @@ internal static class OrtLibrary
         string? engineDirectory = System.IO.Path.GetDirectoryName(typeof(OrtLibrary).Assembly.Location);
         foreach (string? directory in new[] { engineDirectory, AppContext.BaseDirectory })
         {
-            if (!string.IsNullOrEmpty(directory) && seen.Add(System.IO.Path.GetFullPath(directory)))
+            if (string.IsNullOrEmpty(directory))
             {
-                yield return directory;
+                continue;
+            }
+
+            string full = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(directory));
+            if (seen.Add(full))
+            {
+                yield return full;
             }
         }
+    }
+
+    /// <summary>
+    /// .NET's message wraps dlerror's text in advice about strace and LD_DEBUG; keep dlerror's own words
+    /// (e.g. "invalid ELF header", "libfoo.so: cannot open shared object file"), which say what is wrong.
+    /// </summary>
+    private static string LoaderReason(string message)
+    {
+        const string Marker = "LD_DEBUG environment variable:";
+        int at = message.IndexOf(Marker, StringComparison.Ordinal);
+        string reason = at >= 0 ? message[(at + Marker.Length)..] : message;
+        return reason.ReplaceLineEndings(" ").Trim();
     }
 
     private static bool TryLoad(string path, List<string> tried, out nint handle)
@@ -100,7 +118,7 @@ internal static class OrtLibrary
         }
         catch (DllNotFoundException ex)
         {
-            tried.Add($"'{path}': {ex.Message.ReplaceLineEndings(" ")}");
+            tried.Add($"'{path}': {LoaderReason(ex.Message)}");
             return false;
         }
         catch (BadImageFormatException ex)

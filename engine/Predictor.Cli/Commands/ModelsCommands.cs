@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Globalization;
+using Predictor.Engine.Onnx;
+
+namespace Predictor.Cli.Commands;
+
+/// <summary><c>predictor models ...</c>: look at model files.</summary>
+internal static class ModelsCommands
+{
+    public static Command Build()
+    {
+        var models = new Command("models", "Inspect ONNX forecasting models: their inputs, outputs, card, and whether they fit the model contract.");
+        models.Subcommands.Add(BuildInspect());
+        return models;
+    }
+
+    private static Command BuildInspect()
+    {
+        var file = new Argument<string>("FILE") { Description = "The .onnx model file to inspect." };
+        var inspect = new Command(
+            "inspect",
+            "Load a model in ONNX Runtime (nothing is run) and print its inputs and outputs with types and shapes, its card " +
+            "(metadata_props), and whether it fits the model contract. Exits 1 with the reason when it does not fit.");
+        inspect.Arguments.Add(file);
+        inspect.SetAction(parseResult =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var inspection = OnnxModelInspector.Inspect(parseResult.GetValue(file)!);
+            Write(inspection, output);
+            if (!inspection.Contract.Fits)
+            {
+                throw new ModelContractException(inspection.Path, inspection.Contract.Problems);
+            }
+
+            return 0;
+        });
+        return inspect;
+    }
+
+    private static void Write(ModelInspection inspection, TextWriter output)
+    {
+        var d = inspection.Description;
+        output.WriteLine($"model:        {inspection.Path}");
+        output.WriteLine($"onnxruntime:  {d.RuntimeVersion}");
+        output.WriteLine($"producer:     {Or(d.ProducerName)} (graph {Or(d.GraphName)}, model_version {Version(d.ModelVersion)})");
+        if (d.Description.Length > 0)
+        {
+            output.WriteLine($"description:  {d.Description.ReplaceLineEndings(" ")}");
+        }
+
+        int width = d.Inputs.Concat(d.Outputs).Select(t => t.Name.Length).DefaultIfEmpty(0).Max();
+        output.WriteLine("inputs:");
+        foreach (var t in d.Inputs)
+        {
+            output.WriteLine($"  {t.Name.PadRight(width)}  {t.Describe()}");
+        }
+
+        output.WriteLine("outputs:");
+        foreach (var t in d.Outputs)
+        {
+            output.WriteLine($"  {t.Name.PadRight(width)}  {t.Describe()}");
+        }
+
+        output.WriteLine("card (metadata_props):");
+        if (d.CustomMetadata.Count == 0)
+        {
+            output.WriteLine("  (none)");
+        }
+
+        int keyWidth = d.CustomMetadata.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max();
+        foreach (var (key, value) in d.CustomMetadata)
+        {
+            output.WriteLine($"  {key.PadRight(keyWidth)} = {value.ReplaceLineEndings(" ")}");
+        }
+
+        var fit = inspection.Contract;
+        if (fit.Fits && fit.Shape is { } s)
+        {
+            string batch = fit.StaticBatch is { } b ? $"N fixed at {b.ToString(CultureInfo.InvariantCulture)}" : "N dynamic";
+            output.WriteLine(
+                $"contract:     fits (W={s.Window}, H={s.Horizon}, C={s.CalendarWidth}, step {s.Step.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s, " +
+                $"quantile {s.Quantile.ToString(CultureInfo.InvariantCulture)}, {batch})");
+        }
+        else
+        {
+            output.WriteLine($"contract:     does not fit ({fit.Problems.Count} problem{(fit.Problems.Count == 1 ? "" : "s")})");
+            foreach (string problem in fit.Problems)
+            {
+                output.WriteLine($"  - {problem}");
+            }
+        }
+    }
+
+    // ORT reports INT64_MAX when the file sets no model_version.
+    private static string Version(long version) => version == long.MaxValue ? "(not set)" : version.ToString(CultureInfo.InvariantCulture);
+
+    private static string Or(string text) => text.Length > 0 ? text : "(none)";
+}
