@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using Predictor.Engine;
 using Predictor.Engine.Onnx;
+using Predictor.Training.Onnx;
 
 namespace Predictor.Cli.Commands;
 
@@ -11,7 +13,68 @@ internal static class ModelsCommands
     {
         var models = new Command("models", "Inspect ONNX forecasting models: their inputs, outputs, card, and whether they fit the model contract.");
         models.Subcommands.Add(BuildInspect());
+        models.Subcommands.Add(BuildWriteBaseline());
         return models;
+    }
+
+    private static Command BuildWriteBaseline()
+    {
+        var kind = new Option<string>("--kind")
+        {
+            Description = "naive (every step repeats the last observation) or seasonal-naive (every step repeats the value one season earlier).",
+            Required = true,
+        };
+        kind.AcceptOnlyFromAmong("naive", "seasonal-naive");
+        var window = new Option<int>("--window") { Description = "W, observations per series the model reads.", DefaultValueFactory = _ => 48 };
+        var horizon = new Option<int>("--horizon") { Description = "H, steps forecast.", DefaultValueFactory = _ => 12 };
+        var season = new Option<int?>("--season") { Description = "S, season length in steps (seasonal-naive only; 1 ≤ S ≤ W). Default: W." };
+        var step = new Option<double>("--step-seconds") { Description = "Seconds between two observations, recorded in the card.", DefaultValueFactory = _ => 10 };
+        var offset = new Option<float>("--upper-offset")
+        {
+            Description = "Constant added to every step's forecast to give `upper`, in the series' units. A baseline written " +
+                          "without data has no residuals to calibrate it; 0 makes upper equal the forecast.",
+            DefaultValueFactory = _ => 0f,
+        };
+        var quantile = new Option<double>("--quantile") { Description = "The quantile the card states for `upper` (nominal for a baseline).", DefaultValueFactory = _ => 0.9 };
+        var output = new Option<string>("--out") { Description = "The .onnx file to write (replaced if it exists).", Required = true };
+        var command = new Command(
+            "write-baseline",
+            "Write a baseline forecasting model (naive or seasonal naive) that fits the model contract, with its card, " +
+            "using the project's ONNX writer. Needs no data.");
+        foreach (var option in new Option[] { kind, window, horizon, season, step, offset, quantile, output })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parseResult =>
+        {
+            bool seasonal = parseResult.GetValue(kind) == "seasonal-naive";
+            int w = parseResult.GetValue(window);
+            int h = parseResult.GetValue(horizon);
+            float upperOffset = parseResult.GetValue(offset);
+            if (!float.IsFinite(upperOffset))
+            {
+                throw new PredictorException($"--upper-offset is {upperOffset}; give a finite number in the series' units.");
+            }
+
+            var card = new ModelCard
+            {
+                Kind = seasonal ? ForecastModels.SeasonalNaiveKind : ForecastModels.NaiveKind,
+                Window = w,
+                Horizon = h,
+                StepSeconds = parseResult.GetValue(step),
+                Quantile = parseResult.GetValue(quantile),
+            };
+            var offsets = Enumerable.Repeat(upperOffset, Math.Max(h, 0)).ToArray();
+            byte[] model = seasonal
+                ? ForecastModels.SeasonalNaive(card, parseResult.GetValue(season) ?? w, offsets)
+                : ForecastModels.Naive(card, offsets);
+            string path = Path.GetFullPath(parseResult.GetValue(output)!);
+            ForecastModels.WriteFile(path, model);
+            parseResult.InvocationConfiguration.Output.WriteLine($"wrote {path} ({card.Kind}, W={w}, H={h}, {model.Length.ToString(CultureInfo.InvariantCulture)} bytes)");
+            return 0;
+        });
+        return command;
     }
 
     private static Command BuildInspect()

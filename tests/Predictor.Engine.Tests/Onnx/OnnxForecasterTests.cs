@@ -124,16 +124,17 @@ public sealed class OnnxForecasterTests : IDisposable
     [Fact]
     public void Open_RenamedInputAndOutputs_ThrowsModelContractExceptionNamingEachProblem()
     {
-        byte[] model = TestModels.Rename(TestModels.Rename(TestModels.Naive(48, 12), "window", "wind0w"), "upper", "uppr2");
+        // The length byte in front keeps "predictor.window" (a card key) out of the rename.
+        byte[] model = TestModels.Rename(TestModels.Rename(TestModels.Naive(48, 12), "\u0006window", "\u0006wind0w"), "\u0005upper", "\u0005uppr2");
         string path = _models.Write("renamed.onnx", model);
 
         var ex = Assert.Throws<ModelContractException>(() => ForecasterLoader.OpenOnnx(path));
 
         Assert.Equal(
             [
-                "input 'window' (float32 [N,W]) is missing; the model's inputs are 'wind0w' float32[?,48].",
+                "input 'window' (float32 [N,W]) is missing; the model's inputs are 'wind0w' float32[N,48].",
                 "input 'wind0w' is not part of the contract (allowed: 'window', optional 'calendar'); the engine cannot feed it.",
-                "output 'upper' (float32 [N,H]) is missing; the model's outputs are 'forecast' float32[?,12], 'uppr2' float32[?,12].",
+                "output 'upper' (float32 [N,H]) is missing; the model's outputs are 'forecast' float32[N,12], 'uppr2' float32[N,12].",
             ],
             ex.Problems);
         Assert.Contains(Path.GetFullPath(path), ex.Message, StringComparison.Ordinal);
