@@ -26,9 +26,15 @@ internal static class OrtLibrary
     internal readonly record struct Loaded(nint Handle, string Path);
 
     public static Loaded Load()
+        => Load(Environment.GetEnvironmentVariable(EnvironmentVariable), CandidateDirectories(), [FileName, "libonnxruntime.so"]);
+
+    /// <summary>The search itself, with its inputs explicit so tests can run it without touching the process's state.</summary>
+    /// <param name="fromEnvironment">The value of PREDICTOR_ONNXRUNTIME, or null when unset.</param>
+    /// <param name="directories">Folders to look for <see cref="FileName"/> in, in order.</param>
+    /// <param name="systemNames">Names handed to the system loader, in order.</param>
+    internal static Loaded Load(string? fromEnvironment, IEnumerable<string> directories, IEnumerable<string> systemNames)
     {
         var tried = new List<string>();
-        string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
             string path = System.IO.Path.GetFullPath(fromEnvironment);
@@ -44,7 +50,7 @@ internal static class OrtLibrary
                 tried);
         }
 
-        foreach (string directory in CandidateDirectories())
+        foreach (string directory in directories)
         {
             string path = System.IO.Path.Combine(directory, FileName);
             if (TryLoad(path, tried, out var handle))
@@ -53,7 +59,7 @@ internal static class OrtLibrary
             }
         }
 
-        foreach (string name in new[] { FileName, "libonnxruntime.so" })
+        foreach (string name in systemNames)
         {
             if (NativeLibrary.TryLoad(name, out var handle))
             {
