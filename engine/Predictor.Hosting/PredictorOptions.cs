@@ -51,7 +51,8 @@ public sealed class PredictorOptions
     /// <value>The default value is <see cref="PolicyKind.Predictive"/>.</value>
     public PolicyKind Policy { get; set; } = PolicyKind.Predictive;
 
-    /// <summary>ONNX model files loaded in StartAsync; empty uses the naive forecaster.</summary>
+    /// <summary>ONNX model files loaded in StartAsync; empty uses the naive forecaster (step = tick × InferenceEveryTicks).
+    /// A model that cannot be used falls back to the naive forecaster, with the reason logged.</summary>
     /// <value>The default value is empty.</value>
     public IList<string> ModelPaths { get; } = [];
 

@@ -31,6 +31,7 @@ public static class PredictorServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PredictorOptions>, PredictorOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IControlLoopSetupFactory, DefaultSetupFactory>();
+        services.TryAddSingleton<IModelLoader, OnnxModelLoader>();
         services.TryAddSingleton<PredictorService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PredictorService>(sp => sp.GetRequiredService<PredictorService>()));
         return services;

@@ -71,19 +71,41 @@ public sealed class AddPredictorTests
     }
 
     [Fact]
-    public async Task Start_ModelPathWithoutLoader_FailsTheStartSayingWhatToRegister()
+    public async Task Start_UnusableModelFile_FallsBackToTheNaiveForecasterAndRuns()
     {
         var model = Path.GetTempFileName();
         try
         {
-            using var host = Build(s => s.AddPredictor(o => o.ModelPaths.Add(model)).AddSingleton<IControlLoopSetupFactory>(new FakeSetupFactory()));
-            var ex = await Assert.ThrowsAsync<PredictorException>(() => host.StartAsync());
-            Assert.Contains("IModelLoader", ex.Message, StringComparison.Ordinal);
+            File.WriteAllText(model, "not an onnx model");
+            var factory = new FakeSetupFactory();
+            using var host = Build(s => s
+                .AddPredictor(o =>
+                {
+                    o.ModelPaths.Add(model);
+                    o.TickInterval = TimeSpan.FromMilliseconds(20);
+                    o.InferenceEveryTicks = 5;
+                })
+                .AddSingleton<IControlLoopSetupFactory>(factory));
+            await host.StartAsync();
+            var forecaster = Assert.Single(factory.Forecasters!);
+            Assert.Equal(TimeSpan.FromMilliseconds(100), forecaster.Shape.Step); // naive: step = tick × k
+            await host.StopAsync();
         }
         finally
         {
             File.Delete(model);
         }
+    }
+
+    [Fact]
+    public async Task Start_NoModelConfigured_LoadsTheNaiveForecaster()
+    {
+        var factory = new FakeSetupFactory();
+        using var host = Build(s => s.AddPredictor().AddSingleton<IControlLoopSetupFactory>(factory));
+        await host.StartAsync();
+        var forecaster = Assert.Single(factory.Forecasters!);
+        Assert.Equal(TimeSpan.FromSeconds(1), forecaster.Shape.Step);
+        await host.StopAsync();
     }
 
     [Fact]

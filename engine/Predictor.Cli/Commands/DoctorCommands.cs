@@ -1,5 +1,6 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
+using Predictor.Engine;
+using Predictor.Engine.Onnx;
 using Predictor.Engine.Backends.Linux;
 
 namespace Predictor.Cli.Commands;
@@ -33,21 +34,16 @@ internal static class DoctorCommands
         return doctor;
     }
 
-    /// <summary>Loads libonnxruntime.so.1 the way the runtime's loader would (next to the app, then the system paths).</summary>
+    /// <summary>Loads ONNX Runtime through the engine's binding (the same search the loop uses) and reports its version.</summary>
     private static (bool Ok, string Detail) ProbeOnnxRuntime()
     {
-        foreach (var candidate in new[] { Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so.1"), "libonnxruntime.so.1" })
+        try
         {
-            if (NativeLibrary.TryLoad(candidate, out var handle))
-            {
-                var hasApi = NativeLibrary.TryGetExport(handle, "OrtGetApiBase", out _);
-                NativeLibrary.Free(handle);
-                return hasApi
-                    ? (true, $"libonnxruntime.so.1 loads ({candidate}) and exports OrtGetApiBase")
-                    : (false, $"{candidate} loads but has no OrtGetApiBase: not an ONNX Runtime library");
-            }
+            return (true, $"ONNX Runtime {OnnxModelInspector.RuntimeVersion} loads through the engine's binding: ONNX models run");
         }
-
-        return (false, "libonnxruntime.so.1 was not found next to predictor nor on the loader path: the loop falls back to the naive forecaster");
+        catch (Exception ex) when (ex is PredictorException or DllNotFoundException or BadImageFormatException or EntryPointNotFoundException)
+        {
+            return (false, $"{ex.Message.ReplaceLineEndings(" ")} The loop falls back to the naive forecaster.");
+        }
     }
 }
