@@ -6,10 +6,11 @@ namespace Predictor.Engine.Backends;
 
 /// <summary>
 /// A machine in memory: partitions with the decided allocations, locations with capacities, modules where the
-/// migrations put them. Demand is set from outside (replay sets the recorded demand of the tick); each Apply reports
-/// the demand that did not fit: Σ max(demand − allocation, 0) per partition, and locations whose actual module load
-/// exceeds capacity. A migration whose From is not where the module is, is refused and counted as a failure.
-/// No allocation per Apply.
+/// migrations put them. Demand is set from outside (replay sets the recorded demand of the tick). Causality as in
+/// DESIGN.md (a decision made at tick t applies from t+1): Apply first measures the tick's demand against the state
+/// in force during the tick (the previous decision): Σ max(demand − allocation, 0) per partition and locations whose
+/// actual module load exceeds capacity; then it installs the new decision. A migration whose From is not where the
+/// module is, is refused and counted as a failure. No allocation per Apply.
 /// </summary>
 public sealed class SimulatedBackend : IExecutionBackend
 {
@@ -47,7 +48,7 @@ public sealed class SimulatedBackend : IExecutionBackend
     /// <summary>The split in force for one resource.</summary>
     public PartitionSplit Split(ResourceKind resource) => _splits[(int)resource];
 
-    /// <summary>Actual CPU load (cores) of a location after the last Apply.</summary>
+    /// <summary>Actual CPU load (cores) of a location during the last tick measured by Apply.</summary>
     public double LocationLoad(int location) => _locationLoad[location];
 
     /// <summary>Sets the actual demand of the partitions for one resource, in its unit.</summary>
@@ -64,6 +65,26 @@ public sealed class SimulatedBackend : IExecutionBackend
     public BackendReport Apply(Decision decision)
     {
         ArgumentNullException.ThrowIfNull(decision);
+        // 1. The tick's demand against what was in force during it.
+        Array.Clear(_locationLoad);
+        for (var i = 0; i < _assignment.Length; i++)
+        {
+            _locationLoad[_assignment[i]] += _moduleLoad[i];
+        }
+
+        var overloaded = 0;
+        for (var l = 0; l < _locationLoad.Length; l++)
+        {
+            if (_locationLoad[l] > _locations[l].CpuCapacity)
+            {
+                overloaded++;
+            }
+        }
+
+        var unmetMemory = Unmet(ResourceKind.Memory);
+        var unmetCpu = Unmet(ResourceKind.Cpu);
+
+        // 2. The new decision, in force from the next tick.
         _splits[0] = decision[ResourceKind.Memory];
         _splits[1] = decision[ResourceKind.Cpu];
         var applied = 0;
@@ -81,22 +102,7 @@ public sealed class SimulatedBackend : IExecutionBackend
             }
         }
 
-        Array.Clear(_locationLoad);
-        for (var i = 0; i < _assignment.Length; i++)
-        {
-            _locationLoad[_assignment[i]] += _moduleLoad[i];
-        }
-
-        var overloaded = 0;
-        for (var l = 0; l < _locationLoad.Length; l++)
-        {
-            if (_locationLoad[l] > _locations[l].CpuCapacity)
-            {
-                overloaded++;
-            }
-        }
-
-        return new BackendReport(Unmet(ResourceKind.Memory), Unmet(ResourceKind.Cpu), overloaded, applied, failures,
+        return new BackendReport(unmetMemory, unmetCpu, overloaded, applied, failures,
             failures > 0 ? "a migration named a module that is not at its From location" : null);
     }
 

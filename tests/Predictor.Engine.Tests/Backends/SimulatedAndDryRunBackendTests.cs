@@ -20,14 +20,18 @@ public sealed class SimulatedAndDryRunBackendTests
     ];
 
     [Fact]
-    public void Simulated_DemandAboveAllocation_ReportsWhatDidNotFit()
+    public void Simulated_DemandAboveAllocation_ReportsWhatDidNotFitAgainstTheSplitInForce()
     {
         using var backend = new SimulatedBackend(Cores, [0, 0], PartitionSplit.Even(1000), PartitionSplit.Even(2000));
         backend.SetPartitionDemand(ResourceKind.Memory, 700, 100);
         backend.SetPartitionDemand(ResourceKind.Cpu, 900, 1300);
-        var report = backend.Apply(new Decision(new PartitionSplit(1000, 600, 300), new PartitionSplit(2000, 1000, 1000)));
-        Assert.Equal(100, report.UnmetMemoryBytes);
-        Assert.Equal(300, report.UnmetCpuMillicores);
+        var decision = new Decision(new PartitionSplit(1000, 600, 300), new PartitionSplit(2000, 700, 1300));
+        var first = backend.Apply(decision); // tick t: demand meets the split in force (even), the decision applies from t+1
+        Assert.Equal(200, first.UnmetMemoryBytes);
+        Assert.Equal(300, first.UnmetCpuMillicores);
+        var second = backend.Apply(decision); // tick t+1: the same demand meets the decided split
+        Assert.Equal(100, second.UnmetMemoryBytes);
+        Assert.Equal(200, second.UnmetCpuMillicores);
     }
 
     [Fact]
@@ -41,9 +45,11 @@ public sealed class SimulatedAndDryRunBackendTests
         decision.MigrationBuffer[0] = new Migration(1, 0, 1, 0.1);
         decision.SetMigrationCount(1);
         var report = backend.Apply(decision);
-        Assert.Equal(0, report.OverloadedLocations);
+        Assert.Equal(1, report.OverloadedLocations); // this tick still ran on the old placement
         Assert.Equal(1, report.MigrationsApplied);
         Assert.Equal(1, backend.Assignment[1]);
+        decision.SetMigrationCount(0);
+        Assert.Equal(0, backend.Apply(decision).OverloadedLocations);
         Assert.Equal(0.6, backend.LocationLoad(1), 9);
     }
 
