@@ -162,6 +162,44 @@ public sealed class SafetyPipelineTests
         Assert.True(decision.Held);
     }
 
+    [Fact]
+    public void Run_RandomProposalsAndGaps_OutputAlwaysWithinBoundsAndSumsToTotal()
+    {
+        var random = new Random(2026);
+        var pipeline = SafetyPipeline.CreateDefault();
+        var context = new SafetyContext(PartitionSplit.Even(Total), PartitionSplit.Even(Total)) { ModuleCount = 4, LocationCount = 2 };
+        for (var t = 0; t < 5000; t++)
+        {
+            context.BeginTick(t * 100L);
+            if (random.Next(10) == 0)
+            {
+                context.ReportMissing("gap");
+            }
+
+            var user = random.NextInt64(Total + 1);
+            var system = random.NextInt64(Total - user + 1);
+            var proposal = new Decision(new PartitionSplit(Total, user, system), new PartitionSplit(Total, system, user), 4);
+            AddMigrations(proposal, new Migration(random.Next(6), random.Next(3), random.Next(3), random.NextDouble()));
+            var decision = pipeline.Run(proposal, context);
+            foreach (var resource in new[] { ResourceKind.Memory, ResourceKind.Cpu })
+            {
+                var split = decision[resource];
+                Assert.Equal(Total, split.User + split.System + split.Pool);
+                Assert.InRange(split.User, 200, 800);
+                Assert.InRange(split.System, 200, 800);
+            }
+
+            foreach (var m in decision.Migrations)
+            {
+                Assert.InRange(m.Module, 0, 3);
+                Assert.InRange(m.To, 0, 1);
+                Assert.NotEqual(m.From, m.To);
+            }
+
+            Assert.Equal(decision.Held, context.MissingData is not null);
+        }
+    }
+
     private sealed class ThrowingStep : IDecisionStep
     {
         public Decision Apply(Decision proposed, SafetyContext context) => throw new InvalidOperationException("boom");

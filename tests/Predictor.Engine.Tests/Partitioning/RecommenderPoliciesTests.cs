@@ -91,6 +91,36 @@ public sealed class RecommenderPoliciesTests
     }
 
     [Fact]
+    public void VpaStyle_RandomUse_InvariantAndBoundsHold()
+    {
+        var random = new Random(11);
+        var policy = PartitionPolicies.VpaStyle();
+        var split = PartitionSplit.Even(Total);
+        for (var t = 0; t < 3000; t++)
+        {
+            // Hourly samples over ~4 months: 125 half-lives of 24 h, so the histogram rebases on the way.
+            split = policy.Propose(split, new PartitionObservation(t * 60 * Minute, random.NextDouble() * Total, random.NextDouble() * Total, double.NaN, double.NaN));
+            Assert.Equal(Total, split.User + split.System + split.Pool);
+            Assert.True(split.Pool >= 0);
+            Assert.InRange(split.User, 2000, 8000);
+            Assert.InRange(split.System, 2000, 8000);
+        }
+    }
+
+    [Fact]
+    public void DecayingHistogram_ManyHalfLives_RebasesAndStaysFinite()
+    {
+        var histogram = new DecayingHistogram(100, 0.1, 1.05, TimeSpan.FromHours(1));
+        for (var h = 0; h < 500; h++)
+        {
+            histogram.Add(h < 490 ? 90 : 10, h * 3_600_000L); // 500 half-lives: crosses the 64-half-life rebase several times
+        }
+
+        Assert.InRange(histogram.Percentile(0.5), 9.5, 10.6); // the last 10 samples weigh ~all
+        Assert.True(double.IsFinite(histogram.Percentile(0.99)));
+    }
+
+    [Fact]
     public void DecayingHistogram_HalfLifeAgo_SampleCountsHalf()
     {
         var histogram = new DecayingHistogram(100, 0.1, 1.05, TimeSpan.FromHours(1));
