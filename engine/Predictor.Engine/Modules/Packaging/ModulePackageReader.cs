@@ -157,7 +157,7 @@ public static class ModulePackageReader
         long total = 0;
         try
         {
-            using var reader = new TarReader(stream);
+            using var reader = new TarReader(stream, leaveOpen: true);
             while (reader.GetNextEntry(copyData: false) is { } entry)
             {
                 if (entries.Count >= limits.MaxEntries)
