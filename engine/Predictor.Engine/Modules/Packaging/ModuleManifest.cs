@@ -83,6 +83,10 @@ public sealed record ModuleManifest(
         {
             throw Invalid($"{where}: not a valid manifest at line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}, path {ex.Path ?? "$"}: {FirstLine(ex.Message)}", ex);
         }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or ArgumentException or FormatException or OverflowException)
+        {
+            throw Invalid($"{where}: not a valid manifest ({ex.GetType().Name}: {FirstLine(ex.Message)}); re-create it with `predictor modules sign`", ex);
+        }
 
         if (manifest is null)
         {

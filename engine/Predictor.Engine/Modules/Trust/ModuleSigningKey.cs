@@ -142,7 +142,7 @@ public static class DetachedSignature
 
             return (keyId.GetString()!, signature);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException)
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {
             throw new ModulePackageException(ModuleRejection.InvalidManifest, $"{where}: not a valid signature document ({ex.Message.Split('\n')[0]}); re-sign with `predictor modules sign`", ex);
         }
