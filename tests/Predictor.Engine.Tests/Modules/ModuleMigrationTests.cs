@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Predictor.Engine.Modules;
 using Predictor.Engine.Modules.Hosting;
 using Predictor.Engine.Placement;
@@ -18,22 +19,26 @@ public class ModuleMigrationTests
     public void Migrate_UnderLoadManyTimes_NoWorkLostOrDuplicatedAndThreadOnTarget(string backend)
     {
         ICpuAffinity affinity = backend == "linux" ? new LinuxCpuAffinity() : new SimulatedCpuAffinity(2);
-        const int items = 300_000;
         var queue = new ConcurrentQueue<long>();
-        using var host = new ModuleHost("counter", new CounterModule(queue), Core0, affinity, TimeProvider.System, new HashSet<string> { "avx2" });
+        var progress = new StrongBox<long>();
+        using var host = new ModuleHost("counter", new CounterModule(queue, progress: progress), Core0, affinity, TimeProvider.System, new HashSet<string> { "avx2" });
         var migrator = new ModuleMigrator(TimeProvider.System);
         migrator.Register(host);
         host.Start();
         Assert.Equal([0], affinity.Get(host.OsThreadId));
 
+        // Work keeps arriving until the last move is done, so every move happens while items are in flight.
+        var stop = false;
+        long produced = 0;
         var producer = new Thread(() =>
         {
-            for (long i = 1; i <= items; i++)
+            for (long i = 1; !Volatile.Read(ref stop); i++)
             {
                 queue.Enqueue(i);
+                Volatile.Write(ref produced, i);
                 if (i % 1000 == 0)
                 {
-                    Thread.Yield();
+                    Thread.Sleep(1);
                 }
             }
         });
@@ -43,6 +48,16 @@ public class ModuleMigrationTests
         for (var m = 0; m < 200; m++)
         {
             var target = m % 2 == 0 ? Core1 : Core0;
+
+            // Let at least 500 more items through between moves: every move snapshots a state that is changing.
+            var seen = Volatile.Read(ref progress.Value);
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while (Volatile.Read(ref progress.Value) < seen + 500)
+            {
+                Assert.True(DateTime.UtcNow < until, $"the module processed nothing for 30 s before move {m} (fault: {host.Fault?.Message})");
+                Thread.Sleep(0);
+            }
+
             var record = migrator.Migrate("counter", target);
             records.Add(record);
             Assert.Equal(target.Id, record.To);
@@ -51,13 +66,16 @@ public class ModuleMigrationTests
             Assert.Equal(target, migrator.LocationOf("counter"));
         }
 
+        Volatile.Write(ref stop, true);
         producer.Join();
+        var items = Volatile.Read(ref produced);
+        Assert.True(items >= 100_000, $"only {items} items produced");
         var final = WaitForCount(host, items);
         host.Stop();
 
         Assert.Null(host.Fault);
         Assert.Equal(items, final.Count);
-        Assert.Equal((long)items * (items + 1) / 2, final.Sum);
+        Assert.Equal(items * (items + 1) / 2, final.Sum);
         Assert.Equal(0, final.OutOfOrder);
         Assert.Equal(items, final.PerLocation.Values.Sum());
         Assert.Equal(items, final.PerKey.Values.Sum());
@@ -65,8 +83,9 @@ public class ModuleMigrationTests
         Assert.Contains("core1", final.PerLocation.Keys);
         Assert.All(records, r => Assert.Equal(64, r.StateSha256.Length));
 
-        // The state really moved while work flowed: snapshots grew between migrations.
-        Assert.True(records.Select(r => r.StateSha256).Distinct().Count() > 100);
+        // The state really moved while work flowed: every move carried a different state.
+        Assert.Equal(200, records.Select(r => r.StateSha256).Distinct().Count());
+        Assert.True(records[^1].SnapshotBytes > 0);
         Assert.True(final.MismatchedCpuObservations == 0, $"{final.MismatchedCpuObservations} steps saw a CPU outside their location");
     }
 
@@ -164,12 +183,14 @@ internal sealed class CounterModule : IStatefulModule
 {
     private readonly ConcurrentQueue<long> _queue;
     private readonly bool _lossyRestore;
+    private readonly StrongBox<long> _progress;
     private State _state;
     private string? _checkedLocation;
 
-    public CounterModule(ConcurrentQueue<long> queue, bool lossyRestore = false, State? state = null)
+    public CounterModule(ConcurrentQueue<long> queue, bool lossyRestore = false, State? state = null, StrongBox<long>? progress = null)
     {
         _queue = queue;
+        _progress = progress ?? new StrongBox<long>();
         _lossyRestore = lossyRestore;
         _state = state ?? new State(0, 0, 0, 0, 0, new SortedDictionary<int, long>(), new SortedDictionary<string, long>(StringComparer.Ordinal));
     }
@@ -195,6 +216,7 @@ internal sealed class CounterModule : IStatefulModule
         s.PerKey[(int)(id % 17)] = s.PerKey.GetValueOrDefault((int)(id % 17)) + 1;
         s.PerLocation[location.Id] = s.PerLocation.GetValueOrDefault(location.Id) + 1;
         _state = s with { Count = s.Count + 1, Sum = s.Sum + id, LastId = id, OutOfOrder = s.OutOfOrder + (id == s.LastId + 1 ? 0 : 1) };
+        Volatile.Write(ref _progress.Value, _state.Count); // for the test's pacing only; not part of the state
         return true;
     }
 
@@ -229,7 +251,7 @@ internal sealed class CounterModule : IStatefulModule
     public IStatefulModule Restore(ReadOnlySpan<byte> snapshot)
     {
         var state = Read(snapshot.ToArray());
-        return new CounterModule(_queue, _lossyRestore, _lossyRestore ? state with { Sum = state.Sum - 1 } : state);
+        return new CounterModule(_queue, _lossyRestore, _lossyRestore ? state with { Sum = state.Sum - 1 } : state, _progress);
     }
 
     public static State Read(byte[] snapshot)

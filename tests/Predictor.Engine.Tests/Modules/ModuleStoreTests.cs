@@ -61,6 +61,25 @@ public class ModuleStoreTests
         Assert.Equal("1.0.0", Assert.Single(store.List()).ActiveVersion);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Install_InProcessCheckTooSlow_TimesOutAndSwitchesBack(bool honoursCancellation)
+    {
+        using var root = ModuleTestKit.NewRoot();
+        var health = new SlowHealth(honoursCancellation);
+        var store = new ModuleStore(new ModuleStoreOptions { Root = root.Path, Durable = false, HealthCheck = health, HealthCheckTimeout = TimeSpan.FromMilliseconds(200) });
+        health.DelayMs = 0;
+        store.Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        health.DelayMs = 10_000;
+
+        var result = store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+
+        Assert.False(result.Committed);
+        Assert.Contains("timed out", result.Health.Detail, StringComparison.Ordinal);
+        Assert.Equal("1.0.0", Assert.Single(store.List()).ActiveVersion);
+    }
+
     [Fact]
     public void Install_HealthCommandFromPackage_RunsInSlot()
     {
@@ -133,6 +152,17 @@ public class ModuleStoreTests
 
     private sealed class CrashException : Exception
     {
+    }
+
+    private sealed class SlowHealth(bool honoursCancellation) : IModuleHealthCheck
+    {
+        public int DelayMs { get; set; }
+
+        public async Task<ModuleHealth> CheckAsync(InstalledSlot slot, CancellationToken cancellationToken)
+        {
+            await Task.Delay(DelayMs, honoursCancellation ? cancellationToken : CancellationToken.None);
+            return new ModuleHealth(true, "slow but fine");
+        }
     }
 
     private sealed class SwitchableHealth : IModuleHealthCheck

@@ -89,19 +89,3 @@ internal sealed class TempRoot : IDisposable
         }
     }
 }
-
-internal sealed class FixedHealth(bool healthy, int delayMs = 0) : IModuleHealthCheck
-{
-    public int Calls { get; private set; }
-
-    public async Task<ModuleHealth> CheckAsync(InstalledSlot slot, CancellationToken cancellationToken)
-    {
-        Calls++;
-        if (delayMs > 0)
-        {
-            await Task.Delay(delayMs, cancellationToken);
-        }
-
-        return new ModuleHealth(healthy, healthy ? "fine" : "refused by test");
-    }
-}

@@ -228,9 +228,11 @@ public sealed class ModuleStore
         try
         {
             // The default check enforces the manifest's timeout itself; an injected one gets the same bound here.
-            var timeout = TimeSpan.FromMilliseconds(slot.Manifest.HealthCheck?.TimeoutMs ?? 30_000);
+            // The token asks a cooperative check to stop; the wait bounds one that ignores it (it keeps running
+            // detached, but the install no longer waits for it and switches back).
+            var timeout = slot.Manifest.HealthCheck is { } spec ? TimeSpan.FromMilliseconds(spec.TimeoutMs) : _options.HealthCheckTimeout;
             using var cts = new CancellationTokenSource(timeout, _options.Time);
-            return _health.CheckAsync(slot, cts.Token).WaitAsync(timeout + TimeSpan.FromSeconds(5), _options.Time).GetAwaiter().GetResult();
+            return _health.CheckAsync(slot, cts.Token).WaitAsync(timeout + TimeSpan.FromSeconds(1), _options.Time).GetAwaiter().GetResult();
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {

@@ -39,6 +39,7 @@ public sealed class ModuleStoreOptions
 {
     private string _root = string.Empty;
     private TimeSpan _lockTimeout = TimeSpan.FromSeconds(10);
+    private TimeSpan _healthCheckTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Directory holding the modules, the measured log and, by default, the trust store. Required.</summary>
     public string Root
@@ -62,6 +63,14 @@ public sealed class ModuleStoreOptions
     /// <summary>Health check run after each switch.</summary>
     /// <value>The default value is null, meaning the manifest's command (or entry-point presence).</value>
     public IModuleHealthCheck? HealthCheck { get; set; }
+
+    /// <summary>Time allowed to a health check when the manifest declares none (in-process checks, entry-point check).</summary>
+    /// <value>The default value is 30 seconds.</value>
+    public TimeSpan HealthCheckTimeout
+    {
+        get => _healthCheckTimeout;
+        set => _healthCheckTimeout = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be positive");
+    }
 
     /// <summary>A PCR extended with every measured-log entry.</summary>
     /// <value>The default value is null (no TPM).</value>
