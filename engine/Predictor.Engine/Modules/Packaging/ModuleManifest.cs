@@ -125,6 +125,11 @@ public sealed record ModuleManifest(
             throw Invalid($"{where}: field 'resources' needs cpuCores > 0 and memoryBytes > 0 (got {Resources.CpuCores}, {Resources.MemoryBytes})");
         }
 
+        if (Resources.Capabilities is { } caps && caps.Any(c => string.IsNullOrWhiteSpace(c) || c.Any(char.IsControl)))
+        {
+            throw Invalid($"{where}: field 'resources.capabilities' holds an empty or control-character entry; write names like accelerator:gpu");
+        }
+
         if (!Enum.IsDefined(Profile))
         {
             throw Invalid($"{where}: field 'profile' must be Standard, Fast or Secure");
