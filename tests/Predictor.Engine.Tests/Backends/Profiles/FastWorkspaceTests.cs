@@ -81,13 +81,4 @@ public sealed class FastWorkspaceTests : IDisposable
         var ex = Assert.Throws<PredictorException>(() => FastWorkspace.Open(_source, "/proc"));
         Assert.Contains("not RAM-backed", ex.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void ExecutionProfiles_Parse_UnknownNamesTheSource()
-    {
-        Assert.Equal(ExecutionProfile.Fast, ExecutionProfiles.Parse("Fast", "m.json: profile"));
-        Assert.Equal(ExecutionProfile.Standard, ExecutionProfiles.Parse(null, "m.json: profile"));
-        var ex = Assert.Throws<PredictorException>(() => ExecutionProfiles.Parse("turbo", "modules/web/module.json: profile"));
-        Assert.Contains("modules/web/module.json: profile", ex.Message, StringComparison.Ordinal);
-    }
 }
