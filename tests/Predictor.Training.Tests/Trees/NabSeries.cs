@@ -13,9 +13,32 @@ internal static class NabSeries
     public const string RdsCc0c53 = "realAWSCloudwatch/rds_cpu_utilization_cc0c53.csv";
     public const string RdsE47b3b = "realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv";
 
+    /// <summary>
+    /// <see cref="RepoPaths.SharedDatasets"/> (beside the repository root), or, in a git worktree nested deeper than
+    /// the main checkout, the nearest <c>shared/datasets</c> above the root.
+    /// </summary>
+    public static string DatasetsRoot()
+    {
+        if (Directory.Exists(RepoPaths.SharedDatasets))
+        {
+            return RepoPaths.SharedDatasets;
+        }
+
+        for (var dir = new DirectoryInfo(RepoPaths.Root).Parent; dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "shared", "datasets");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return RepoPaths.SharedDatasets;
+    }
+
     public static (double[] Values, long[] Timestamps) Read(string relative, int stepSeconds = 300, int maxPoints = int.MaxValue)
     {
-        string path = Path.Combine(RepoPaths.SharedDatasets, "nab", "data", relative);
+        string path = Path.Combine(DatasetsRoot(), "nab", "data", relative);
         var times = new List<long>();
         var values = new List<double>();
         foreach (string line in File.ReadLines(path).Skip(1))
