@@ -13,7 +13,9 @@ namespace Predictor.Training.Tests.Trees;
 /// by training/scripts/gbdt_sklearn_crosscheck.py on the very feature rows and targets our trees train on, with
 /// the same hyper-parameters (early stopping off on both sides), one regressor per horizon step on both sides.
 /// Accuracy is asserted (ours within 10 % of scikit-learn's MAE on later data); times are printed, never asserted.
+/// The class runs alone (no other test class beside it), so the two timings share the machine only with each other.
 /// </summary>
+[Collection(TimedCollection.Name)]
 public sealed class SklearnCrossCheckTests
 {
     private const int Window = 24;
@@ -181,4 +183,11 @@ internal sealed record CrossCheckResult(
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
         $"| {Series} | {Points} | {TrainRows} | {OursMae:F3} ({OursMae / MaseScale:F3}) | {SklearnMae:F3} ({SklearnMae / MaseScale:F3}) | {SeasonalNaiveMae / MaseScale:F3} | {NaiveMae / MaseScale:F3} | {OursSeconds:F2} | {SklearnSeconds:F2} | {OursSeconds / SklearnSeconds:F2} |");
+}
+
+/// <summary>Test classes that time something: run with test parallelisation off.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TimedCollection
+{
+    public const string Name = "Timed, not parallel";
 }

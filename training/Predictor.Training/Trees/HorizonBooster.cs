@@ -26,9 +26,9 @@ internal sealed class HorizonBooster
     private readonly double[] _yVal;
     private readonly double[] _predVal;
 
-    // Histogram slots, [slot, feature, bin]: gradient sums and row counts; a free-list of slots.
-    private readonly double[] _histG;
-    private readonly int[] _histC;
+    // Histogram slots, [slot, feature, bin]: gradient sum and row count side by side (one cache line per update);
+    // a free-list of slots.
+    private readonly HistogramBin[] _hist;
     private readonly int[] _freeSlots;
     private int _freeCount;
 
@@ -73,8 +73,7 @@ internal sealed class HorizonBooster
         _gTmp = new double[_n];
         _yVal = new double[_nVal];
         _predVal = new double[_nVal];
-        _histG = new double[_maxLeaves * _features * _stride];
-        _histC = new int[_maxLeaves * _features * _stride];
+        _hist = new HistogramBin[_maxLeaves * _features * _stride];
         _freeSlots = new int[_maxLeaves];
         _leafStart = new int[_maxLeaves];
         _leafCount = new int[_maxLeaves];
@@ -412,16 +411,27 @@ internal sealed class HorizonBooster
         {
             int f = _eligible[e];
             int offset = ((slot * _features) + f) * _stride;
-            var hg = _histG.AsSpan(offset, _stride);
-            var hc = _histC.AsSpan(offset, _stride);
-            hg.Clear();
-            hc.Clear();
+            var hist = _hist.AsSpan(offset, _stride);
+            hist.Clear();
             var column = bins.AsSpan(f * _n, _n);
-            for (int i = 0; i < rows.Length; i++)
+            if (count == _n)
             {
-                int b = column[rows[i]];
-                hg[b] += grads[i];
-                hc[b]++;
+                // The root: rows are 0..n−1 in order, so read the column straight.
+                for (int i = 0; i < column.Length; i++)
+                {
+                    ref var bin = ref hist[column[i]];
+                    bin.G += grads[i];
+                    bin.Count++;
+                }
+            }
+            else
+            {
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    ref var bin = ref hist[column[rows[i]]];
+                    bin.G += grads[i];
+                    bin.Count++;
+                }
             }
         }
     }
@@ -433,14 +443,12 @@ internal sealed class HorizonBooster
             int f = _eligible[e];
             int p = ((parentSlot * _features) + f) * _stride;
             int c = ((childSlot * _features) + f) * _stride;
-            var pg = _histG.AsSpan(p, _stride);
-            var cg = _histG.AsSpan(c, _stride);
-            var pc = _histC.AsSpan(p, _stride);
-            var cc = _histC.AsSpan(c, _stride);
+            var parent = _hist.AsSpan(p, _stride);
+            var child = _hist.AsSpan(c, _stride);
             for (int b = 0; b < _stride; b++)
             {
-                pg[b] -= cg[b];
-                pc[b] -= cc[b];
+                parent[b].G -= child[b].G;
+                parent[b].Count -= child[b].Count;
             }
         }
     }
@@ -464,14 +472,13 @@ internal sealed class HorizonBooster
             int f = _eligible[e];
             int cuts = thresholds[f].Length;
             int offset = ((slot * _features) + f) * _stride;
-            var hg = _histG.AsSpan(offset, _stride);
-            var hc = _histC.AsSpan(offset, _stride);
+            var hist = _hist.AsSpan(offset, _stride);
             double gl = 0;
             int cl = 0;
             for (int b = 0; b < cuts; b++)
             {
-                gl += hg[b];
-                cl += hc[b];
+                gl += hist[b].G;
+                cl += hist[b].Count;
                 if (cl < minLeaf)
                 {
                     continue;
@@ -523,4 +530,11 @@ internal sealed class HorizonBooster
 
         return loss;
     }
+}
+
+/// <summary>One histogram bin: the gradient sum and the row count (the hessian sum, as h = 1) of its rows.</summary>
+internal struct HistogramBin
+{
+    public double G;
+    public int Count;
 }
