@@ -113,7 +113,12 @@ public sealed class SklearnCrossCheckTests
             }
 
             var result = new CrossCheckResult(
-                Path.GetFileNameWithoutExtension(file), values.Length, train.Rows, oursMae, skMae, Mae(naive, test.Targets), Mae(seasonal, test.Targets), scale, oursSeconds, skSeconds);
+                Path.GetFileNameWithoutExtension(file), values.Length, train.Rows, oursMae, skMae, Mae(naive, test.Targets), Mae(seasonal, test.Targets), scale, oursSeconds, skSeconds)
+            {
+                OursMaseStep12 = Mae(ours, test.Targets, Horizon - 1) / scale,
+                SklearnMaseStep12 = Mae(sk, test.Targets, Horizon - 1) / scale,
+                SeasonalNaiveMaseStep12 = Mae(seasonal, test.Targets, Horizon - 1) / scale,
+            };
             output?.WriteLine(result.ToString());
             return result;
         }
@@ -163,6 +168,20 @@ public sealed class SklearnCrossCheckTests
         return sum / actual.Length;
     }
 
+    /// <summary>MAE of one horizon step (0-based) only.</summary>
+    private static double Mae(float[] forecast, float[] actual, int step)
+    {
+        double sum = 0;
+        int n = 0;
+        for (int i = step; i < actual.Length; i += Horizon)
+        {
+            sum += Math.Abs(forecast[i] - (double)actual[i]);
+            n++;
+        }
+
+        return sum / n;
+    }
+
     /// <summary>MASE's denominator: in-sample MAE of the one-season-back forecast over the training part.</summary>
     private static double SeasonalNaiveScale(ReadOnlySpan<double> train)
     {
@@ -180,9 +199,16 @@ public sealed class SklearnCrossCheckTests
 internal sealed record CrossCheckResult(
     string Series, int Points, int TrainRows, double OursMae, double SklearnMae, double NaiveMae, double SeasonalNaiveMae, double MaseScale, double OursSeconds, double SklearnSeconds)
 {
+    public double OursMaseStep12 { get; init; }
+
+    public double SklearnMaseStep12 { get; init; }
+
+    public double SeasonalNaiveMaseStep12 { get; init; }
+
+    /// <summary>series | points | train rows | MAE (MASE) ours | MAE (MASE) sklearn | MASE@12 ours / sklearn / seasonal naive | MASE seasonal naive | MASE naive | s ours | s sklearn | ratio.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"| {Series} | {Points} | {TrainRows} | {OursMae:F3} ({OursMae / MaseScale:F3}) | {SklearnMae:F3} ({SklearnMae / MaseScale:F3}) | {SeasonalNaiveMae / MaseScale:F3} | {NaiveMae / MaseScale:F3} | {OursSeconds:F2} | {SklearnSeconds:F2} | {OursSeconds / SklearnSeconds:F2} |");
+        $"| {Series} | {Points} | {TrainRows} | {OursMae:F3} ({OursMae / MaseScale:F3}) | {SklearnMae:F3} ({SklearnMae / MaseScale:F3}) | {OursMaseStep12:F3} / {SklearnMaseStep12:F3} / {SeasonalNaiveMaseStep12:F3} | {SeasonalNaiveMae / MaseScale:F3} | {NaiveMae / MaseScale:F3} | {OursSeconds:F2} | {SklearnSeconds:F2} | {OursSeconds / SklearnSeconds:F2} |");
 }
 
 /// <summary>Test classes that time something: run with test parallelisation off.</summary>
