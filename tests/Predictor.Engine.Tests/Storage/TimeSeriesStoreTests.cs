@@ -232,4 +232,28 @@ public sealed class TimeSeriesStoreTests : IDisposable
         Assert.Equal(200 - accepted, store.DroppedSamples);
         tx.Rollback();
     }
+
+    [Fact]
+    public async Task TryAppend_SteadyState_DoesNotAllocateOnTheCallingThread()
+    {
+        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChannelCapacity = 1 << 20 });
+        var id = store.Register(Cpu);
+        // Warm-up with the same volume: the channel's internal queue grows once to hold it, then is reused.
+        for (var i = 0; i < 100_000; i++)
+        {
+            store.TryAppend(id, i, i);
+        }
+
+        await store.FlushAsync();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 100_000; i < 200_000; i++)
+        {
+            store.TryAppend(id, i, i * 0.5);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated by 100,000 TryAppend calls");
+        await store.FlushAsync();
+        Assert.Equal(200_000, store.Summarize(Cpu.Name).Count);
+    }
 }
