@@ -11,6 +11,7 @@ namespace Predictor.Engine.Tests.Backends;
 /// Real cgroups and real processes on this machine. These need root (CI runs as root); without it they fail and
 /// say so. Every test kills its children and removes its cgroups in finally / Dispose.
 /// </summary>
+[Collection(Predictor.Engine.Tests.HostCpuCollection.Name)]
 public sealed class LinuxBackendTests
 {
     private const long MiB = 1L << 20;

@@ -5,6 +5,7 @@ using Predictor.Engine.Backends.Profiles;
 
 namespace Predictor.Engine.Tests.Backends.Profiles;
 
+[Collection(Predictor.Engine.Tests.HostCpuCollection.Name)]
 public sealed class SecureSandboxTests
 {
     [Fact]
