@@ -15,6 +15,11 @@ internal static class CommandCatalog
             "migrates modules ahead of it, and replays recorded telemetry to judge policies.");
 
         // One line per command area, in the order `predictor --help` lists them.
+        root.Subcommands.Add(Commands.ModelsCommands.Build());
+        root.Subcommands.Add(Commands.ModulesCommands.Build());
+        foreach (var c in Commands.TelemetryCommands.Build()) { root.Subcommands.Add(c); }
+        root.Subcommands.Add(Commands.RunCommands.Build());
+        root.Subcommands.Add(Commands.DoctorCommands.Build());
         return root;
     }
 }

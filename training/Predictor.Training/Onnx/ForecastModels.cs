@@ -1,0 +1,140 @@
+using System.Globalization;
+using Predictor.Engine;
+using Predictor.Training.Onnx.Proto;
+
+namespace Predictor.Training.Onnx;
+
+/// <summary>
+/// Writes forecasting models as ONNX files that honour the model contract. Each method returns the model's bytes
+/// (deterministic: the same arguments give the same bytes); <see cref="WriteFile"/> stores them.
+/// </summary>
+public static class ForecastModels
+{
+    /// <summary>Kind of the last-value model.</summary>
+    public const string NaiveKind = "naive";
+
+    /// <summary>Kind of the one-season-ago model.</summary>
+    public const string SeasonalNaiveKind = "seasonal_naive";
+
+    /// <summary>Kind of a plain linear map (forecast = features · A + b).</summary>
+    public const string LinearKind = "linear";
+
+    /// <summary>Card key holding the season length (in steps) of a seasonal-naive model.</summary>
+    public const string SeasonKey = "predictor.season";
+
+    /// <summary>
+    /// Naive: every step forecasts the last observation x(t). Built as a <c>Gather</c> of window column W−1,
+    /// repeated H times, rather than a MatMul with a 0/1 selection matrix: the gather copies the value exactly,
+    /// and a NaN or ±∞ elsewhere in the window cannot leak into the forecast (a MatMul would compute 0·NaN = NaN).
+    /// </summary>
+    /// <param name="card">The card; its kind must be <see cref="NaiveKind"/>.</param>
+    /// <param name="upperOffsets">H offsets added to the forecast to give <c>upper</c>.</param>
+    public static byte[] Naive(ModelCard card, ReadOnlySpan<float> upperOffsets)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        RequireKind(card, NaiveKind);
+        var indices = new long[card.Horizon];
+        Array.Fill(indices, card.Window - 1);
+        return GraphBuilder.Serialize(GatherModel(card, indices, upperOffsets));
+    }
+
+    /// <summary>
+    /// Seasonal naive: step h forecasts the value one season ago, x(t + h − S·⌈h/S⌉), gathered from the window
+    /// (index W − 1 + h − S·⌈h/S⌉). Needs W ≥ S. The season is recorded in the card under <see cref="SeasonKey"/>.
+    /// </summary>
+    /// <param name="card">The card; its kind must be <see cref="SeasonalNaiveKind"/>.</param>
+    /// <param name="season">S, the season length in steps (≥ 1, ≤ W).</param>
+    /// <param name="upperOffsets">H offsets added to the forecast to give <c>upper</c>.</param>
+    public static byte[] SeasonalNaive(ModelCard card, int season, ReadOnlySpan<float> upperOffsets)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        RequireKind(card, SeasonalNaiveKind);
+        if (season < 1 || season > card.Window)
+        {
+            throw new PredictorException(
+                $"Seasonal naive: season {season} steps does not fit window {card.Window}; the window must hold at least one season (use a window ≥ {Math.Max(season, 1)} or a shorter season).");
+        }
+
+        var indices = SeasonalIndices(card.Window, card.Horizon, season);
+        var extra = new Dictionary<string, string>(card.Extra, StringComparer.Ordinal) { [SeasonKey] = season.ToString(CultureInfo.InvariantCulture) };
+        return GraphBuilder.Serialize(GatherModel(card with { Extra = extra }, indices, upperOffsets));
+    }
+
+    /// <summary>
+    /// A linear map: <c>forecast = features · A + b</c> with features = window (then calendar when
+    /// <paramref name="withCalendar"/>, as in <see cref="Features.SupervisedWindows"/>), exported as MatMul + Add.
+    /// </summary>
+    /// <param name="card">The card (any kind whose forecast is linear: linear, ridge, ssa, ...).</param>
+    /// <param name="weights">A, row-major [F, H] with F = W (+ C with a calendar).</param>
+    /// <param name="bias">b, H values.</param>
+    /// <param name="withCalendar">Whether the model takes the <c>calendar</c> input.</param>
+    /// <param name="upperOffsets">H offsets added to the forecast to give <c>upper</c>.</param>
+    public static byte[] Linear(ModelCard card, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, ReadOnlySpan<float> upperOffsets)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        var builder = new ContractModelBuilder(card, withCalendar);
+        int f = builder.FeatureWidth;
+        int h = card.Horizon;
+        if (weights.Length != f * h || bias.Length != h)
+        {
+            throw new PredictorException(
+                $"Linear model '{card.Kind}': weights hold {weights.Length} values and bias {bias.Length}; a [{f}×{h}] map needs {f * h} weights and {h} biases.");
+        }
+
+        var g = builder.Graph;
+        string a = g.AddInitializer("weights", weights, f, h);
+        string b = g.AddInitializer("bias", bias, h);
+        g.AddNode("MatMul", [builder.FeatureRow(), a], ["linear"]);
+        g.AddNode("Add", ["linear", b], ["linear_biased"]);
+        return GraphBuilder.Serialize(builder.Build("linear_biased", upperOffsets));
+    }
+
+    /// <summary>Writes model bytes to <paramref name="path"/> (through a temporary file, so a reader never sees half a model).</summary>
+    public static void WriteFile(string path, byte[] modelBytes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(modelBytes);
+        string full = Path.GetFullPath(path);
+        string temp = full + ".tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllBytes(temp, modelBytes);
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PredictorException($"Cannot write model '{full}': {ex.Message}; check the directory exists and is writable.", ex);
+        }
+    }
+
+    /// <summary>Window indices (0 = oldest) that seasonal naive reads for steps 1..H.</summary>
+    internal static long[] SeasonalIndices(int window, int horizon, int season)
+    {
+        var indices = new long[horizon];
+        for (int h = 1; h <= horizon; h++)
+        {
+            int seasonsBack = (h + season - 1) / season; // ⌈h/S⌉ ≥ 1, so the index is always ≤ W − 1
+            indices[h - 1] = window - 1 + h - (season * seasonsBack);
+        }
+
+        return indices;
+    }
+
+    private static ModelProto GatherModel(ModelCard card, long[] indices, ReadOnlySpan<float> upperOffsets)
+    {
+        var builder = new ContractModelBuilder(card, withCalendar: false);
+        var g = builder.Graph;
+        string idx = g.AddInitializer("gather_indices", indices, indices.Length);
+        g.AddNode("Gather", [builder.WindowInput, idx], ["gathered"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+        return builder.Build("gathered", upperOffsets);
+    }
+
+    private static void RequireKind(ModelCard card, string kind)
+    {
+        if (card.Kind != kind)
+        {
+            throw new PredictorException($"The card says kind '{card.Kind}' but this writer builds '{kind}'; set Kind = \"{kind}\".");
+        }
+    }
+}
