@@ -1,0 +1,181 @@
+using Predictor.Engine.Backends;
+using Predictor.Engine.Control;
+using Predictor.Engine.Forecasting;
+using Predictor.Engine.Partitioning;
+using Predictor.Engine.Placement;
+
+namespace Predictor.Engine.Replay;
+
+/// <summary>
+/// Replays a scenario's recorded demand through the same <see cref="ControlLoop"/> as a live run, one policy at a time,
+/// with a <see cref="RecordedClock"/> and the <see cref="SimulatedBackend"/>, as fast as the CPU allows. Tick t feeds
+/// demand[t] to the collectors; the decision made at t is in force from t + 1, and is recorded there, so the traces
+/// handed to <see cref="ReplayResult"/> are already aligned as <see cref="ReplayMetrics"/> expects.
+/// </summary>
+public static class ReplayRunner
+{
+    // Partition budgets are integers in the loop (millicores); one scenario unit becomes 1000 loop units.
+    private const double LoopUnitsPerScenarioUnit = 1000;
+
+    /// <summary>Runs every policy of <paramref name="scenario"/> over <paramref name="inputs"/>.</summary>
+    /// <param name="scenario">The scenario (policies, locations, modules, surge definition).</param>
+    /// <param name="inputs">Its demand on the replay grid (<see cref="ScenarioInputs.Assemble"/>).</param>
+    /// <param name="openForecaster">Opens a model: a predictive policy gets its own; the baselines get the naive one, used only by placement.</param>
+    /// <param name="hasWallClock">False when the trace has offsets only (the report then shows elapsed days).</param>
+    /// <param name="progress">Receives the number of policy-ticks replayed so far.</param>
+    public static ReplayResult Run(
+        ScenarioOptions scenario,
+        ScenarioInputs inputs,
+        Func<ScenarioModel, IForecaster> openForecaster,
+        bool hasWallClock = true,
+        IProgress<long>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(openForecaster);
+        var runs = new List<PolicyRun>();
+        long done = 0;
+        foreach (var policy in scenario.Policies)
+        {
+            var model = policy.Model is null
+                ? new ScenarioModel("naive", null)
+                : scenario.Models.FirstOrDefault(m => m.Name == policy.Model) ?? new ScenarioModel(policy.Model, null);
+            using var forecaster = openForecaster(model);
+            runs.Add(RunOne(scenario, inputs, policy, forecaster, () => progress?.Report(++done)));
+        }
+
+        // The loop keeps budgets as integers (1/1000 of a unit); measure against the total it actually split.
+        var total = LoopTotal(inputs) / LoopUnitsPerScenarioUnit;
+        var info = new ReplayRunInfo(scenario.Name, inputs.Tick, hasWallClock ? inputs.StartUnixMs : null, total, inputs.BudgetNote, scenario.Unit);
+        return new ReplayResult(info, runs, scenario.Surge);
+    }
+
+    private static PolicyRun RunOne(ScenarioOptions scenario, ScenarioInputs inputs, ScenarioPolicy policy, IForecaster forecaster, Action tickDone)
+    {
+        var ticks = inputs.Ticks;
+        var tickMs = (long)inputs.Tick.TotalMilliseconds;
+        var user = inputs.Partitions[0].Demand;
+        var system = inputs.Partitions[1].Demand;
+        var moduleDemand = inputs.Modules.Select(m => m.Demand).ToArray();
+        var locations = scenario.Locations;
+        var modules = scenario.Modules.Select(m => new ModuleSpec(
+            // The reservation used while a module has no forecast: its demand at tick 0, the only value known then.
+            m.Name, "module/" + m.Name, moduleDemand[scenario.Modules.ToList().IndexOf(m)][0], 0, m.StateBytes,
+            new HashSet<string>(StringComparer.Ordinal)) { Preferences = m.Affinity.ToHashSet(StringComparer.Ordinal) }).ToList();
+        var initial = scenario.Modules.Select(m => locations.ToList().FindIndex(l => l.Id == m.Location)).ToArray();
+
+        var series = new List<string> { "user", "system" };
+        series.AddRange(modules.Select(m => m.DemandSeries));
+        var total = LoopTotal(inputs);
+        var clock = new RecordedClock(inputs.StartUnixMs);
+        var source = new GridSource(inputs.StartUnixMs, tickMs, user, system, moduleDemand);
+        var even = PartitionSplit.Even(total);
+        using var backend = new SimulatedBackend(locations, initial, even, even);
+        var setup = new ControlLoopSetup
+        {
+            Series = series,
+            // The scenario has one resource; memory is bound to the same demand so the loop's invariants hold, and ignored.
+            Memory = new PartitionBinding(ResourceKind.Memory, total, 0, 1, LoopUnitsPerScenarioUnit),
+            Cpu = new PartitionBinding(ResourceKind.Cpu, total, 0, 1, LoopUnitsPerScenarioUnit),
+            MemoryPolicy = Create(policy.Kind),
+            CpuPolicy = Create(policy.Kind),
+            Modules = modules,
+            ModuleSeries = Enumerable.Range(2, modules.Count).ToArray(),
+            Locations = locations,
+            InitialAssignment = modules.Count > 0 ? initial : null,
+            Placement = modules.Count > 0 ? Placements.Planner(locations, modules) : null,
+            Models = [new ModelBinding(forecaster, Enumerable.Range(0, series.Count).ToArray())],
+            Source = source,
+            Backend = backend,
+            Time = clock,
+            InferenceEveryTicks = 1,
+        };
+        using var loop = new ControlLoop(setup);
+
+        var userAllocation = new double[ticks];
+        var systemAllocation = new double[ticks];
+        userAllocation[0] = even.User / LoopUnitsPerScenarioUnit;
+        systemAllocation[0] = even.System / LoopUnitsPerScenarioUnit;
+        var loads = locations.Select(_ => new double[ticks]).ToArray();
+        var assignment = (int[])initial.Clone();
+        var migrations = new List<MigrationEvent>();
+        for (var t = 0; t < ticks; t++)
+        {
+            // Location loads at t follow the placement in force at t (decided at t − 1).
+            for (var m = 0; m < assignment.Length; m++)
+            {
+                loads[assignment[m]][t] += moduleDemand[m][t];
+                backend.SetModuleLoad(m, moduleDemand[m][t]);
+            }
+
+            clock.Set(inputs.StartUnixMs + (t * tickMs));
+            backend.SetPartitionDemand(ResourceKind.Cpu, user[t] * LoopUnitsPerScenarioUnit, system[t] * LoopUnitsPerScenarioUnit);
+            var decision = loop.RunOnce();
+            if (t + 1 < ticks)
+            {
+                userAllocation[t + 1] = decision[ResourceKind.Cpu].User / LoopUnitsPerScenarioUnit;
+                systemAllocation[t + 1] = decision[ResourceKind.Cpu].System / LoopUnitsPerScenarioUnit;
+            }
+
+            var now = backend.Assignment;
+            for (var m = 0; m < assignment.Length; m++)
+            {
+                if (now[m] != assignment[m])
+                {
+                    migrations.Add(new MigrationEvent(t, modules[m].Name, locations[assignment[m]].Id, locations[now[m]].Id));
+                    assignment[m] = now[m];
+                }
+            }
+
+            tickDone();
+        }
+
+        return new PolicyRun(
+            policy.Name,
+            policy.Kind == ScenarioPolicyKind.Predictive,
+            [new PartitionTrace("user", user, userAllocation), new PartitionTrace("system", system, systemAllocation)],
+            locations.Select((l, i) => new LocationTrace(l.Id, l.CpuCapacity, loads[i])).ToArray(),
+            inputs.Modules.Select(m => new ModuleTrace(m.Name, m.Demand)).ToArray(),
+            migrations);
+    }
+
+    private static long LoopTotal(ScenarioInputs inputs) => (long)Math.Round(inputs.TotalBudget * LoopUnitsPerScenarioUnit);
+
+    private static IPartitionPolicy Create(ScenarioPolicyKind kind) => kind switch
+    {
+        ScenarioPolicyKind.Threshold => PartitionPolicies.Threshold(),
+        ScenarioPolicyKind.Vpa => PartitionPolicies.VpaStyle(),
+        ScenarioPolicyKind.Autopilot => PartitionPolicies.AutopilotStyle(),
+        _ => PartitionPolicies.Predictive(),
+    };
+
+    /// <summary>The collectors of a replay: the recorded values of the tick the clock is at.</summary>
+    private sealed class GridSource : ISampleSource
+    {
+        private readonly long _start;
+        private readonly long _tickMs;
+        private readonly double[] _user;
+        private readonly double[] _system;
+        private readonly double[][] _modules;
+
+        public GridSource(long start, long tickMs, double[] user, double[] system, double[][] modules)
+        {
+            _start = start;
+            _tickMs = tickMs;
+            _user = user;
+            _system = system;
+            _modules = modules;
+        }
+
+        public void Read(long timestampMs, Span<double> values)
+        {
+            var t = (int)((timestampMs - _start) / _tickMs);
+            values[0] = _user[t];
+            values[1] = _system[t];
+            for (var m = 0; m < _modules.Length; m++)
+            {
+                values[2 + m] = _modules[m][t];
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using Predictor.Engine.Telemetry;
+
+namespace Predictor.Engine.Replay;
+
+/// <summary>A named demand array on the replay grid.</summary>
+/// <param name="Name">Partition or module name.</param>
+/// <param name="Demand">Demand per tick, in the scenario's unit (series summed, then scaled).</param>
+/// <param name="Series">Names of the series summed into it.</param>
+public sealed record DemandSeries(string Name, double[] Demand, IReadOnlyList<string> Series);
+
+/// <summary>
+/// A scenario's demand put on one tick grid: what the replay loop feeds its collectors, and what the budget is sized on.
+/// </summary>
+/// <param name="StartUnixMs">Time of tick 0 (Unix ms).</param>
+/// <param name="Tick">Grid step.</param>
+/// <param name="Ticks">Number of ticks.</param>
+/// <param name="Partitions">Partition demand, <c>user</c> then <c>system</c>.</param>
+/// <param name="Modules">Module load, in scenario order (empty without placement).</param>
+/// <param name="TotalBudget">The total budget, resolved (auto: factor × peak of the summed partition demand).</param>
+/// <param name="BudgetNote">How the total was chosen.</param>
+public sealed record ScenarioInputs(
+    long StartUnixMs,
+    TimeSpan Tick,
+    int Ticks,
+    IReadOnlyList<DemandSeries> Partitions,
+    IReadOnlyList<DemandSeries> Modules,
+    double TotalBudget,
+    string BudgetNote)
+{
+    /// <summary>
+    /// Selects, aligns, sums and scales the scenario's series. The grid starts at the latest first sample of the selected
+    /// series and ends at the earliest last sample (every tick has data from every series); its step is the scenario's
+    /// <c>tickSeconds</c>, else the longest nominal step among the series. A series' value at a tick is its last sample at
+    /// or before the tick (sample-and-hold: a gap repeats the last value rather than inventing one or dropping the tick).
+    /// </summary>
+    /// <exception cref="ScenarioException">A pattern matches nothing, or the selected series share no time span.</exception>
+    public static ScenarioInputs Assemble(ScenarioOptions scenario, IReadOnlyList<RecordedSeries> available)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(available);
+        var byName = new Dictionary<string, RecordedSeries>(StringComparer.Ordinal);
+        foreach (var s in available)
+        {
+            byName[s.Info.Name] = s;
+        }
+
+        var names = available.Select(s => s.Info.Name).ToList();
+        var partitionSeries = scenario.Partitions.Select(p => scenario.Select(p.Series, names)).ToList();
+        var moduleSeries = scenario.Modules.Select(m => scenario.Select(m.Series, names)).ToList();
+        var used = partitionSeries.Concat(moduleSeries).SelectMany(x => x).Distinct().Select(n => byName[n]).ToList();
+        var empty = used.FirstOrDefault(s => s.Count == 0);
+        if (empty is not null)
+        {
+            throw new ScenarioException(scenario.File, "$.partitions", $"the series '{empty.Info.Name}' has no samples; select series with data.");
+        }
+
+        var tick = scenario.Tick ?? used.Max(s => s.Info.Step);
+        if (tick <= TimeSpan.Zero)
+        {
+            throw new ScenarioException(scenario.File, "$.tickSeconds", "the series declare no step; set \"tickSeconds\" (e.g. 300).");
+        }
+
+        var start = used.Max(s => s.Timestamps[0]);
+        var end = used.Min(s => s.Timestamps[^1]);
+        var tickMs = (long)tick.TotalMilliseconds;
+        if (end < start)
+        {
+            throw new ScenarioException(scenario.File, "$.partitions",
+                "the selected series do not overlap in time; choose series recorded over a common period.");
+        }
+
+        var ticks = (int)((end - start) / tickMs) + 1;
+        var grid = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        foreach (var s in used)
+        {
+            grid[s.Info.Name] = OnGrid(s, start, tickMs, ticks);
+        }
+
+        double[] Sum(IReadOnlyList<string> series, double scale)
+        {
+            var sum = new double[ticks];
+            foreach (var n in series)
+            {
+                var values = grid[n];
+                for (var t = 0; t < ticks; t++)
+                {
+                    sum[t] += values[t];
+                }
+            }
+
+            for (var t = 0; t < ticks; t++)
+            {
+                sum[t] *= scale;
+            }
+
+            return sum;
+        }
+
+        var partitions = scenario.Partitions.Select((p, i) => new DemandSeries(p.Name, Sum(partitionSeries[i], p.Scale), partitionSeries[i])).ToList();
+        var modules = scenario.Modules.Select((m, i) => new DemandSeries(m.Name, Sum(moduleSeries[i], m.Scale), moduleSeries[i])).ToList();
+        var peak = 0.0;
+        for (var t = 0; t < ticks; t++)
+        {
+            peak = Math.Max(peak, partitions.Sum(p => p.Demand[t]));
+        }
+
+        var (total, note) = scenario.Budget.Resolve(peak);
+        return new ScenarioInputs(start, tick, ticks, partitions, modules, total, note);
+    }
+
+    private static double[] OnGrid(RecordedSeries s, long start, long tickMs, int ticks)
+    {
+        var values = new double[ticks];
+        var i = 0;
+        for (var t = 0; t < ticks; t++)
+        {
+            var at = start + (t * tickMs);
+            while (i + 1 < s.Count && s.Timestamps[i + 1] <= at)
+            {
+                i++;
+            }
+
+            values[t] = s.Values[i];
+        }
+
+        return values;
+    }
+}
