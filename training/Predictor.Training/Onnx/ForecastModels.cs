@@ -69,7 +69,22 @@ public static class ForecastModels
     /// <param name="bias">b, H values.</param>
     /// <param name="withCalendar">Whether the model takes the <c>calendar</c> input.</param>
     /// <param name="upperOffsets">H offsets added to the forecast to give <c>upper</c>.</param>
-    public static byte[] Linear(ModelCard card, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, ReadOnlySpan<float> upperOffsets)
+    public static byte[] Linear(ModelCard card, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, ReadOnlySpan<float> upperOffsets) =>
+        Linear(card, weights, bias, withCalendar, WindowNormalization.None, upperOffsets);
+
+    /// <summary>
+    /// A linear map applied to the per-window normalised window (see <see cref="WindowNormalization"/>):
+    /// with μ the window mean and s = std + ε (or s = 1 for <see cref="WindowNormalization.Level"/>),
+    /// <c>forecast = ([(window − μ)/s, calendar] · A + b) · s + μ</c>. One model then serves series of any level
+    /// (and scale). Exported as ReduceMean, Sub, (Mul, ReduceMean, Sqrt, Add, Div,) Concat, MatMul, Add, (Mul,) Add.
+    /// </summary>
+    /// <param name="card">The card.</param>
+    /// <param name="weights">A, row-major [F, H] with F = W (+ C with a calendar), acting on normalised features.</param>
+    /// <param name="bias">b, H values, in normalised units.</param>
+    /// <param name="withCalendar">Whether the model takes the <c>calendar</c> input.</param>
+    /// <param name="normalization">Which per-window normalisation the graph applies.</param>
+    /// <param name="upperOffsets">H offsets (series units) added to the forecast to give <c>upper</c>.</param>
+    public static byte[] Linear(ModelCard card, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, WindowNormalization normalization, ReadOnlySpan<float> upperOffsets)
     {
         ArgumentNullException.ThrowIfNull(card);
         var builder = new ContractModelBuilder(card, withCalendar);
@@ -82,11 +97,46 @@ public static class ForecastModels
         }
 
         var g = builder.Graph;
+        string window = builder.WindowInput;
+        string? mean = null, scale = null;
+        if (normalization != WindowNormalization.None)
+        {
+            var reduce = new[] { OnnxAttributes.Ints("axes", 1), OnnxAttributes.Int("keepdims", 1) };
+            mean = "window_mean";
+            g.AddNode("ReduceMean", [window], [mean], GraphBuilder.OnnxDomain, reduce);
+            g.AddNode("Sub", [window, mean], ["window_centered"]);
+            window = "window_centered";
+            if (normalization == WindowNormalization.LevelAndScale)
+            {
+                string eps = g.AddInitializer("scale_epsilon", [WindowNormalizer.Epsilon], 1);
+                g.AddNode("Mul", ["window_centered", "window_centered"], ["window_squares"]);
+                g.AddNode("ReduceMean", ["window_squares"], ["window_variance"], GraphBuilder.OnnxDomain, reduce);
+                g.AddNode("Sqrt", ["window_variance"], ["window_std"]);
+                g.AddNode("Add", ["window_std", eps], ["window_scale"]);
+                g.AddNode("Div", ["window_centered", "window_scale"], ["window_normalized"]);
+                scale = "window_scale";
+                window = "window_normalized";
+            }
+        }
+
         string a = g.AddInitializer("weights", weights, f, h);
         string b = g.AddInitializer("bias", bias, h);
-        g.AddNode("MatMul", [builder.FeatureRow(), a], ["linear"]);
+        g.AddNode("MatMul", [builder.FeatureRow(window), a], ["linear"]);
         g.AddNode("Add", ["linear", b], ["linear_biased"]);
-        return GraphBuilder.Serialize(builder.Build("linear_biased", upperOffsets));
+        string result = "linear_biased";
+        if (scale is not null)
+        {
+            g.AddNode("Mul", [result, scale], ["linear_rescaled"]);
+            result = "linear_rescaled";
+        }
+
+        if (mean is not null)
+        {
+            g.AddNode("Add", [result, mean], ["linear_relevelled"]);
+            result = "linear_relevelled";
+        }
+
+        return GraphBuilder.Serialize(builder.Build(result, upperOffsets));
     }
 
     /// <summary>Writes model bytes to <paramref name="path"/> (through a temporary file, so a reader never sees half a model).</summary>

@@ -1,0 +1,89 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Google.Protobuf;
+using Predictor.Engine;
+using Predictor.Engine.Onnx;
+using Predictor.Training.Models;
+using Predictor.Training.Onnx;
+using Predictor.Training.Onnx.Proto;
+
+namespace Predictor.Training.Pipeline;
+
+/// <summary>
+/// Reads back a model this writer produced into a C# forecaster, so <c>predictor evaluate</c> can score it offline:
+/// naive and seasonal naive from the card, linear maps (ssa, ridge, linear) from their <c>weights</c> and
+/// <c>bias</c> initializers and the normalisation nodes the graph holds. Other graphs (e.g. gbdt's tree ensembles)
+/// are refused with a message: scoring those needs ONNX Runtime, through the engine's binding.
+/// </summary>
+internal static class ModelReader
+{
+    /// <summary>A model read back: card, forecaster and the <c>upper</c> offsets it ships.</summary>
+    public sealed record LoadedModel(ModelCard Card, IPointForecaster Forecaster, double[] UpperOffsets);
+
+    public static LoadedModel Read(byte[] bytes, string source)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new PredictorException($"{source}: not an ONNX model ({ex.Message}); check the path.", ex);
+        }
+
+        if (model.Graph is null)
+        {
+            throw new PredictorException($"{source}: the ONNX model has no graph.");
+        }
+
+        var card = ModelCard.FromMetadata(model.MetadataProps.Select(p => new KeyValuePair<string, string>(p.Key, p.Value)), source);
+        var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        double[] offsets = initializers.TryGetValue("upper_offsets", out var o) ? [.. Floats(o).Select(v => (double)v)] : new double[card.Horizon];
+        IPointForecaster forecaster;
+        if (card.Kind == ForecastModels.NaiveKind)
+        {
+            forecaster = new NaiveForecaster(card.Window);
+        }
+        else if (card.Kind == ForecastModels.SeasonalNaiveKind)
+        {
+            if (!card.Extra.TryGetValue(ForecastModels.SeasonKey, out string? season) || !int.TryParse(season, NumberStyles.Integer, CultureInfo.InvariantCulture, out int s))
+            {
+                throw new PredictorException($"{source}: a seasonal_naive model needs '{ForecastModels.SeasonKey}' in its card.");
+            }
+
+            forecaster = new SeasonalNaiveForecaster(s);
+        }
+        else if (initializers.TryGetValue("weights", out var w) && initializers.TryGetValue("bias", out var b) && model.Graph.Node.Any(n => n.OpType == "MatMul"))
+        {
+            var ops = model.Graph.Node.Select(n => n.OpType).ToHashSet(StringComparer.Ordinal);
+            var normalization = ops.Contains("Sqrt") ? WindowNormalization.LevelAndScale : ops.Contains("ReduceMean") ? WindowNormalization.Level : WindowNormalization.None;
+            bool calendar = model.Graph.Input.Any(i => i.Name == ModelContract.CalendarInput);
+            forecaster = new LinearMapForecaster(card.Kind, card.Window, card.Horizon, Floats(w), Floats(b), calendar, normalization);
+        }
+        else
+        {
+            throw new PredictorException(
+                $"{source}: kind '{card.Kind}' is not a graph the offline reader interprets (naive, seasonal_naive, linear maps); score it with ONNX Runtime through the engine instead.");
+        }
+
+        return new LoadedModel(card, forecaster, offsets);
+    }
+
+    private static float[] Floats(TensorProto t)
+    {
+        if (t.DataType != (int)TensorProto.Types.DataType.Float)
+        {
+            throw new PredictorException($"Initializer '{t.Name}' is not float32.");
+        }
+
+        var raw = t.RawData.Span;
+        var values = new float[raw.Length / sizeof(float)];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * sizeof(float))..]);
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,72 @@
+using Predictor.Engine;
+
+namespace Predictor.Training.Pipeline;
+
+/// <summary>What <see cref="ModelTrainer"/> fits and how it judges the candidates.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Kinds the trainer knows as candidates.</summary>
+    public static IReadOnlyList<string> KnownKinds { get; } = ["ssa", "ridge"];
+
+    /// <summary>H, steps forecast (≥ 1).</summary>
+    /// <value>The default value is 12 (one hour at 5-minute steps).</value>
+    public int Horizon { get; init; } = 12;
+
+    /// <summary>W, observations the model reads; null for one season (see <see cref="Season"/>).</summary>
+    /// <value>The default value is null (one season: 288 at 5-minute steps).</value>
+    public int? Window { get; init; }
+
+    /// <summary>The season of seasonal naive, MASE scaling and the SSA window: one day.</summary>
+    /// <value>The default value is 1 day.</value>
+    public TimeSpan Season { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>The quantile the <c>upper</c> output covers.</summary>
+    /// <value>The default value is 0.9.</value>
+    public double Quantile { get; init; } = 0.9;
+
+    /// <summary>Share of each series (its end) used for the backtest: half calibration, half test.</summary>
+    /// <value>The default value is 0.3.</value>
+    public double BacktestShare { get; init; } = 0.3;
+
+    /// <summary>Candidate model kinds, from <see cref="KnownKinds"/>; naive and seasonal naive always compete too.</summary>
+    /// <value>The default value is ["ssa", "ridge"].</value>
+    public IReadOnlyList<string> Kinds { get; init; } = ["ssa", "ridge"];
+
+    /// <summary>Half-life of the decayed-percentile (VPA-style) baseline.</summary>
+    /// <value>The default value is 24 hours.</value>
+    public TimeSpan DecayHalfLife { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Throws <see cref="PredictorException"/> naming the first invalid option and how to fix it.</summary>
+    public void Validate()
+    {
+        if (Horizon < 1 || Horizon > 10_000)
+        {
+            throw new PredictorException($"--horizon {Horizon}: the horizon must be between 1 and 10000 steps (e.g. 12).");
+        }
+
+        if (Window is { } w && (w < 2 || w > 100_000))
+        {
+            throw new PredictorException($"--window {w}: the window must be between 2 and 100000 steps (e.g. 288).");
+        }
+
+        if (!(Quantile > 0 && Quantile < 1))
+        {
+            throw new PredictorException($"--quantile {Quantile}: the quantile must lie strictly between 0 and 1 (e.g. 0.9).");
+        }
+
+        if (!(BacktestShare >= 0.05 && BacktestShare <= 0.8))
+        {
+            throw new PredictorException($"Backtest share {BacktestShare} must lie in [0.05, 0.8].");
+        }
+
+        if (Season <= TimeSpan.Zero || DecayHalfLife <= TimeSpan.Zero)
+        {
+            throw new PredictorException("The season and the decay half-life must be positive durations.");
+        }
+
+        if (Kinds.Count == 0 || Kinds.Any(k => !KnownKinds.Contains(k)))
+        {
+            throw new PredictorException($"--kinds {string.Join(",", Kinds)}: each kind must be one of {string.Join(", ", KnownKinds)}.");
+        }
+    }
+}
