@@ -8,7 +8,7 @@ namespace Predictor.Training.Data;
 /// INTERIM: reads NAB and Azure V1 CSV files until the telemetry importers (Predictor.Engine.Telemetry.Import) land on
 /// main; then this file is deleted and the CLI calls the importers. Strict: a malformed row is an error naming file and line.
 /// </summary>
-internal static class InterimDatasetLoader
+public static class InterimDatasetLoader
 {
     /// <summary>Loads every series of <paramref name="format"/> (nab, azure-v1) under <paramref name="path"/> (a file or a directory).</summary>
     public static IReadOnlyList<RecordedSeries> Load(string format, string path)

@@ -38,7 +38,7 @@ public static class ModelTrainer
 
         // Candidates, fitted on the training parts only.
         var candidates = new List<(IExportableForecaster Model, string Detail)>();
-        int stage = 0, stages = options.Kinds.Count + 2;
+        int stage = 0, stages = 4;
         if (options.Kinds.Contains("ssa"))
         {
             progress?.Report(new("fitting SSA", (double)stage++ / stages));
@@ -68,8 +68,11 @@ public static class ModelTrainer
             b => new DecayedPercentileForecaster(MaxAbs(b.Series.Values.AsSpan(0, b.TrainEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile),
             backtests, options, constantUpper: true);
 
-        // Selection: lowest mean calibration MASE among everything exportable (candidates first on ties).
-        var selected = evaluations.OrderBy(e => double.IsNaN(e.ValidationMase) ? double.PositiveInfinity : e.ValidationMase).First();
+        // Selection: lowest mean calibration score among the selectable kinds (candidates first on ties).
+        var selected = evaluations
+            .Where(e => options.Kinds.Contains(e.Kind))
+            .OrderBy(e => double.IsNaN(e.ValidationMase) ? double.PositiveInfinity : e.ValidationMase)
+            .First();
 
         progress?.Report(new("refitting on all data", (double)stage++ / stages));
         IExportableForecaster final = selected.Kind switch

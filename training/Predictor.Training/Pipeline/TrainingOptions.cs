@@ -6,7 +6,7 @@ namespace Predictor.Training.Pipeline;
 public sealed record TrainingOptions
 {
     /// <summary>Kinds the trainer knows as candidates.</summary>
-    public static IReadOnlyList<string> KnownKinds { get; } = ["ssa", "ridge"];
+    public static IReadOnlyList<string> KnownKinds { get; } = ["ssa", "ridge", "naive", "seasonal_naive"];
 
     /// <summary>H, steps forecast (≥ 1).</summary>
     /// <value>The default value is 12 (one hour at 5-minute steps).</value>
@@ -28,9 +28,12 @@ public sealed record TrainingOptions
     /// <value>The default value is 0.3.</value>
     public double BacktestShare { get; init; } = 0.3;
 
-    /// <summary>Candidate model kinds, from <see cref="KnownKinds"/>; naive and seasonal naive always compete too.</summary>
-    /// <value>The default value is ["ssa", "ridge"].</value>
-    public IReadOnlyList<string> Kinds { get; init; } = ["ssa", "ridge"];
+    /// <summary>
+    /// Kinds selection may choose from, among <see cref="KnownKinds"/>. Naive, seasonal naive and the decayed
+    /// percentile are always backtested as baselines; naive and seasonal naive are selectable only when listed here.
+    /// </summary>
+    /// <value>The default value is ["ssa", "ridge", "naive", "seasonal_naive"].</value>
+    public IReadOnlyList<string> Kinds { get; init; } = ["ssa", "ridge", "naive", "seasonal_naive"];
 
     /// <summary>Half-life of the decayed-percentile (VPA-style) baseline.</summary>
     /// <value>The default value is 24 hours.</value>
