@@ -111,43 +111,6 @@ internal sealed class Backtest
             covered / cells);
     }
 
-    /// <summary>
-    /// The selection score: MASE over the origins whose mean absolute error is in the lowest
-    /// (1 − <paramref name="trim"/>) share. A level shift or an incident in the calibration part produces a burst of
-    /// huge errors for every model, and the model that recovers fastest (usually naive) would win on them alone;
-    /// trimming the worst origins compares the models on the behaviour that repeats.
-    /// </summary>
-    public double TrimmedMase(ReadOnlySpan<double> residuals, double trim)
-    {
-        int count = residuals.Length / Horizon;
-        if (count == 0 || !(Scale > 0))
-        {
-            return double.NaN;
-        }
-
-        var perOrigin = new double[count];
-        for (int i = 0; i < count; i++)
-        {
-            double acc = 0;
-            for (int h = 0; h < Horizon; h++)
-            {
-                acc += Math.Abs(residuals[(i * Horizon) + h]);
-            }
-
-            perOrigin[i] = acc / Horizon;
-        }
-
-        Array.Sort(perOrigin);
-        int keep = Math.Max(1, (int)Math.Ceiling(count * (1 - trim)));
-        double sum = 0;
-        for (int i = 0; i < keep; i++)
-        {
-            sum += perOrigin[i];
-        }
-
-        return sum / keep / Scale;
-    }
-
     /// <summary>mean |x(t) − x(t−S)| over t ≥ S.</summary>
     public static double SeasonalNaiveScale(ReadOnlySpan<double> values, int season)
     {

@@ -57,7 +57,7 @@ public static class MetricsJson
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            w.WriteString("rule", "lowest mean MASE on the calibration part, worst 10% of origins trimmed");
+            w.WriteString("rule", "lowest mean MASE on the calibration part");
             w.WriteString("selected", selected);
             w.WriteStartObject("validation_mase");
             foreach (var (kind, mase) in scores)

@@ -24,7 +24,7 @@ namespace Predictor.Training.Pipeline;
 public static class ModelTrainer
 {
     /// <summary>SSA ranks tried (with the one from the spectrum's explained variance); selection keeps the best on calibration.</summary>
-    internal static IReadOnlyList<int> SsaRankGrid { get; } = [1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32];
+    internal static IReadOnlyList<int> SsaRankGrid { get; } = [1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96];
 
     /// <summary>Trains a model; throws <see cref="PredictorException"/> when the data cannot support it (and says why).</summary>
     public static TrainingResult Train(IReadOnlyList<RecordedSeries> series, TrainingOptions options, IProgress<TrainingProgress>? progress = null)
@@ -109,9 +109,6 @@ public static class ModelTrainer
         string Kind, string Detail, string Role, double ValidationMase,
         IReadOnlyList<double[]> CalibrationResiduals, IReadOnlyList<double[]> TestResiduals, IReadOnlyList<BacktestMetrics> Test);
 
-    /// <summary>Share of the worst calibration origins left out of the selection score (see <see cref="Backtest.TrimmedMase"/>).</summary>
-    internal const double SelectionTrim = 0.1;
-
     /// <summary>Backtests one forecaster (built per series) on every series: calibration residuals → selection score and offsets, test → metrics.</summary>
     internal static Evaluated Evaluate(
         string kind, string detail, string role, Func<Backtest, IPointForecaster> forecasterFor, IReadOnlyList<Backtest> backtests, TrainingOptions options,
@@ -129,7 +126,9 @@ public static class ModelTrainer
             double[] tst = calibrationOnly ? [] : b.Residuals(forecaster, b.TestOrigins);
             // A percentile estimator is already an upper bound: its upper is the estimate itself (offset 0).
             double[] offsets = constantUpper ? new double[options.Horizon] : SplitConformal.Offsets(cal, options.Horizon, options.Quantile);
-            double score = b.TrimmedMase(cal, SelectionTrim);
+            // Selection compares plain MASE on the calibration part. (Trimming the worst origins was tried and
+            // dropped: on spiky daily loads the "worst" origins are the daily peaks, exactly what must be forecast.)
+            double score = b.Score(cal, b.CalibrationOrigins, new double[options.Horizon], options.Quantile).Mase;
             if (!double.IsNaN(score))
             {
                 maseSum += score;
@@ -205,16 +204,18 @@ public static class ModelTrainer
                     window[k] = row[k];
                 }
 
-                // The same normalisation the graph applies (WindowNormalization.LevelAndScale).
+                // The same normalisation the graph applies (WindowNormalization.LevelAndScale). Each row is then
+                // weighted by s (features and targets times s), so the squared error is minimised in series units:
+                // unweighted, quiet windows (small s) would dominate the fit in normalised units.
                 var (mean, scale) = WindowNormalizer.Measure(window, WindowNormalization.LevelAndScale);
                 for (int k = 0; k < width; k++)
                 {
-                    featureRows.Add(k < w ? (row[k] - mean) / scale : row[k]);
+                    featureRows.Add((k < w ? (row[k] - mean) / scale : row[k]) * scale);
                 }
 
                 for (int j = 0; j < h; j++)
                 {
-                    targetRows.Add((examples.Targets[(r * h) + j] - mean) / scale);
+                    targetRows.Add((examples.Targets[(r * h) + j] - mean) / scale * scale);
                 }
 
                 rows++;

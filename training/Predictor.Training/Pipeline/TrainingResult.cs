@@ -23,7 +23,7 @@ public sealed record SeriesScores(string Series, int Points, int Filled, IReadOn
 /// <summary>One model's scores on one series.</summary>
 /// <param name="Model">Kind (with its hyper-parameter, e.g. <c>ssa</c>).</param>
 /// <param name="Role"><c>selected</c>, <c>candidate</c> or <c>baseline</c>.</param>
-/// <param name="ValidationMase">MASE on the calibration part with the worst 10 % of origins trimmed (what selection compared); NaN for evaluation runs.</param>
+/// <param name="ValidationMase">MASE on the calibration part (what selection compared); NaN for evaluation runs.</param>
 /// <param name="Test">Scores on the test part, <c>upper</c> calibrated on the calibration part.</param>
 public sealed record ModelScore(string Model, string Role, double ValidationMase, BacktestMetrics Test);
 
