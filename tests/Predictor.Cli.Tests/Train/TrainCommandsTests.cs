@@ -154,3 +154,27 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Contains("--json", output, StringComparison.Ordinal);
     }
 }
+
+public sealed class DefaultModelsTests
+{
+    [Fact]
+    public void Train_TheReadmeNaiveCommand_ReproducesModelsNaiveOnnxByteForByte()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"predictor-naive-{Guid.NewGuid():N}.onnx");
+        string dataset = Path.Combine(Predictor.TestSupport.RepoPaths.SharedDatasets, "nab", "data", "realKnownCause");
+        try
+        {
+            var err = new StringWriter();
+            int code = Program.Run(
+                ["train", "--format", "nab", "--dataset", dataset, "--series", "nab/*", "--kinds", "naive", "--window", "48", "--horizon", "12", "--out", output],
+                new StringWriter(), err);
+
+            Assert.True(code == 0, err.ToString());
+            Assert.Equal(File.ReadAllBytes(Predictor.TestSupport.RepoPaths.InRepo("models", "naive.onnx")), File.ReadAllBytes(output));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+}
