@@ -42,7 +42,11 @@ internal static class TrainCommands
         var horizon = new Option<int>("--horizon") { Description = "Steps to forecast (H).", DefaultValueFactory = _ => 12 };
         var window = new Option<int?>("--window") { Description = "Observations the model reads (W); default one day of steps." };
         var quantile = new Option<double>("--quantile") { Description = "Quantile the upper bound covers.", DefaultValueFactory = _ => 0.9 };
-        var kinds = new Option<string>("--kinds") { Description = "Comma-separated kinds selection may choose: ssa, ridge, naive, seasonal_naive.", DefaultValueFactory = _ => "ssa,ridge,naive,seasonal_naive" };
+        var kinds = new Option<string>("--kinds")
+        {
+            Description = "Comma-separated kinds selection may choose: " + string.Join(", ", TrainingOptions.KnownKinds) + " (combination = mean of ssa, ridge and seasonal naive).",
+            DefaultValueFactory = _ => string.Join(",", new TrainingOptions().Kinds),
+        };
         var output = new Option<string>("--out") { Description = "Where to write the ONNX model.", Required = true };
         command.Options.Add(horizon);
         command.Options.Add(window);

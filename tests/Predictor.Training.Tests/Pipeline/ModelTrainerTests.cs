@@ -43,6 +43,7 @@ public sealed class ModelTrainerTests
     [Theory]
     [InlineData("ssa")]
     [InlineData("ridge")]
+    [InlineData("combination")]
     public void Train_OneKind_WritesAContractModelTheCheckerAcceptsWhoseGraphMatchesTheBacktestForecaster(string kind)
     {
         var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);
@@ -58,7 +59,13 @@ public sealed class ModelTrainerTests
         Assert.True(card.Extra.ContainsKey("predictor.upper_offsets"));
 
         // The graph, run by the reference evaluator, forecasts what the C# model forecasts.
-        if (card.Kind is "ssa" or "ridge")
+        Assert.Equal(kind, card.Kind);
+        if (kind == "combination")
+        {
+            Assert.Equal("ssa,ridge,seasonal_naive", card.Extra["predictor.members"]);
+        }
+
+        if (card.Kind is "ssa" or "ridge" or "combination")
         {
             AssertGraphMatchesCSharp(model, card, data);
         }

@@ -15,6 +15,15 @@ internal sealed class NaiveForecaster : IExportableForecaster
 
     public byte[] Export(ModelCard card, ReadOnlySpan<float> upperOffsets) =>
         ForecastModels.Naive(card with { Kind = Kind, Window = Window }, upperOffsets);
+
+    public bool UsesCalendar => false;
+
+    public string EmitInto(ContractModelBuilder builder, string prefix)
+    {
+        var indices = new long[builder.Card.Horizon];
+        Array.Fill(indices, builder.Card.Window - 1);
+        return ForecastModels.EmitGather(builder, prefix, indices);
+    }
 }
 
 /// <summary>Seasonal naive: step h forecasts x(t + h − S·⌈h/S⌉), the value one season before the step.</summary>
@@ -44,6 +53,45 @@ internal sealed class SeasonalNaiveForecaster : IExportableForecaster
 
     public byte[] Export(ModelCard card, ReadOnlySpan<float> upperOffsets) =>
         ForecastModels.SeasonalNaive(card with { Kind = Kind, Window = Window }, Season, upperOffsets);
+
+    public bool UsesCalendar => false;
+
+    public string EmitInto(ContractModelBuilder builder, string prefix)
+    {
+        int w = builder.Card.Window;
+        if (w < Season)
+        {
+            throw new InvalidOperationException($"A seasonal-naive branch needs W ≥ {Season}; the model's W is {w}.");
+        }
+
+        return ForecastModels.EmitGather(builder, prefix, ForecastModels.SeasonalIndices(w, builder.Card.Horizon, Season));
+    }
+}
+
+/// <summary>A forecast that copies window columns: step h reads window index <c>indices[h]</c> (what naive and seasonal naive export).</summary>
+internal sealed class GatherForecaster : IPointForecaster
+{
+    private readonly long[] _indices;
+
+    public GatherForecaster(string kind, int window, long[] indices)
+    {
+        Kind = kind;
+        Window = window;
+        _indices = indices;
+    }
+
+    public string Kind { get; }
+
+    public int Window { get; }
+
+    public void Forecast(ReadOnlySpan<double> history, long originUnixMs, Span<double> forecast)
+    {
+        var window = history[^Window..];
+        for (int h = 0; h < forecast.Length; h++)
+        {
+            forecast[h] = window[(int)_indices[h]];
+        }
+    }
 }
 
 /// <summary>

@@ -24,4 +24,13 @@ internal interface IExportableForecaster : IPointForecaster
 {
     /// <summary>The model bytes for <paramref name="card"/> with the given conformal offsets.</summary>
     byte[] Export(Onnx.ModelCard card, ReadOnlySpan<float> upperOffsets);
+
+    /// <summary>Whether the forecaster reads the <c>calendar</c> input.</summary>
+    bool UsesCalendar { get; }
+
+    /// <summary>
+    /// Emits this forecaster as one branch of a larger graph (node and tensor names prefixed with
+    /// <paramref name="prefix"/>); returns the name of its [N, H] forecast. The graph's W may exceed this forecaster's.
+    /// </summary>
+    string EmitInto(Onnx.ContractModelBuilder builder, string prefix);
 }

@@ -88,6 +88,18 @@ internal sealed class LinearMapForecaster : IExportableForecaster
         }
     }
 
+    public bool UsesCalendar => WithCalendar;
+
+    public string EmitInto(ContractModelBuilder builder, string prefix)
+    {
+        if (builder.Card.Window != Window || builder.Card.Horizon != Horizon)
+        {
+            throw new InvalidOperationException($"A linear branch of W = {Window}, H = {Horizon} cannot sit in a model of W = {builder.Card.Window}, H = {builder.Card.Horizon}.");
+        }
+
+        return ForecastModels.EmitLinear(builder, prefix, _weights, _bias, WithCalendar, Normalization);
+    }
+
     public byte[] Export(ModelCard card, ReadOnlySpan<float> upperOffsets) =>
         ForecastModels.Linear(card with { Kind = Kind, Window = Window, Horizon = Horizon }, _weights, _bias, WithCalendar, Normalization, upperOffsets);
 }

@@ -88,7 +88,51 @@ public static class ForecastModels
     {
         ArgumentNullException.ThrowIfNull(card);
         var builder = new ContractModelBuilder(card, withCalendar);
-        int f = builder.FeatureWidth;
+        string result = EmitLinear(builder, "", weights, bias, withCalendar, normalization);
+        return GraphBuilder.Serialize(builder.Build(result, upperOffsets));
+    }
+
+    /// <summary>
+    /// The mean of several member forecasts, each a branch of the same graph reading the same inputs
+    /// (<c>Sum</c> of the members' [N, H] outputs, times 1/k). Members emit their nodes with a prefix <c>m{i}_</c>.
+    /// </summary>
+    internal static byte[] Mean(ModelCard card, bool withCalendar, IReadOnlyList<Func<ContractModelBuilder, string, string>> members, ReadOnlySpan<float> upperOffsets)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count < 2)
+        {
+            throw new ArgumentException("A mean needs at least two members.", nameof(members));
+        }
+
+        var builder = new ContractModelBuilder(card, withCalendar);
+        var outputs = members.Select((emit, i) => emit(builder, $"m{i}_")).ToArray();
+        var g = builder.Graph;
+        g.AddNode("Sum", outputs, ["members_sum"]);
+        string k = g.AddInitializer("members_inverse_count", [1f / members.Count], 1);
+        g.AddNode("Mul", ["members_sum", k], ["members_mean"]);
+        return GraphBuilder.Serialize(builder.Build("members_mean", upperOffsets));
+    }
+
+    /// <summary>Emits <c>Gather(window, indices)</c> on axis 1; returns the [N, H] output's name.</summary>
+    internal static string EmitGather(ContractModelBuilder builder, string prefix, long[] indices)
+    {
+        var g = builder.Graph;
+        string idx = g.AddInitializer(prefix + "gather_indices", indices, indices.Length);
+        g.AddNode("Gather", [builder.WindowInput, idx], [prefix + "gathered"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+        return prefix + "gathered";
+    }
+
+    /// <summary>Emits the normalised linear map of <see cref="Linear(ModelCard, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, WindowNormalization, ReadOnlySpan{float})"/>; returns the [N, H] output's name.</summary>
+    internal static string EmitLinear(ContractModelBuilder builder, string prefix, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, WindowNormalization normalization)
+    {
+        var card = builder.Card;
+        if (withCalendar && builder.CalendarInput is null)
+        {
+            throw new InvalidOperationException("A linear branch that reads the calendar needs a model declaring the calendar input.");
+        }
+
+        int f = card.Window + (withCalendar ? Predictor.Engine.Forecasting.CalendarFeatures.Width : 0);
         int h = card.Horizon;
         if (weights.Length != f * h || bias.Length != h)
         {
@@ -102,41 +146,48 @@ public static class ForecastModels
         if (normalization != WindowNormalization.None)
         {
             var reduce = new[] { OnnxAttributes.Ints("axes", 1), OnnxAttributes.Int("keepdims", 1) };
-            mean = "window_mean";
+            mean = prefix + "window_mean";
             g.AddNode("ReduceMean", [window], [mean], GraphBuilder.OnnxDomain, reduce);
-            g.AddNode("Sub", [window, mean], ["window_centered"]);
-            window = "window_centered";
+            g.AddNode("Sub", [window, mean], [prefix + "window_centered"]);
+            window = prefix + "window_centered";
             if (normalization == WindowNormalization.LevelAndScale)
             {
-                string eps = g.AddInitializer("scale_epsilon", [WindowNormalizer.Epsilon], 1);
-                g.AddNode("Mul", ["window_centered", "window_centered"], ["window_squares"]);
-                g.AddNode("ReduceMean", ["window_squares"], ["window_variance"], GraphBuilder.OnnxDomain, reduce);
-                g.AddNode("Sqrt", ["window_variance"], ["window_std"]);
-                g.AddNode("Add", ["window_std", eps], ["window_scale"]);
-                g.AddNode("Div", ["window_centered", "window_scale"], ["window_normalized"]);
-                scale = "window_scale";
-                window = "window_normalized";
+                string eps = g.AddInitializer(prefix + "scale_epsilon", [WindowNormalizer.Epsilon], 1);
+                g.AddNode("Mul", [window, window], [prefix + "window_squares"]);
+                g.AddNode("ReduceMean", [prefix + "window_squares"], [prefix + "window_variance"], GraphBuilder.OnnxDomain, reduce);
+                g.AddNode("Sqrt", [prefix + "window_variance"], [prefix + "window_std"]);
+                g.AddNode("Add", [prefix + "window_std", eps], [prefix + "window_scale"]);
+                g.AddNode("Div", [window, prefix + "window_scale"], [prefix + "window_normalized"]);
+                scale = prefix + "window_scale";
+                window = prefix + "window_normalized";
             }
         }
 
-        string a = g.AddInitializer("weights", weights, f, h);
-        string b = g.AddInitializer("bias", bias, h);
-        g.AddNode("MatMul", [builder.FeatureRow(window), a], ["linear"]);
-        g.AddNode("Add", ["linear", b], ["linear_biased"]);
-        string result = "linear_biased";
+        string features = window;
+        if (withCalendar)
+        {
+            features = prefix + "features";
+            g.AddNode("Concat", [window, builder.CalendarInput!], [features], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+        }
+
+        string a = g.AddInitializer(prefix + "weights", weights, f, h);
+        string b = g.AddInitializer(prefix + "bias", bias, h);
+        g.AddNode("MatMul", [features, a], [prefix + "linear"]);
+        g.AddNode("Add", [prefix + "linear", b], [prefix + "linear_biased"]);
+        string result = prefix + "linear_biased";
         if (scale is not null)
         {
-            g.AddNode("Mul", [result, scale], ["linear_rescaled"]);
-            result = "linear_rescaled";
+            g.AddNode("Mul", [result, scale], [prefix + "linear_rescaled"]);
+            result = prefix + "linear_rescaled";
         }
 
         if (mean is not null)
         {
-            g.AddNode("Add", [result, mean], ["linear_relevelled"]);
-            result = "linear_relevelled";
+            g.AddNode("Add", [result, mean], [prefix + "linear_relevelled"]);
+            result = prefix + "linear_relevelled";
         }
 
-        return GraphBuilder.Serialize(builder.Build(result, upperOffsets));
+        return result;
     }
 
     /// <summary>Writes model bytes to <paramref name="path"/> (through a temporary file, so a reader never sees half a model).</summary>
@@ -174,10 +225,7 @@ public static class ForecastModels
     private static ModelProto GatherModel(ModelCard card, long[] indices, ReadOnlySpan<float> upperOffsets)
     {
         var builder = new ContractModelBuilder(card, withCalendar: false);
-        var g = builder.Graph;
-        string idx = g.AddInitializer("gather_indices", indices, indices.Length);
-        g.AddNode("Gather", [builder.WindowInput, idx], ["gathered"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
-        return builder.Build("gathered", upperOffsets);
+        return builder.Build(EmitGather(builder, "", indices), upperOffsets);
     }
 
     private static void RequireKind(ModelCard card, string kind)

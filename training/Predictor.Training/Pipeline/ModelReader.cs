@@ -54,6 +54,13 @@ internal static class ModelReader
 
             forecaster = new SeasonalNaiveForecaster(s);
         }
+        else if (card.Kind == CombinationForecaster.CombinationKind)
+        {
+            string members = card.Extra.GetValueOrDefault(CombinationForecaster.MembersKey)
+                ?? throw new PredictorException($"{source}: a combination model needs '{CombinationForecaster.MembersKey}' in its card.");
+            int count = members.Split(',').Length;
+            forecaster = new CombinationForecaster([.. Enumerable.Range(0, count).Select(i => Branch(model, initializers, card, $"m{i}_", source))], card.Horizon);
+        }
         else if (initializers.TryGetValue("weights", out var w) && initializers.TryGetValue("bias", out var b) && model.Graph.Node.Any(n => n.OpType == "MatMul"))
         {
             var ops = model.Graph.Node.Select(n => n.OpType).ToHashSet(StringComparer.Ordinal);
@@ -68,6 +75,31 @@ internal static class ModelReader
         }
 
         return new LoadedModel(card, forecaster, offsets);
+    }
+
+    private static IPointForecaster Branch(ModelProto model, Dictionary<string, TensorProto> initializers, ModelCard card, string prefix, string source)
+    {
+        if (initializers.TryGetValue(prefix + "gather_indices", out var gather))
+        {
+            var raw = gather.RawData.Span;
+            var indices = new long[raw.Length / sizeof(long)];
+            for (int i = 0; i < indices.Length; i++)
+            {
+                indices[i] = BinaryPrimitives.ReadInt64LittleEndian(raw[(i * sizeof(long))..]);
+            }
+
+            return new GatherForecaster("gather", card.Window, indices);
+        }
+
+        if (initializers.TryGetValue(prefix + "weights", out var w) && initializers.TryGetValue(prefix + "bias", out var b))
+        {
+            var outputs = model.Graph.Node.SelectMany(n => n.Output).ToHashSet(StringComparer.Ordinal);
+            var normalization = outputs.Contains(prefix + "window_std") ? WindowNormalization.LevelAndScale
+                : outputs.Contains(prefix + "window_mean") ? WindowNormalization.Level : WindowNormalization.None;
+            return new LinearMapForecaster("linear", card.Window, card.Horizon, Floats(w), Floats(b), outputs.Contains(prefix + "features"), normalization);
+        }
+
+        throw new PredictorException($"{source}: branch '{prefix}' of the combination is neither a gather nor a linear map.");
     }
 
     private static float[] Floats(TensorProto t)

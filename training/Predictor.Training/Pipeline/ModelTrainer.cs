@@ -38,17 +38,24 @@ public static class ModelTrainer
 
         // Candidates, fitted on the training parts only.
         var candidates = new List<(IExportableForecaster Model, string Detail)>();
-        int stage = 0, stages = 4;
-        if (options.Kinds.Contains("ssa"))
+        int stage = 0, stages = 5;
+        bool combine = options.Kinds.Contains(CombinationForecaster.CombinationKind) && setup.Window == setup.SeasonSteps;
+        if (options.Kinds.Contains("ssa") || combine)
         {
             progress?.Report(new("fitting SSA", (double)stage++ / stages));
             candidates.Add(FitSsaSelectingRank(backtests, setup, options));
         }
 
-        if (options.Kinds.Contains("ridge"))
+        if (options.Kinds.Contains("ridge") || combine)
         {
             progress?.Report(new("fitting ridge", (double)stage++ / stages));
             candidates.Add(FitRidge(backtests.Select(b => (b.Series, b.TrainEnd)).ToList(), setup, options));
+        }
+
+        if (combine)
+        {
+            // The mean of SSA, ridge and seasonal naive (all read the same one-season window).
+            candidates.Add((new CombinationForecaster([candidates[0].Model, candidates[1].Model, new SeasonalNaiveForecaster(setup.SeasonSteps)], options.Horizon), ""));
         }
 
         progress?.Report(new("backtesting", (double)stage++ / stages));
@@ -75,10 +82,14 @@ public static class ModelTrainer
             .First();
 
         progress?.Report(new("refitting on all data", (double)stage++ / stages));
+        string ssaRank = evaluations.FirstOrDefault(e => e.Kind == "ssa")?.Detail ?? "";
         IExportableForecaster final = selected.Kind switch
         {
-            "ssa" => RefitSsa(prepared, setup, options, ((LinearMapForecaster)candidates.First(c => c.Model.Kind == "ssa").Model, selected.Detail)),
+            "ssa" => RefitSsa(prepared, setup, options, ssaRank),
             "ridge" => FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model,
+            CombinationForecaster.CombinationKind => new CombinationForecaster(
+                [RefitSsa(prepared, setup, options, ssaRank), FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
+                options.Horizon),
             _ => exportableBaselines.First(b => b.Kind == selected.Kind),
         };
 
@@ -171,10 +182,10 @@ public static class ModelTrainer
         return (best!, bestRank.ToString(CultureInfo.InvariantCulture));
     }
 
-    private static LinearMapForecaster RefitSsa(IReadOnlyList<PreparedSeries> prepared, Setup setup, TrainingOptions options, (LinearMapForecaster Fitted, string Rank) chosen)
+    private static LinearMapForecaster RefitSsa(IReadOnlyList<PreparedSeries> prepared, Setup setup, TrainingOptions options, string rank)
     {
         var decomposition = SsaDecomposition.Fit([.. prepared.Select(p => Standardise(p.Values))], setup.Window);
-        var model = SsaModel.From(decomposition, int.Parse(chosen.Rank, CultureInfo.InvariantCulture));
+        var model = SsaModel.From(decomposition, int.Parse(rank, CultureInfo.InvariantCulture));
         return SsaForecaster(model, setup, options);
     }
 
@@ -295,13 +306,14 @@ public static class ModelTrainer
             extra["predictor.calendar"] = linear.WithCalendar ? "true" : "false";
         }
 
-        if (selected.Kind == "ssa")
+        bool combination = selected.Kind == CombinationForecaster.CombinationKind;
+        if (selected.Kind == "ssa" || combination)
         {
             extra["predictor.ssa_window_length"] = setup.Window.ToString(CultureInfo.InvariantCulture);
-            extra["predictor.ssa_rank"] = selected.Detail;
+            extra["predictor.ssa_rank"] = evaluations.First(e => e.Kind == "ssa").Detail;
         }
 
-        if (selected.Kind == "ridge")
+        if (selected.Kind == "ridge" || combination)
         {
             extra["predictor.ridge_alpha"] = evaluations.First(e => e.Kind == "ridge").Detail;
         }
