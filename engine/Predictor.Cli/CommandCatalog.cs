@@ -15,6 +15,7 @@ internal static class CommandCatalog
             "migrates modules ahead of it, and replays recorded telemetry to judge policies.");
 
         // One line per command area, in the order `predictor --help` lists them.
+        root.Subcommands.Add(Commands.ModelsCommands.Build());
         foreach (var c in Commands.TrainCommands.Build()) { root.Subcommands.Add(c); }
         return root;
     }

@@ -158,19 +158,19 @@ public sealed class TrainCommandsTests : IDisposable
 public sealed class DefaultModelsTests
 {
     [Fact]
-    public void Train_TheReadmeNaiveCommand_ReproducesModelsNaiveOnnxByteForByte()
+    public void Train_TheModelsReadmeCommand_ReproducesTheShippedModelByteForByte()
     {
-        string output = Path.Combine(Path.GetTempPath(), $"predictor-naive-{Guid.NewGuid():N}.onnx");
-        string dataset = Path.Combine(Predictor.TestSupport.RepoPaths.SharedDatasets, "nab", "data", "realKnownCause");
+        string output = Path.Combine(Path.GetTempPath(), $"predictor-e47b3b-{Guid.NewGuid():N}.onnx");
+        string dataset = Path.Combine(Predictor.TestSupport.RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch");
         try
         {
             var err = new StringWriter();
             int code = Program.Run(
-                ["train", "--format", "nab", "--dataset", dataset, "--series", "nab/*", "--kinds", "naive", "--window", "48", "--horizon", "12", "--out", output],
+                ["train", "--format", "nab", "--dataset", dataset, "--series", "nab/rds_cpu_utilization_e47b3b", "--horizon", "12", "--out", output],
                 new StringWriter(), err);
 
             Assert.True(code == 0, err.ToString());
-            Assert.Equal(File.ReadAllBytes(Predictor.TestSupport.RepoPaths.InRepo("models", "naive.onnx")), File.ReadAllBytes(output));
+            Assert.Equal(File.ReadAllBytes(Predictor.TestSupport.RepoPaths.InRepo("models", "nab_rds_e47b3b.onnx")), File.ReadAllBytes(output));
         }
         finally
         {
