@@ -105,7 +105,7 @@ internal static class TrainCommands
             }
 
             var series = LoadSeries(parse.GetValue(data.Format)!, parse.GetValue(data.Dataset)!, parse.GetValue(data.Series)!);
-            var table = ModelEvaluator.Evaluate(File.ReadAllBytes(path), path, series);
+            var table = ModelEvaluator.Evaluate(path, series);
             WriteTable(ConsoleOn(writer), table);
             WriteJson(parse.GetValue(data.Json), table, new TrainingOptions());
             return 0;

@@ -11,6 +11,45 @@ public sealed class ShippedModelsTests
     public static TheoryData<string> Models =>
         [.. Directory.EnumerateFiles(RepoPaths.InRepo("models"), "*.onnx").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
 
+    public static TheoryData<string> TrainedModels =>
+        [.. Directory.EnumerateFiles(RepoPaths.InRepo("models"), "*.json").Select(f => Path.GetFileName(Path.ChangeExtension(f, ".onnx"))).Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [MemberData(nameof(TrainedModels))]
+    public void TrainedModel_RunInOnnxRuntime_MatchesTheCSharpForecasterAndOffsets(string file)
+    {
+        string path = RepoPaths.InRepo("models", file);
+        var reference = Predictor.Training.Pipeline.ModelReader.Read(File.ReadAllBytes(path), file);
+        using var engine = Predictor.Engine.Forecasting.ForecasterLoader.OpenOnnx(path);
+        int w = engine.Shape.Window, h = engine.Shape.Horizon;
+        Assert.Equal(reference.Card.Window, w);
+        var rng = new Random(1);
+        var window = new float[w];
+        for (int k = 0; k < w; k++)
+        {
+            window[k] = (float)(30 + (20 * Math.Sin(k * 2 * Math.PI / 288)) + (5 * rng.NextDouble()));
+        }
+
+        const long origin = 1_400_000_000_000;
+        var calendar = new float[engine.Shape.CalendarWidth];
+        if (calendar.Length > 0)
+        {
+            Predictor.Engine.Forecasting.CalendarFeatures.Compute(origin, calendar);
+        }
+
+        var forecast = new float[h];
+        var upper = new float[h];
+        engine.Forecast(window, calendar, 1, forecast, upper);
+        var expected = new double[h];
+        reference.Forecaster.Forecast([.. window.Select(v => (double)v)], origin, expected);
+
+        for (int j = 0; j < h; j++)
+        {
+            Assert.True(Math.Abs(forecast[j] - expected[j]) <= 1e-4 * Math.Max(1, Math.Abs(expected[j])), $"{file} step {j + 1}: ORT {forecast[j]} vs C# {expected[j]}");
+            Assert.Equal(forecast[j] + reference.UpperOffsets[j], upper[j], 1e-3);
+        }
+    }
+
     [Fact]
     public void ModelsFolder_HoldsTheNaiveModelOfTheReadme()
     {

@@ -10,33 +10,27 @@ using Predictor.Training.Onnx.Proto;
 namespace Predictor.Training.Pipeline;
 
 /// <summary>
-/// Reads back a model this writer produced into a C# forecaster, so <c>predictor evaluate</c> can score it offline:
-/// naive and seasonal naive from the card, linear maps (ssa, ridge, linear) from their <c>weights</c> and
-/// <c>bias</c> initializers and the normalisation nodes the graph holds. Other graphs (e.g. gbdt's tree ensembles)
-/// are refused with a message: scoring those needs ONNX Runtime, through the engine's binding.
+/// Reads back a model this writer produced: its card and <c>upper</c> offsets (<see cref="ReadCard"/>), and, for
+/// the kinds whose graph it understands, a C# forecaster (naive and seasonal naive from the card, linear maps and
+/// combinations from their initializers and normalisation nodes), which tests compare with ONNX Runtime's output.
 /// </summary>
 internal static class ModelReader
 {
     /// <summary>A model read back: card, forecaster and the <c>upper</c> offsets it ships.</summary>
     public sealed record LoadedModel(ModelCard Card, IPointForecaster Forecaster, double[] UpperOffsets);
 
+    /// <summary>The card and the shipped <c>upper</c> offsets only (any graph of the contract builder).</summary>
+    public static (ModelCard Card, double[] UpperOffsets) ReadCard(byte[] bytes, string source)
+    {
+        var model = Parse(bytes, source);
+        var card = ModelCard.FromMetadata(model.MetadataProps.Select(p => new KeyValuePair<string, string>(p.Key, p.Value)), source);
+        var offsets = model.Graph.Initializer.FirstOrDefault(t => t.Name == "upper_offsets");
+        return (card, offsets is null ? new double[card.Horizon] : [.. Floats(offsets).Select(v => (double)v)]);
+    }
+
     public static LoadedModel Read(byte[] bytes, string source)
     {
-        ModelProto model;
-        try
-        {
-            model = ModelProto.Parser.ParseFrom(bytes);
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new PredictorException($"{source}: not an ONNX model ({ex.Message}); check the path.", ex);
-        }
-
-        if (model.Graph is null)
-        {
-            throw new PredictorException($"{source}: the ONNX model has no graph.");
-        }
-
+        var model = Parse(bytes, source);
         var card = ModelCard.FromMetadata(model.MetadataProps.Select(p => new KeyValuePair<string, string>(p.Key, p.Value)), source);
         var initializers = model.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         double[] offsets = initializers.TryGetValue("upper_offsets", out var o) ? [.. Floats(o).Select(v => (double)v)] : new double[card.Horizon];
@@ -75,6 +69,21 @@ internal static class ModelReader
         }
 
         return new LoadedModel(card, forecaster, offsets);
+    }
+
+    private static ModelProto Parse(byte[] bytes, string source)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new PredictorException($"{source}: not an ONNX model ({ex.Message}); check the path.", ex);
+        }
+
+        return model.Graph is null ? throw new PredictorException($"{source}: the ONNX model has no graph.") : model;
     }
 
     private static IPointForecaster Branch(ModelProto model, Dictionary<string, TensorProto> initializers, ModelCard card, string prefix, string source)
