@@ -47,7 +47,9 @@ internal static class TrainCommands
             Description = "Comma-separated kinds selection may choose: " + string.Join(", ", TrainingOptions.KnownKinds) + " (combination = mean of ssa, ridge and seasonal naive).",
             DefaultValueFactory = _ => string.Join(",", new TrainingOptions().Kinds),
         };
+        var ssaShare = new Option<double>("--ssa-length-share") { Description = "SSA's embedding window L as a share of W (cost O(L³)).", DefaultValueFactory = _ => new TrainingOptions().SsaLengthShare };
         var output = new Option<string>("--out") { Description = "Where to write the ONNX model.", Required = true };
+        command.Options.Add(ssaShare);
         command.Options.Add(horizon);
         command.Options.Add(window);
         command.Options.Add(quantile);
@@ -61,6 +63,7 @@ internal static class TrainCommands
                 Horizon = parse.GetValue(horizon),
                 Window = parse.GetValue(window),
                 Quantile = parse.GetValue(quantile),
+                SsaLengthShare = parse.GetValue(ssaShare),
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             };
             options.Validate();

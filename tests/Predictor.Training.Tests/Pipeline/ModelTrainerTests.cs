@@ -22,7 +22,7 @@ public sealed class ModelTrainerTests
         var selected = scores[0];
         var seasonal = scores.Single(s => s.Model == "seasonal_naive");
         Assert.Equal("selected", selected.Role);
-        Assert.Contains(selected.Model, new[] { "ssa", "ridge" });
+        Assert.Contains(selected.Model, new[] { "ssa", "ridge", "combination" });
         Assert.True(selected.Test.Mase <= 0.85 * seasonal.Test.Mase, $"{selected.Model} MASE {selected.Test.Mase} vs seasonal naive {seasonal.Test.Mase}");
         Assert.InRange(selected.Test.Coverage, 0.8, 1.0);
         Assert.Contains(scores, s => s.Model == "decayed_p90" && s.Role == "baseline");

@@ -159,10 +159,10 @@ public static class ModelTrainer
 
     private static (IExportableForecaster Model, string Detail) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
     {
-        var ssaOptions = new SsaOptions { WindowLength = setup.Window };
+        var ssaOptions = new SsaOptions { WindowLength = setup.SsaLength };
         var decomposition = SsaDecomposition.Fit([.. backtests.Select(b => Standardise(b.Series.Values.AsSpan(0, b.TrainEnd)))], ssaOptions.WindowLength);
         int spectral = decomposition.RankFor(ssaOptions.ExplainedVariance, ssaOptions.MaxRank);
-        var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.Window).Distinct().Order().ToList();
+        var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.SsaLength).Distinct().Order().ToList();
         LinearMapForecaster? best = null;
         double bestMase = double.PositiveInfinity;
         int bestRank = 0;
@@ -184,7 +184,7 @@ public static class ModelTrainer
 
     private static LinearMapForecaster RefitSsa(IReadOnlyList<PreparedSeries> prepared, Setup setup, TrainingOptions options, string rank)
     {
-        var decomposition = SsaDecomposition.Fit([.. prepared.Select(p => Standardise(p.Values))], setup.Window);
+        var decomposition = SsaDecomposition.Fit([.. prepared.Select(p => Standardise(p.Values))], setup.SsaLength);
         var model = SsaModel.From(decomposition, int.Parse(rank, CultureInfo.InvariantCulture));
         return SsaForecaster(model, setup, options);
     }
@@ -309,7 +309,7 @@ public static class ModelTrainer
         bool combination = selected.Kind == CombinationForecaster.CombinationKind;
         if (selected.Kind == "ssa" || combination)
         {
-            extra["predictor.ssa_window_length"] = setup.Window.ToString(CultureInfo.InvariantCulture);
+            extra["predictor.ssa_window_length"] = setup.SsaLength.ToString(CultureInfo.InvariantCulture);
             extra["predictor.ssa_rank"] = evaluations.First(e => e.Kind == "ssa").Detail;
         }
 
@@ -341,7 +341,7 @@ public static class ModelTrainer
     }
 
     /// <summary>Validated, derived quantities shared by every stage.</summary>
-    internal sealed record Setup(IReadOnlyList<PreparedSeries> Prepared, double StepSeconds, int SeasonSteps, int Window)
+    internal sealed record Setup(IReadOnlyList<PreparedSeries> Prepared, double StepSeconds, int SeasonSteps, int Window, int SsaLength)
     {
         public static Setup From(IReadOnlyList<RecordedSeries> series, TrainingOptions options)
         {
@@ -369,7 +369,8 @@ public static class ModelTrainer
             int window = options.Window ?? seasonSteps;
             int minLength = (int)Math.Ceiling(((2.0 * Math.Max(window, seasonSteps)) + options.Horizon) / (1 - options.BacktestShare)) + (4 * options.Horizon);
             var prepared = series.Select(s => PreparedSeries.From(s, minLength)).ToList();
-            return new Setup(prepared, stepSeconds, seasonSteps, window);
+            int ssaLength = Math.Clamp((int)Math.Round(window * options.SsaLengthShare), 2, window);
+            return new Setup(prepared, stepSeconds, seasonSteps, window, ssaLength);
         }
     }
 }
