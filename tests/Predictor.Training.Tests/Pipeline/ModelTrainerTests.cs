@@ -10,8 +10,11 @@ namespace Predictor.Training.Tests.Pipeline;
 
 public sealed class ModelTrainerTests
 {
-    /// <summary>A 2-hour "season" keeps W = 24 so these tests run in well under a second each.</summary>
-    private static readonly TrainingOptions Options = new() { Season = TimeSpan.FromHours(2), Horizon = 6 };
+    /// <summary>
+    /// A 2-hour "season" keeps W = 24 so these tests run in well under a second each; with so short a window SSA uses
+    /// L = W (the default L = W/2 = 12 is meant for daily windows of 288).
+    /// </summary>
+    private static readonly TrainingOptions Options = new() { Season = TimeSpan.FromHours(2), Horizon = 6, SsaLengthShare = 1.0 };
 
     [Fact]
     public void Train_CyclicSeries_SelectsAModelBeatingSeasonalNaiveAndCoversTheQuantile()
