@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Predictor.Cli.Tests.Modules;
+
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public class ModulesCommandsTests
+{
+    [Theory]
+    [InlineData("keygen")]
+    [InlineData("sign")]
+    [InlineData("verify")]
+    [InlineData("install")]
+    [InlineData("list")]
+    [InlineData("rollback")]
+    [InlineData("log")]
+    public void Help_EachSubcommand_DescribesItself(string sub)
+    {
+        var (code, output, _) = Cli("modules", sub, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains($"modules {sub} [options]", output, StringComparison.Ordinal);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+        Assert.Contains("--", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EndToEnd_KeygenSignVerifyInstallRollbackLog_Works()
+    {
+        using var dir = new TempDir();
+        var src1 = dir.Source("1.0.0");
+        var src2 = dir.Source("2.0.0");
+        var trust = dir.P("trust.json");
+        var root = dir.P("root");
+        Ok("modules", "keygen", "--out", dir.P("root.pem"), "--trust-store", trust);
+        Ok("modules", "sign", "--key", dir.P("root.pem"), "--source", src1, "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--health", "./bin/run.sh", "--out", dir.P("v1.tar"));
+        Ok("modules", "sign", "--key", dir.P("root.pem"), "--source", src2, "--name", "hello", "--version", "2.0.0", "--entry", "bin/run.sh", "--out", dir.P("v2.tar"));
+        Assert.Contains("OK hello 1.0.0", Ok("modules", "verify", "--package", dir.P("v1.tar"), "--trust-store", trust), StringComparison.Ordinal);
+        Ok("modules", "install", "--package", dir.P("v1.tar"), "--root", root, "--trust-store", trust);
+        Ok("modules", "install", "--package", dir.P("v2.tar"), "--root", root, "--trust-store", trust);
+        Assert.Contains("hello: active slot b version 2.0.0, other slot 1.0.0, committed 2.0.0, files intact", Ok("modules", "list", "--root", root), StringComparison.Ordinal);
+
+        var (code, _, error) = Cli("modules", "install", "--package", dir.P("v1.tar"), "--root", root, "--trust-store", trust);
+        Assert.Equal(1, code);
+        Assert.Contains("not newer than the committed 2.0.0", error, StringComparison.Ordinal);
+
+        Assert.Contains("active slot a version 1.0.0", Ok("modules", "rollback", "--root", root, "--trust-store", trust, "--name", "hello"), StringComparison.Ordinal);
+        var log = Ok("modules", "log", "--root", root, "--verify");
+        Assert.Contains("chain intact: 5 entries", log, StringComparison.Ordinal);
+
+        // Rotate to a new key that retires the old one: the old key can no longer sign installs.
+        Ok("modules", "keygen", "--out", dir.P("new.pem"), "--rotate-from", dir.P("root.pem"), "--trust-store", trust, "--retire-old");
+        Ok("modules", "sign", "--key", dir.P("root.pem"), "--source", src2, "--name", "hello", "--version", "3.0.0", "--entry", "bin/run.sh", "--out", dir.P("v3-old.tar"));
+        Ok("modules", "sign", "--key", dir.P("new.pem"), "--source", src2, "--name", "hello", "--version", "3.0.0", "--entry", "bin/run.sh", "--out", dir.P("v3-new.tar"));
+        var (oldCode, _, oldError) = Cli("modules", "install", "--package", dir.P("v3-old.tar"), "--root", root, "--trust-store", trust);
+        Assert.Equal(1, oldCode);
+        Assert.Contains("retired", oldError, StringComparison.Ordinal);
+        Ok("modules", "install", "--package", dir.P("v3-new.tar"), "--root", root, "--trust-store", trust);
+
+        // Edit one log entry: --verify names the line and fails.
+        var lines = File.ReadAllLines(Path.Combine(root, "measured.log"));
+        lines[1] = lines[1].Replace("1.0.0", "1.0.1", StringComparison.Ordinal);
+        File.WriteAllLines(Path.Combine(root, "measured.log"), lines);
+        var (logCode, _, logError) = Cli("modules", "log", "--root", root, "--verify");
+        Assert.Equal(1, logCode);
+        Assert.Contains("broken at line 2", logError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_KilledAfterEachStep_PreviousSlotStillWorks()
+    {
+        using var dir = new TempDir();
+        var trust = dir.P("trust.json");
+        Ok("modules", "keygen", "--out", dir.P("k.pem"), "--trust-store", trust);
+        Ok("modules", "sign", "--key", dir.P("k.pem"), "--source", dir.Source("1.0.0"), "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--health", "./bin/run.sh", "--out", dir.P("v1.tar"));
+        Ok("modules", "sign", "--key", dir.P("k.pem"), "--source", dir.Source("2.0.0"), "--name", "hello", "--version", "2.0.0", "--entry", "bin/run.sh", "--health", "./bin/run.sh", "--out", dir.P("v2.tar"));
+        string[] steps = ["Verified", "Staged", "Synced", "OldSlotMoved", "SlotReady", "Measured", "Switched", "HealthChecked", "Committed"];
+
+        foreach (var step in steps)
+        {
+            var root = dir.P("root-" + step);
+            Ok("modules", "install", "--package", dir.P("v1.tar"), "--root", root, "--trust-store", trust);
+
+            // Install v2 in a child process that SIGKILLs itself right after the step.
+            var child = RunChild(step, "modules", "install", "--package", dir.P("v2.tar"), "--root", root, "--trust-store", trust);
+            Assert.True(child == 137, $"child killed at {step} exited {child}, expected 137 (SIGKILL)");
+
+            var expected = step == "Committed" ? "2.0.0" : "1.0.0";
+            Assert.Contains($"hello: active slot {(expected == "1.0.0" ? "a" : "b")} version {expected}", Ok("modules", "list", "--root", root), StringComparison.Ordinal);
+            var files = Path.Combine(root, "modules", "hello", expected == "1.0.0" ? "slot-a" : "slot-b", "files");
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Source(expected), "bin/run.sh")), File.ReadAllBytes(Path.Combine(files, "bin/run.sh")));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Source(expected), "data.bin")), File.ReadAllBytes(Path.Combine(files, "data.bin")));
+
+            // The active module still runs, and the log is intact.
+            Assert.Equal($"hello {expected}", RunScript(Path.Combine(files, "bin/run.sh")));
+            Assert.Contains("chain intact", Ok("modules", "log", "--root", root, "--verify"), StringComparison.Ordinal);
+
+            // And a later install of v2 (or v3 after a commit) goes through normally.
+            if (expected == "1.0.0")
+            {
+                Ok("modules", "install", "--package", dir.P("v2.tar"), "--root", root, "--trust-store", trust);
+            }
+        }
+    }
+
+    private static string Ok(params string[] args)
+    {
+        var (code, output, error) = Cli(args);
+        Assert.True(code == 0, $"predictor {string.Join(' ', args)} exited {code}: {error}");
+        return output;
+    }
+
+    private static (int Code, string Output, string Error) Cli(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static int RunChild(string killAt, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "predictor.dll");
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["PREDICTOR_MODULES_KILL_AT"] = killAt;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(60_000), "child did not exit in 60 s");
+        process.WaitForExit();
+        _ = stdout.Result + stderr.Result;
+        return process.ExitCode;
+    }
+
+    private static string RunScript(string path)
+    {
+        var info = new ProcessStartInfo(path) { UseShellExecute = false, RedirectStandardOutput = true };
+        using var process = Process.Start(info)!;
+        var text = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        return text;
+    }
+
+    private sealed class TempDir : IDisposable
+    {
+        private readonly string _path = Path.Combine(Path.GetTempPath(), "predictor-cli-modules-" + Guid.NewGuid().ToString("N"));
+
+        public TempDir() => Directory.CreateDirectory(_path);
+
+        public string P(string name) => Path.Combine(_path, name);
+
+        public string Source(string version)
+        {
+            var src = P("src-" + version);
+            if (!Directory.Exists(src))
+            {
+                Directory.CreateDirectory(Path.Combine(src, "bin"));
+                File.WriteAllText(Path.Combine(src, "bin/run.sh"), $"#!/bin/sh\necho hello {version}\n");
+                File.SetUnixFileMode(Path.Combine(src, "bin/run.sh"), (UnixFileMode)0b111_101_101);
+                File.WriteAllBytes(Path.Combine(src, "data.bin"), Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(version, 300))));
+            }
+
+            return src;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(_path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Predictor.Engine.Forecasting;
+using Predictor.Training.Features;
+using Predictor.Training.Onnx;
+using Predictor.Training.Trees;
+
+namespace Predictor.Training.Tests.Trees;
+
+/// <summary>
+/// The exported file run by the official ONNX Runtime (1.30, through the engine's own binding, exactly as the control
+/// loop runs it) computes what <see cref="GbdtModel.Predict(ReadOnlySpan{float}, Span{float})"/> computes.
+/// </summary>
+public sealed class GbdtOnnxRuntimeTests
+{
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public GbdtOnnxRuntimeTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void Forecast_ExportedModelInOnnxRuntime_MatchesPredictOnHeldOutRows(bool calendar, bool difference)
+    {
+        const int window = 24;
+        const int horizon = 12;
+        var (values, stamps) = NabSeries.Read(NabSeries.Asg, maxPoints: 8640);
+        var train = SupervisedWindows.Build(values, stamps, window, horizon, calendar, lastOrigin: 6000);
+        var test = SupervisedWindows.Build(values, stamps, window, horizon, calendar, firstOrigin: 6013, stride: 5);
+        var model = GradientBoostedTrees.Fit(train, window, new GbdtOptions { MaxIterations = 60, PredictDifference = difference });
+        var offsets = Enumerable.Range(1, horizon).Select(h => 0.25f * h).ToArray();
+        var card = new ModelCard { Kind = GbdtOnnx.Kind, Window = window, Horizon = horizon, StepSeconds = 300 };
+        string path = Path.Combine(Path.GetTempPath(), $"predictor-gbdt-{Guid.NewGuid():N}.onnx");
+        ForecastModels.WriteFile(path, GbdtOnnx.Export(model, card, offsets));
+        try
+        {
+            int n = test.Rows;
+            int c = calendar ? CalendarFeatures.Width : 0;
+            var windows = new float[n * window];
+            var calendars = new float[n * c];
+            for (int r = 0; r < n; r++)
+            {
+                test.Features.AsSpan(r * test.FeatureWidth, window).CopyTo(windows.AsSpan(r * window));
+                test.Features.AsSpan((r * test.FeatureWidth) + window, c).CopyTo(calendars.AsSpan(r * c));
+            }
+
+            var forecast = new float[n * horizon];
+            var upper = new float[n * horizon];
+            using var forecaster = ForecasterLoader.OpenOnnx(path, new Engine.Onnx.OnnxForecasterOptions { MaxBatch = n });
+            Assert.Equal(new ForecastShape(window, horizon, c, TimeSpan.FromSeconds(300), 0.9), forecaster.Shape);
+
+            // A NaN inside the window (not the last value, which is added back) fails every ≤ and goes right in both.
+            windows[3] = float.NaN;
+            test.Features[3] = float.NaN;
+            forecaster.Forecast(windows, calendars, n, forecast, upper);
+            Assert.All(forecast.AsSpan(0, horizon).ToArray(), v => Assert.True(float.IsFinite(v)));
+
+            var expected = model.Predict(test);
+            double scale = values.Max() - values.Min();
+            double worst = 0;
+            for (int i = 0; i < expected.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(forecast[i] - expected[i]));
+                Assert.Equal(forecast[i] + offsets[i % horizon], upper[i], 1e-3);
+            }
+
+            _output.WriteLine($"{n} rows × {horizon} steps, {model.TreeCount} trees: max |ORT − Predict| = {worst:G3} (range {scale:F1}).");
+            Assert.True(worst <= 1e-4 * scale, $"ONNX Runtime differs from GbdtModel.Predict by up to {worst} (scale {scale:F1}, {n} rows).");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

@@ -1,0 +1,224 @@
+using Predictor.Engine;
+using Predictor.Training.Features;
+using Predictor.Training.Trees;
+
+namespace Predictor.Training.Tests.Trees;
+
+public sealed class GradientBoostedTreesTests
+{
+    private static (double[] Values, long[] Timestamps) Synthetic(int n, int seed, double level = 50)
+    {
+        var rng = new Random(seed);
+        var values = new double[n];
+        var stamps = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            stamps[i] = 1_400_000_000_000L + (i * 300_000L);
+            values[i] = level + (20 * Math.Sin(2 * Math.PI * i / 288.0)) + (5 * Math.Sin(2 * Math.PI * i / 37.0)) + (2 * rng.NextDouble());
+        }
+
+        return (values, stamps);
+    }
+
+    private static SupervisedWindows Windows((double[] Values, long[] Timestamps) s, int window, int horizon, bool calendar = true) =>
+        SupervisedWindows.Build(s.Values, s.Timestamps, window, horizon, calendar);
+
+    [Fact]
+    public void Fit_SameDataTwice_ModelsAreIdenticalWhateverTheCores()
+    {
+        var data = Windows(Synthetic(3000, 1), 16, 4);
+        var options = new GbdtOptions { MaxIterations = 30, FeatureFraction = 0.7, Seed = 7 };
+        var a = GradientBoostedTrees.Fit(data, 16, options);
+        options.MaxDegreeOfParallelism = 1;
+        var b = GradientBoostedTrees.Fit(data, 16, options);
+
+        Assert.Equal(a.NodeCount, b.NodeCount);
+        Assert.Equal(a.NodeFeatures.ToArray(), b.NodeFeatures.ToArray());
+        Assert.Equal(a.NodeThresholds.ToArray(), b.NodeThresholds.ToArray());
+        Assert.Equal(a.NodeValues.ToArray(), b.NodeValues.ToArray());
+        Assert.Equal(a.Predict(data), b.Predict(data));
+    }
+
+    [Fact]
+    public void Fit_DifferentSeedWithFeatureFraction_ModelsDiffer()
+    {
+        var data = Windows(Synthetic(2000, 1), 16, 2);
+        var a = GradientBoostedTrees.Fit(data, 16, new GbdtOptions { MaxIterations = 10, FeatureFraction = 0.5, Seed = 1 });
+        var b = GradientBoostedTrees.Fit(data, 16, new GbdtOptions { MaxIterations = 10, FeatureFraction = 0.5, Seed = 2 });
+
+        Assert.NotEqual(a.NodeFeatures.ToArray(), b.NodeFeatures.ToArray());
+    }
+
+    [Fact]
+    public void Fit_SeasonalSeries_BeatsLastValueOnLaterData()
+    {
+        var s = Synthetic(4000, 3);
+        var train = SupervisedWindows.Build(s.Values, s.Timestamps, 24, 12, true, lastOrigin: 2999);
+        var test = SupervisedWindows.Build(s.Values, s.Timestamps, 24, 12, true, firstOrigin: 3000);
+        var model = GradientBoostedTrees.Fit(train, 24);
+        var forecast = model.Predict(test);
+
+        double gbdt = 0;
+        double naive = 0;
+        for (int r = 0; r < test.Rows; r++)
+        {
+            float last = test.Features[(r * test.FeatureWidth) + 23];
+            for (int h = 0; h < 12; h++)
+            {
+                float y = test.Targets[(r * 12) + h];
+                gbdt += Math.Abs(forecast[(r * 12) + h] - y);
+                naive += Math.Abs(last - y);
+            }
+        }
+
+        Assert.True(gbdt < 0.6 * naive, $"GBDT MAE sum {gbdt:F1} should be well below the last-value forecast's {naive:F1}.");
+    }
+
+    [Fact]
+    public void Fit_StepTarget_LearnsTheThresholdExactly()
+    {
+        // One informative feature: the next value is 10 when the last one exceeds 0.5, else 0.
+        int n = 400;
+        var values = new double[n];
+        var stamps = new long[n];
+        var rng = new Random(5);
+        for (int i = 0; i < n; i++)
+        {
+            stamps[i] = i * 1000L;
+            values[i] = (i % 2 == 0) ? rng.NextDouble() : (values[i - 1] > 0.5 ? 10 : 0);
+        }
+
+        // Only even origins: window = [x(even)], target = x(odd) = step(x(even)).
+        var data = SupervisedWindows.Build(values, stamps, 1, 1, false, stride: 2);
+        var model = GradientBoostedTrees.Fit(data, 1, new GbdtOptions
+        {
+            MaxIterations = 200, LearningRate = 0.5, L2Regularization = 0, MinSamplesLeaf = 5, ValidationFraction = 0, PredictDifference = false,
+        });
+
+        Span<float> output = stackalloc float[1];
+        model.Predict([0.2f], output);
+        Assert.InRange(output[0], -0.01f, 0.01f);
+        model.Predict([0.8f], output);
+        Assert.InRange(output[0], 9.99f, 10.01f);
+    }
+
+    [Fact]
+    public void Fit_LeafAndDepthLimits_TreesRespectThem()
+    {
+        var data = Windows(Synthetic(3000, 2), 12, 1);
+        var model = GradientBoostedTrees.Fit(data, 12, new GbdtOptions { MaxIterations = 20, MaxLeaves = 7, MaxDepth = 2, MinSamplesLeaf = 30 });
+
+        var features = model.NodeFeatures;
+        var roots = model.TreeRoots;
+        Assert.True(model.TreeCount > 0);
+        for (int t = 0; t < roots.Length; t++)
+        {
+            int end = t + 1 < roots.Length ? roots[t + 1] : model.NodeCount;
+            int leaves = 0;
+            for (int i = roots[t]; i < end; i++)
+            {
+                leaves += features[i] < 0 ? 1 : 0;
+            }
+
+            Assert.InRange(leaves, 2, 4); // depth 2 allows 4 leaves, fewer than MaxLeaves = 7
+            Assert.True(Depth(model, roots[t]) <= 2);
+        }
+    }
+
+    private static int Depth(GbdtModel model, int node) =>
+        model.NodeFeatures[node] < 0 ? 0 : 1 + Math.Max(Depth(model, model.NodeLeft[node]), Depth(model, model.NodeRight[node]));
+
+    [Fact]
+    public void Fit_EarlyStoppingOnNoise_KeepsFewTrees()
+    {
+        var rng = new Random(11);
+        int n = 3000;
+        var values = new double[n];
+        var stamps = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = rng.NextDouble();
+            stamps[i] = i * 300_000L;
+        }
+
+        var data = SupervisedWindows.Build(values, stamps, 8, 2, false);
+        var model = GradientBoostedTrees.Fit(data, 8, new GbdtOptions { MaxIterations = 300, PredictDifference = false });
+
+        // Pure noise: the validation error stops improving after a few rounds and the trees are cut back.
+        Assert.All(model.TreesPerHorizon, t => Assert.True(t < 60, $"{t} trees kept on pure noise."));
+    }
+
+    [Fact]
+    public void Fit_ConstantSeries_ForecastsTheLastValue()
+    {
+        var values = Enumerable.Repeat(42.0, 500).ToArray();
+        var stamps = Enumerable.Range(0, 500).Select(i => i * 300_000L).ToArray();
+        var data = SupervisedWindows.Build(values, stamps, 10, 3, true);
+        var model = GradientBoostedTrees.Fit(data, 10);
+
+        Assert.Equal(0, model.TreeCount);
+        var output = new float[3];
+        model.Predict(data.Features.AsSpan(0, data.FeatureWidth), output);
+        Assert.Equal([42f, 42f, 42f], output);
+    }
+
+    [Fact]
+    public void Predict_LevelShiftedWindow_ForecastShiftsWithIt()
+    {
+        var data = Windows(Synthetic(3000, 4), 16, 3, calendar: false);
+        var model = GradientBoostedTrees.Fit(data, 16, new GbdtOptions { MaxIterations = 20 });
+
+        // Trees never extrapolate a level they did not see; with PredictDifference the last value is carried, so a
+        // window 1000 above anything in training still gets a forecast next to it (last + a bounded learnt change).
+        var row = data.Features.AsSpan(0, 16).ToArray();
+        for (int i = 0; i < row.Length; i++)
+        {
+            row[i] += 1000f;
+        }
+
+        var output = new float[3];
+        model.Predict(row, output);
+        Assert.All(output, v => Assert.InRange(v, row[15] - 60, row[15] + 60));
+    }
+
+    [Fact]
+    public void Fit_NaNInFeatures_ThrowsPredictorExceptionNamingTheRow()
+    {
+        var s = Synthetic(500, 1);
+        s.Values[100] = double.NaN;
+        var data = Windows(s, 8, 1, calendar: false);
+
+        var e = Assert.Throws<PredictorException>(() => GradientBoostedTrees.Fit(data, 8));
+        Assert.Contains("NaN", e.Message, StringComparison.Ordinal);
+        Assert.Contains("fill gaps", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Fit_TooFewRows_ThrowsPredictorExceptionSayingHowMany()
+    {
+        var data = Windows(Synthetic(40, 1), 8, 2, calendar: false);
+
+        var e = Assert.Throws<PredictorException>(() => GradientBoostedTrees.Fit(data, 8));
+        Assert.Contains("at least 40", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_WindowNotMatchingRows_ThrowsArgumentException()
+    {
+        var data = Windows(Synthetic(500, 1), 8, 2, calendar: true);
+
+        Assert.Throws<ArgumentException>(() => GradientBoostedTrees.Fit(data, 10));
+    }
+
+    [Fact]
+    public void Options_OutOfRange_Throws()
+    {
+        var options = new GbdtOptions();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxBins = 256);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.LearningRate = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.ValidationFraction = 0.5);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxLeaves = 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.L2Regularization = double.NaN);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using Predictor.Engine;
+using Predictor.Training.Onnx;
+
+namespace Predictor.Training.Trees;
+
+/// <summary>
+/// Exports a <see cref="GbdtModel"/> as a contract model: <c>Concat(window, calendar)</c> →
+/// <c>ai.onnx.ml.TreeEnsembleRegressor</c> (opset 3, n_targets = H, SUM, base values per step) → [+ <c>x(t)</c>,
+/// gathered from window column W−1, when the trees predict differences] → <c>forecast</c>; <c>upper</c> =
+/// <c>forecast</c> + the per-step conformal offsets. Splits are BRANCH_LEQ on the model's own float thresholds, so
+/// ONNX Runtime takes every branch <see cref="GbdtModel.Predict(ReadOnlySpan{float}, Span{float})"/> takes.
+/// </summary>
+public static class GbdtOnnx
+{
+    /// <summary>The card kind of boosted-tree models.</summary>
+    public const string Kind = "gbdt";
+
+    /// <summary>Card key: trees in the ensemble (all steps).</summary>
+    public const string TreesKey = "predictor.gbdt.trees";
+
+    /// <summary>Card key: "true" when the trees predict x(t+h) − x(t) and the graph adds x(t) back.</summary>
+    public const string PredictDifferenceKey = "predictor.gbdt.predict_difference";
+
+    /// <summary>The ai.onnx.ml opset of TreeEnsembleRegressor used (3: float thresholds, every ORT since 1.9 runs it).</summary>
+    public const int MlOpset = 3;
+
+    /// <summary>Serializes <paramref name="model"/> (deterministic bytes).</summary>
+    /// <param name="model">The fitted model.</param>
+    /// <param name="card">Its card: kind <see cref="Kind"/>, window and horizon those of the model.</param>
+    /// <param name="upperOffsets">H finite offsets (split-conformal quantiles of backtest residuals), step 1 first.</param>
+    public static byte[] Export(GbdtModel model, ModelCard card, ReadOnlySpan<float> upperOffsets)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(card);
+        if (card.Kind != Kind)
+        {
+            throw new PredictorException($"The card says kind '{card.Kind}' but this exporter writes '{Kind}'; set Kind = \"{Kind}\".");
+        }
+
+        if (card.Window != model.Window || card.Horizon != model.Horizon)
+        {
+            throw new PredictorException(
+                $"The card says window {card.Window} and horizon {card.Horizon} but the model was fitted with window {model.Window} and horizon {model.Horizon}; build the card from the model.");
+        }
+
+        var extra = new Dictionary<string, string>(card.Extra, StringComparer.Ordinal)
+        {
+            [TreesKey] = model.TreeCount.ToString(CultureInfo.InvariantCulture),
+            [PredictDifferenceKey] = model.PredictDifference ? "true" : "false",
+        };
+        var builder = new ContractModelBuilder(card with { Extra = extra }, model.CalendarWidth > 0);
+        var g = builder.Graph;
+        g.UseOpset(GraphBuilder.MlDomain, MlOpset);
+        string features = builder.FeatureRow();
+        string sum = model.PredictDifference ? "tree_change" : "tree_forecast";
+        g.AddNode("TreeEnsembleRegressor", [features], [sum], GraphBuilder.MlDomain, [.. Attributes(model)]);
+        string forecast = sum;
+        if (model.PredictDifference)
+        {
+            string index = g.AddInitializer("last_index", [(long)(model.Window - 1)], 1);
+            g.AddNode("Gather", [builder.WindowInput, index], ["last_value"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+            g.AddNode("Add", [sum, "last_value"], ["tree_forecast"]);
+            forecast = "tree_forecast";
+        }
+
+        return GraphBuilder.Serialize(builder.Build(forecast, upperOffsets));
+    }
+
+    private static List<Onnx.Proto.AttributeProto> Attributes(GbdtModel model)
+    {
+        var feature = model.NodeFeatures;
+        var threshold = model.NodeThresholds;
+        var left = model.NodeLeft;
+        var right = model.NodeRight;
+        var value = model.NodeValues;
+        var roots = model.TreeRoots;
+        var horizons = model.TreeHorizons;
+
+        var treeIds = new List<long>();
+        var nodeIds = new List<long>();
+        var featureIds = new List<long>();
+        var values = new List<float>();
+        var modes = new List<string>();
+        var trueIds = new List<long>();
+        var falseIds = new List<long>();
+        var targetIds = new List<long>();
+        var targetNodeIds = new List<long>();
+        var targetTreeIds = new List<long>();
+        var targetWeights = new List<float>();
+        if (roots.Length == 0)
+        {
+            // No tree (a constant series): one leaf that adds nothing keeps the operator well-formed.
+            treeIds.Add(0);
+            nodeIds.Add(0);
+            featureIds.Add(0);
+            values.Add(0);
+            modes.Add("LEAF");
+            trueIds.Add(0);
+            falseIds.Add(0);
+            targetIds.Add(0);
+            targetNodeIds.Add(0);
+            targetTreeIds.Add(0);
+            targetWeights.Add(0);
+        }
+
+        for (int t = 0; t < roots.Length; t++)
+        {
+            // A tree's nodes are contiguous and its root comes first, so local id = index − root (0, 1, 2, ...).
+            int root = roots[t];
+            int end = t + 1 < roots.Length ? roots[t + 1] : feature.Length;
+            for (int i = root; i < end; i++)
+            {
+                treeIds.Add(t);
+                nodeIds.Add(i - root);
+                if (feature[i] >= 0)
+                {
+                    featureIds.Add(feature[i]);
+                    values.Add(threshold[i]);
+                    modes.Add("BRANCH_LEQ");
+                    trueIds.Add(left[i] - root);
+                    falseIds.Add(right[i] - root);
+                }
+                else
+                {
+                    featureIds.Add(0);
+                    values.Add(0);
+                    modes.Add("LEAF");
+                    trueIds.Add(0);
+                    falseIds.Add(0);
+                    targetIds.Add(horizons[t]);
+                    targetNodeIds.Add(i - root);
+                    targetTreeIds.Add(t);
+                    targetWeights.Add(value[i]);
+                }
+            }
+        }
+
+        var baseValues = new float[model.Horizon];
+        for (int h = 0; h < model.Horizon; h++)
+        {
+            baseValues[h] = model.BaseValues[h];
+        }
+
+        return
+        [
+            OnnxAttributes.String("aggregate_function", "SUM"),
+            OnnxAttributes.Floats("base_values", baseValues),
+            OnnxAttributes.Int("n_targets", model.Horizon),
+            OnnxAttributes.Ints("nodes_falsenodeids", [.. falseIds]),
+            OnnxAttributes.Ints("nodes_featureids", [.. featureIds]),
+            // NaN fails x ≤ threshold and goes to the false (right) child, as in GbdtModel.Predict.
+            OnnxAttributes.Ints("nodes_missing_value_tracks_true", new long[treeIds.Count]),
+            OnnxAttributes.Strings("nodes_modes", [.. modes]),
+            OnnxAttributes.Ints("nodes_nodeids", [.. nodeIds]),
+            OnnxAttributes.Ints("nodes_treeids", [.. treeIds]),
+            OnnxAttributes.Ints("nodes_truenodeids", [.. trueIds]),
+            OnnxAttributes.Floats("nodes_values", [.. values]),
+            OnnxAttributes.String("post_transform", "NONE"),
+            OnnxAttributes.Ints("target_ids", [.. targetIds]),
+            OnnxAttributes.Ints("target_nodeids", [.. targetNodeIds]),
+            OnnxAttributes.Ints("target_treeids", [.. targetTreeIds]),
+            OnnxAttributes.Floats("target_weights", [.. targetWeights]),
+        ];
+    }
+}

@@ -1,0 +1,189 @@
+namespace Predictor.Training.Trees;
+
+/// <summary>
+/// Hyper-parameters of <see cref="GradientBoostedTrees"/>. Defaults follow scikit-learn's
+/// HistGradientBoostingRegressor where that is sound for short telemetry windows, and say so where they differ.
+/// Every setter validates, so an options object is always usable once built.
+/// </summary>
+public sealed class GbdtOptions
+{
+    private int _maxIterations = 100;
+    private double _learningRate = 0.1;
+    private int _maxLeaves = 31;
+    private int _maxDepth;
+    private int _minSamplesLeaf = 20;
+    private double _l2Regularization = 1.0;
+    private int _maxBins = 255;
+    private double _validationFraction = 0.1;
+    private int _earlyStoppingRounds = 10;
+    private double _earlyStoppingTolerance = 1e-7;
+    private double _featureFraction = 1.0;
+    private int _maxDegreeOfParallelism;
+
+    /// <summary>Boosting rounds (trees per horizon step) at most; early stopping may use fewer.</summary>
+    /// <value>The default value is 100 (scikit-learn's max_iter).</value>
+    public int MaxIterations
+    {
+        get => _maxIterations;
+        set => _maxIterations = InRange(value, 1, 100_000, nameof(MaxIterations));
+    }
+
+    /// <summary>Shrinkage applied to every leaf value, in (0, 1].</summary>
+    /// <value>The default value is 0.1.</value>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!(value > 0 && value <= 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(LearningRate), value, "The learning rate must lie in (0, 1]; 0.05–0.2 is usual.");
+            }
+
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>Leaves per tree at most (trees grow best-first, the leaf with the largest gain splits next).</summary>
+    /// <value>The default value is 31 (scikit-learn's max_leaf_nodes).</value>
+    public int MaxLeaves
+    {
+        get => _maxLeaves;
+        set => _maxLeaves = InRange(value, 2, 4096, nameof(MaxLeaves));
+    }
+
+    /// <summary>Depth of a tree at most (the root has depth 0); 0 means no limit beyond <see cref="MaxLeaves"/>.</summary>
+    /// <value>The default value is 0 (no depth limit, as scikit-learn's max_depth=None).</value>
+    public int MaxDepth
+    {
+        get => _maxDepth;
+        set => _maxDepth = InRange(value, 0, 64, nameof(MaxDepth));
+    }
+
+    /// <summary>Training rows a leaf must hold at least; a split that leaves fewer on either side is not made.</summary>
+    /// <value>The default value is 20 (scikit-learn's min_samples_leaf).</value>
+    public int MinSamplesLeaf
+    {
+        get => _minSamplesLeaf;
+        set => _minSamplesLeaf = InRange(value, 1, int.MaxValue, nameof(MinSamplesLeaf));
+    }
+
+    /// <summary>
+    /// λ of the Newton leaf value −Σg / (Σh + λ) and of the split gain; with squared loss h = 1, so λ acts like λ
+    /// pseudo-rows pulling every leaf towards 0 (towards the current prediction).
+    /// </summary>
+    /// <value>The default value is 1.0 (scikit-learn defaults to 0; 1 damps leaves of few rows).</value>
+    public double L2Regularization
+    {
+        get => _l2Regularization;
+        set
+        {
+            if (!(value >= 0 && double.IsFinite(value)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(L2Regularization), value, "L2 regularisation must be finite and ≥ 0.");
+            }
+
+            _l2Regularization = value;
+        }
+    }
+
+    /// <summary>Histogram bins per feature at most, 2–255 (a bin index fits a byte); edges are training quantiles.</summary>
+    /// <value>The default value is 255.</value>
+    public int MaxBins
+    {
+        get => _maxBins;
+        set => _maxBins = InRange(value, 2, 255, nameof(MaxBins));
+    }
+
+    /// <summary>
+    /// Share of rows, taken from the END of the data (the latest origins; time series are never shuffled), held out
+    /// for early stopping. The <see cref="Features.SupervisedWindows.Horizon"/> rows just before them are dropped
+    /// from training so that no training target is also a validation target. 0 turns early stopping off and
+    /// trains on every row.
+    /// </summary>
+    /// <value>The default value is 0.1.</value>
+    public double ValidationFraction
+    {
+        get => _validationFraction;
+        set
+        {
+            if (!(value >= 0 && value < 0.5))
+            {
+                throw new ArgumentOutOfRangeException(nameof(ValidationFraction), value, "The validation fraction must lie in [0, 0.5); 0 turns early stopping off.");
+            }
+
+            _validationFraction = value;
+        }
+    }
+
+    /// <summary>Rounds without a validation improvement after which a horizon step stops; its trees are then cut
+    /// back to the best round.</summary>
+    /// <value>The default value is 10 (scikit-learn's n_iter_no_change).</value>
+    public int EarlyStoppingRounds
+    {
+        get => _earlyStoppingRounds;
+        set => _earlyStoppingRounds = InRange(value, 1, 100_000, nameof(EarlyStoppingRounds));
+    }
+
+    /// <summary>A round improves when the validation mean squared error drops by more than this share of it.</summary>
+    /// <value>The default value is 1e-7.</value>
+    public double EarlyStoppingTolerance
+    {
+        get => _earlyStoppingTolerance;
+        set
+        {
+            if (!(value >= 0 && value < 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(EarlyStoppingTolerance), value, "The tolerance must lie in [0, 1).");
+            }
+
+            _earlyStoppingTolerance = value;
+        }
+    }
+
+    /// <summary>
+    /// Learn the change from the last observed value, <c>x(t+h) − x(t)</c>, instead of <c>x(t+h)</c>; the exported
+    /// graph adds <c>x(t)</c> back, so one model extrapolates to levels it never saw (trees cannot).
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool PredictDifference { get; set; } = true;
+
+    /// <summary>Share of features each tree may split on, drawn per tree from <see cref="Seed"/>; 1 uses all.</summary>
+    /// <value>The default value is 1.0.</value>
+    public double FeatureFraction
+    {
+        get => _featureFraction;
+        set
+        {
+            if (!(value > 0 && value <= 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(FeatureFraction), value, "The feature fraction must lie in (0, 1].");
+            }
+
+            _featureFraction = value;
+        }
+    }
+
+    /// <summary>Seed of the only random choice (the features of each tree when <see cref="FeatureFraction"/> &lt; 1).
+    /// The same data, options and seed give the same model, bit for bit, whatever the number of cores.</summary>
+    /// <value>The default value is 0.</value>
+    public int Seed { get; set; }
+
+    /// <summary>Horizon steps fitted at the same time (one core each); 0 means every core.</summary>
+    /// <value>The default value is 0.</value>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        set => _maxDegreeOfParallelism = InRange(value, 0, 1024, nameof(MaxDegreeOfParallelism));
+    }
+
+    private static int InRange(int value, int min, int max, string name)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must lie in [{min}, {max}].");
+        }
+
+        return value;
+    }
+}

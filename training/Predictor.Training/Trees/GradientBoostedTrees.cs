@@ -1,0 +1,198 @@
+using Predictor.Engine;
+using Predictor.Engine.Forecasting;
+using Predictor.Training.Features;
+
+namespace Predictor.Training.Trees;
+
+/// <summary>
+/// Gradient-boosted regression trees for direct multi-horizon forecasting (one ensemble per horizon step), squared
+/// loss, histogram splits, best-first growth, Newton leaf values with L2, early stopping on the latest rows.
+/// </summary>
+public static class GradientBoostedTrees
+{
+    /// <summary>Validation rows below which early stopping is turned off (documented in <see cref="GbdtOptions.ValidationFraction"/>'s handling).</summary>
+    internal const int MinValidationRows = 10;
+
+    /// <summary>
+    /// Fits one ensemble per horizon step on <paramref name="data"/>. Deterministic: the same data and options give
+    /// the same model bit for bit, whatever the number of cores (steps are independent and fitted in parallel;
+    /// each one's arithmetic runs in a fixed order on one thread).
+    /// </summary>
+    /// <param name="data">The supervised examples, rows in time order (oldest origin first).</param>
+    /// <param name="window">W, the window length the rows were built with; the rest of each row (0 or
+    /// <see cref="CalendarFeatures.Width"/> floats) is calendar.</param>
+    /// <param name="options">Hyper-parameters; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="PredictorException">Too few rows, or NaN in features or targets.</exception>
+    public static GbdtModel Fit(SupervisedWindows data, int window, GbdtOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        options ??= new GbdtOptions();
+        int width = data.FeatureWidth;
+        int calendar = width - window;
+        if (window < 1 || (calendar != 0 && calendar != CalendarFeatures.Width))
+        {
+            throw new ArgumentException(
+                $"Rows hold {width} features, which is not window {window} plus 0 or {CalendarFeatures.Width} calendar features; pass the window the rows were built with.",
+                nameof(window));
+        }
+
+        int rows = data.Rows;
+        int horizon = data.Horizon;
+        int validation = (int)Math.Floor(rows * options.ValidationFraction);
+        if (validation < MinValidationRows)
+        {
+            validation = 0;
+        }
+
+        // Drop the H rows before the validation block: their targets x(t+1..t+H) reach into the validation targets.
+        int train = validation > 0 ? rows - validation - horizon : rows;
+        int needed = 2 * options.MinSamplesLeaf;
+        if (train < needed)
+        {
+            throw new PredictorException(
+                $"Only {train} training examples (of {rows}, after holding out {validation} for early stopping); boosted trees need at least {needed} (2 × MinSamplesLeaf). Record more data, shorten the window or horizon, or lower MinSamplesLeaf.");
+        }
+
+        for (int i = 0; i < data.Targets.Length; i++)
+        {
+            if (!float.IsFinite(data.Targets[i]))
+            {
+                throw new PredictorException(
+                    $"Target {(i % horizon) + 1} of example {i / horizon} is {data.Targets[i]}; fill gaps in the series before building the supervised windows.");
+            }
+        }
+
+        var binner = FeatureBinner.Fit(data.Features, train, width, options.MaxBins);
+        var trainBins = binner.BinColumns(data.Features, 0, train);
+        var validationBins = validation > 0 ? binner.BinColumns(data.Features, rows - validation, validation) : [];
+        var shared = new SharedData(data, window, train, validation, binner, trainBins, validationBins, options);
+
+        var results = new HorizonTrees[horizon];
+        var parallel = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = options.MaxDegreeOfParallelism == 0 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism,
+        };
+        Parallel.For(
+            0,
+            horizon,
+            parallel,
+            () => new HorizonBooster(shared),
+            (h, _, booster) =>
+            {
+                results[h] = booster.Boost(h);
+                return booster;
+            },
+            _ => { });
+
+        return Assemble(results, binner, window, calendar, horizon, options.PredictDifference);
+    }
+
+    private static GbdtModel Assemble(HorizonTrees[] results, FeatureBinner binner, int window, int calendar, int horizon, bool difference)
+    {
+        int trees = 0;
+        int nodes = 0;
+        foreach (var r in results)
+        {
+            trees += r.TreeCount;
+            nodes += r.NodeCount;
+        }
+
+        var feature = new int[nodes];
+        var threshold = new float[nodes];
+        var left = new int[nodes];
+        var right = new int[nodes];
+        var value = new float[nodes];
+        var roots = new int[trees];
+        var treeHorizon = new int[trees];
+        var baseValues = new float[horizon];
+        int t = 0;
+        int n = 0;
+        for (int h = 0; h < horizon; h++)
+        {
+            var r = results[h];
+            baseValues[h] = r.BaseValue;
+            for (int k = 0; k < r.TreeCount; k++)
+            {
+                roots[t] = n + r.TreeStart[k];
+                treeHorizon[t] = h;
+                t++;
+            }
+
+            for (int i = 0; i < r.NodeCount; i++)
+            {
+                int f = r.Feature[i];
+                feature[n + i] = f;
+                if (f >= 0)
+                {
+                    threshold[n + i] = binner.Thresholds[f][r.Bin[i]];
+                    left[n + i] = n + r.Left[i];
+                    right[n + i] = n + r.Right[i];
+                }
+                else
+                {
+                    value[n + i] = r.Value[i];
+                }
+            }
+
+            n += r.NodeCount;
+        }
+
+        return new GbdtModel(window, calendar, horizon, difference, baseValues, roots, treeHorizon, feature, threshold, left, right, value);
+    }
+}
+
+/// <summary>What every horizon step reads and nobody writes.</summary>
+internal sealed class SharedData
+{
+    public SharedData(SupervisedWindows data, int window, int train, int validation, FeatureBinner binner, byte[] trainBins, byte[] validationBins, GbdtOptions options)
+    {
+        Data = data;
+        Window = window;
+        Train = train;
+        Validation = validation;
+        Binner = binner;
+        TrainBins = trainBins;
+        ValidationBins = validationBins;
+        Options = options;
+    }
+
+    public SupervisedWindows Data { get; }
+
+    public int Window { get; }
+
+    public int Train { get; }
+
+    public int Validation { get; }
+
+    public FeatureBinner Binner { get; }
+
+    /// <summary>Column-major [features, Train].</summary>
+    public byte[] TrainBins { get; }
+
+    /// <summary>Column-major [features, Validation], rows Rows − Validation … Rows − 1.</summary>
+    public byte[] ValidationBins { get; }
+
+    public GbdtOptions Options { get; }
+}
+
+/// <summary>The trees of one horizon step, nodes numbered from 0 within the step (split bins, not thresholds).</summary>
+internal sealed class HorizonTrees
+{
+    public required float BaseValue { get; init; }
+
+    public required int TreeCount { get; init; }
+
+    public required int NodeCount { get; init; }
+
+    public required int[] TreeStart { get; init; }
+
+    public required int[] Feature { get; init; }
+
+    public required byte[] Bin { get; init; }
+
+    public required int[] Left { get; init; }
+
+    public required int[] Right { get; init; }
+
+    public required float[] Value { get; init; }
+}
