@@ -17,6 +17,7 @@ internal static class CommandCatalog
         // One line per command area, in the order `predictor --help` lists them.
         root.Subcommands.Add(Commands.ModelsCommands.Build());
         root.Subcommands.Add(Commands.ModulesCommands.Build());
+        foreach (var c in Commands.TelemetryCommands.Build()) { root.Subcommands.Add(c); }
         foreach (var c in Commands.TrainCommands.Build()) { root.Subcommands.Add(c); }
         return root;
     }

@@ -2,8 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Predictor.Engine;
+using Predictor.Engine.Storage;
 using Predictor.Engine.Telemetry;
-using Predictor.Training.Data;
+using Predictor.Engine.Telemetry.Import;
 using Predictor.Training.Onnx;
 using Predictor.Training.Pipeline;
 using Spectre.Console;
@@ -19,15 +20,21 @@ internal static class TrainCommands
 {
     public static IEnumerable<Command> Build() => [BuildTrain(), BuildEvaluate()];
 
-    private sealed record DataOptions(Option<string> Format, Option<string> Dataset, Option<string> Series, Option<string?> Json);
+    private sealed record DataOptions(Option<string?> Store, Option<string?> Format, Option<string?> Dataset, Option<string> Series, Option<string?> Json)
+    {
+        public IReadOnlyList<RecordedSeries> Load(ParseResult parse) =>
+            LoadSeries(parse.GetValue(Store), parse.GetValue(Format), parse.GetValue(Dataset), parse.GetValue(Series)!);
+    }
 
     private static DataOptions AddDataOptions(Command command)
     {
         var data = new DataOptions(
-            new Option<string>("--format") { Description = "Dataset format: nab (timestamp,value CSV files) or azure-v1 (row,offset_s,vm_... CSV).", Required = true },
-            new Option<string>("--dataset") { Description = "A dataset file, or a directory searched recursively for *.csv.", Required = true },
+            new Option<string?>("--store") { Description = "A Predictor SQLite store (written by `predictor collect` / `predictor import`) to read the series from." },
+            new Option<string?>("--format") { Description = "Trace format of --dataset: nab, azure-v1, aggregate, google2011, bitbrains, alibaba, csv." },
+            new Option<string?>("--dataset") { Description = "A trace file, or a directory whose files of that format are all read." },
             new Option<string>("--series") { Description = "Glob over series names (* and ?), e.g. 'nab/rds_*' or 'azure-v1/vm_1633748'.", Required = true },
             new Option<string?>("--json") { Description = "Also write the metrics table to this JSON file." });
+        command.Options.Add(data.Store);
         command.Options.Add(data.Format);
         command.Options.Add(data.Dataset);
         command.Options.Add(data.Series);
@@ -67,7 +74,7 @@ internal static class TrainCommands
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             };
             options.Validate();
-            var series = LoadSeries(parse.GetValue(data.Format)!, parse.GetValue(data.Dataset)!, parse.GetValue(data.Series)!);
+            var series = data.Load(parse);
             var console = ConsoleOn(writer);
             long started = TimeProvider.System.GetTimestamp();
             TrainingResult? result = null;
@@ -107,7 +114,7 @@ internal static class TrainCommands
                 throw new PredictorException($"Model '{path}' does not exist; give the path of an ONNX file written by 'predictor train'.");
             }
 
-            var series = LoadSeries(parse.GetValue(data.Format)!, parse.GetValue(data.Dataset)!, parse.GetValue(data.Series)!);
+            var series = data.Load(parse);
             var table = ModelEvaluator.Evaluate(path, series);
             WriteTable(ConsoleOn(writer), table);
             WriteJson(parse.GetValue(data.Json), table, new TrainingOptions());
@@ -116,19 +123,96 @@ internal static class TrainCommands
         return command;
     }
 
-    /// <summary>Loads the dataset and keeps the series whose name matches the glob; no match is an error listing what exists.</summary>
-    internal static IReadOnlyList<RecordedSeries> LoadSeries(string format, string dataset, string pattern)
+    /// <summary>
+    /// Reads the series (from the store, or from trace files through the telemetry importers) and keeps those whose
+    /// name matches the glob; no match is an error listing what exists.
+    /// </summary>
+    internal static IReadOnlyList<RecordedSeries> LoadSeries(string? store, string? format, string? dataset, string pattern)
     {
-        var all = InterimDatasetLoader.Load(format.Trim().ToLowerInvariant(), dataset);
-        var glob = new Regex("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
-        var matched = all.Where(s => glob.IsMatch(s.Info.Name)).OrderBy(s => s.Info.Name, StringComparer.Ordinal).ToList();
-        if (matched.Count == 0)
+        if (store is not null == (format is not null || dataset is not null))
         {
-            string names = string.Join(", ", all.Take(8).Select(s => s.Info.Name)) + (all.Count > 8 ? ", ..." : "");
-            throw new PredictorException($"--series '{pattern}' matches none of the {all.Count} series in '{dataset}' ({names}).");
+            throw new PredictorException("Give either --store FILE, or --format F with --dataset PATH (not both, not neither).");
         }
 
-        return matched;
+        var glob = new Regex("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+        List<string> names;
+        Func<string, RecordedSeries> read;
+        string source;
+        TimeSeriesStore? opened = null;
+        try
+        {
+            if (store is not null)
+            {
+                if (!File.Exists(store))
+                {
+                    throw new PredictorException($"Store '{store}' does not exist; give the path of a store written by 'predictor import' or 'predictor collect'.");
+                }
+
+                opened = TimeSeriesStore.Open(store);
+                names = [.. opened.ListSeries().Select(s => s.Info.Name)];
+                read = name => opened.ReadRange(name, long.MinValue, long.MaxValue);
+                source = store;
+            }
+            else
+            {
+                if (format is null || dataset is null)
+                {
+                    throw new PredictorException("--format and --dataset go together: give both (e.g. --format nab --dataset ../shared/datasets/nab/data/realAWSCloudwatch).");
+                }
+
+                var traceFormat = TraceImporter.ParseFormat(format);
+                var all = ImportAll(traceFormat, dataset);
+                names = [.. all.Keys];
+                read = name => all[name];
+                source = dataset;
+            }
+
+            var matched = names.Where(n => glob.IsMatch(n)).Order(StringComparer.Ordinal).ToList();
+            if (matched.Count == 0)
+            {
+                string listed = string.Join(", ", names.Order(StringComparer.Ordinal).Take(8)) + (names.Count > 8 ? ", ..." : "");
+                throw new PredictorException($"--series '{pattern}' matches none of the {names.Count} series in '{source}' ({listed}).");
+            }
+
+            return [.. matched.Select(read)];
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
+    }
+
+    private static Dictionary<string, RecordedSeries> ImportAll(TraceFormat format, string dataset)
+    {
+        List<string> files;
+        if (Directory.Exists(dataset))
+        {
+            // CSV formats: the *.csv files only (a NAB checkout also holds labels and licences); others: every file.
+            bool csv = format is TraceFormat.Nab or TraceFormat.AzureV1 or TraceFormat.Aggregate or TraceFormat.Csv;
+            files = [.. Directory.EnumerateFiles(dataset, csv ? "*.csv" : "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
+        }
+        else if (File.Exists(dataset))
+        {
+            files = [dataset];
+        }
+        else
+        {
+            throw new PredictorException($"Dataset '{dataset}' is neither a file nor a directory; check --dataset.");
+        }
+
+        var all = new Dictionary<string, RecordedSeries>(StringComparer.Ordinal);
+        foreach (string file in files)
+        {
+            foreach (var series in TraceImporter.Import(format, file).Series)
+            {
+                if (!all.TryAdd(series.Info.Name, series))
+                {
+                    throw new PredictorException($"Series '{series.Info.Name}' appears in two files under '{dataset}' (again in '{file}'); point --dataset at one of them.");
+                }
+            }
+        }
+
+        return all;
     }
 
     private static IAnsiConsole ConsoleOn(TextWriter writer)

@@ -89,6 +89,48 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_FromTheStore_TrainsOnTheStoredSeries()
+    {
+        string storePath = Path.Combine(_dir, "store.db");
+        var rng = new Random(3);
+        long[] ts = [.. Enumerable.Range(0, 1500).Select(t => 1_600_000_000_000L + (t * 300_000L))];
+        double[] vs = [.. Enumerable.Range(0, 1500).Select(t => 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (8 * Math.Sin(2 * Math.PI * t / 24)) + rng.NextDouble())];
+        using (var store = Predictor.Engine.Storage.TimeSeriesStore.Open(storePath))
+        {
+            int id = store.Register(new Predictor.Engine.Telemetry.SeriesInfo("host/cpu/user", "percent", TimeSpan.FromSeconds(300)));
+            await store.AppendAsync(id, ts, vs);
+            await store.FlushAsync();
+        }
+
+        string model = Path.Combine(_dir, "m.onnx");
+        var (code, output, error) = Run("train", "--store", storePath, "--series", "host/*", "--window", "24", "--kinds", "ridge", "--out", model);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("host/cpu/user", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(model));
+    }
+
+    [Fact]
+    public void Train_StoreAndDatasetTogether_FailsSayingWhichToGive()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run("train", "--store", Path.Combine(_dir, "s.db"), "--format", "nab", "--dataset", csv, "--series", "*", "--out", Path.Combine(_dir, "m.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("either --store", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_MissingStore_FailsNamingIt()
+    {
+        var (code, _, error) = Run("train", "--store", Path.Combine(_dir, "absent.db"), "--series", "*", "--out", Path.Combine(_dir, "m.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("absent.db", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_PatternMatchingNothing_FailsListingTheSeries()
     {
         string csv = WriteNab("cycle", 1500);

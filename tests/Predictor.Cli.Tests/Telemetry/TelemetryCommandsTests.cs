@@ -1,0 +1,102 @@
+using Predictor.Engine.Storage;
+using Predictor.TestSupport;
+
+namespace Predictor.Cli.Tests.Telemetry;
+
+public sealed class TelemetryCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("predictor-cli-telemetry-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string Fixture(params string[] parts) =>
+        RepoPaths.InRepo([.. new[] { "tests", "Predictor.Engine.Tests", "Fixtures", "traces" }, .. parts]);
+
+    [Fact]
+    public void Import_NabFilesThenSeriesShow_PrintsCountsAndStats()
+    {
+        var db = Path.Combine(_dir, "s.db");
+        var nab = Path.Combine(RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch");
+        var (code, output, err) = Run("import", "--format", "nab", Path.Combine(nab, "ec2_cpu_utilization_24ae8d.csv"), Path.Combine(nab, "rds_cpu_utilization_cc0c53.csv"), "--store", db);
+        Assert.True(code == 0, err);
+        Assert.Contains("imported 2 series, 8064 samples from 2 file(s)", output, StringComparison.Ordinal);
+
+        (code, output, _) = Run("series", "list", "--store", db);
+        Assert.Equal(0, code);
+        Assert.Contains("nab/rds_cpu_utilization_cc0c53", output, StringComparison.Ordinal);
+        Assert.Contains("2 series", output, StringComparison.Ordinal);
+
+        (code, output, _) = Run("series", "show", "nab/ec2_cpu_utilization_24ae8d", "--store", db);
+        Assert.Equal(0, code);
+        Assert.Contains("count    4032", output, StringComparison.Ordinal);
+        Assert.Contains("first    2014-02-14T14:30:00.000Z", output, StringComparison.Ordinal);
+        Assert.Contains("step     5m", output, StringComparison.Ordinal);
+        Assert.Contains("max      2.344", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Import_BadRow_FailsWithLocationUnlessSkipped()
+    {
+        var db = Path.Combine(_dir, "s.db");
+        var bad = Fixture("bad", "nab_bad_value.csv");
+        var (code, _, err) = Run("import", "--format", "nab", bad, "--store", db);
+        Assert.Equal(1, code);
+        Assert.Contains("nab_bad_value.csv:3:2:", err, StringComparison.Ordinal);
+
+        (code, var output, err) = Run("import", "--format", "nab", bad, "--store", db, "--skip-bad-rows");
+        Assert.True(code == 0, err);
+        Assert.Contains("1 bad row(s) skipped", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Import_UnknownFormat_SaysWhichFormatsExist()
+    {
+        var (code, _, err) = Run("import", "--format", "parquet", Fixture("nab_small.csv"), "--store", Path.Combine(_dir, "s.db"));
+        Assert.Equal(1, code);
+        Assert.Contains("nab, azure-v1, aggregate, google2011, bitbrains, alibaba, csv", err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10x")]
+    [InlineData("fast")]
+    [InlineData("0ms")]
+    public void Collect_BadDuration_FailsWithClearError(string interval)
+    {
+        var (code, _, err) = Run("collect", "--store", Path.Combine(_dir, "c.db"), "--interval", interval);
+        Assert.Equal(1, code);
+        Assert.Contains($"--interval '{interval}' is not a duration", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Collect_ShortDuration_RecordsHostSeries()
+    {
+        var db = Path.Combine(_dir, "c.db");
+        var (code, output, err) = Run("collect", "--store", db, "--interval", "50ms", "--duration", "1s", "--module", $"self={Environment.ProcessId}");
+        Assert.True(code == 0, err);
+        Assert.Contains("all committed", output, StringComparison.Ordinal);
+        using var store = TimeSeriesStore.Open(db);
+        // On a loaded machine the timer may skip ticks; every tick that ran wrote memory, every one after the first CPU.
+        var mem = store.ReadRange("host/mem/total", long.MinValue, long.MaxValue).Count;
+        Assert.True(mem >= 3, $"{mem} ticks recorded in 1 s at 50 ms");
+        Assert.True(store.ReadRange("host/cpu/busy", long.MinValue, long.MaxValue).Count >= 1);
+        Assert.Equal(mem, store.ReadRange("module/self/mem", long.MinValue, long.MaxValue).Count);
+    }
+
+    [Fact]
+    public void SeriesShow_NotAStore_FailsWithClearError()
+    {
+        var file = Path.Combine(_dir, "x.txt");
+        File.WriteAllText(file, "hello, not a database, just text long enough");
+        var (code, _, err) = Run("series", "list", "--store", file);
+        Assert.Equal(1, code);
+        Assert.Contains("not a SQLite file", err, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,259 @@
+using Microsoft.Data.Sqlite;
+using Predictor.Engine.Storage;
+using Predictor.Engine.Telemetry;
+
+namespace Predictor.Engine.Tests.Storage;
+
+public sealed class TimeSeriesStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("predictor-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string DbPath(string name = "t.db") => Path.Combine(_dir, name);
+
+    private static readonly SeriesInfo Cpu = new("host/cpu/user", "percent", TimeSpan.FromSeconds(1));
+
+    [Fact]
+    public async Task TryAppend_ThenFlush_ReadRangeReturnsExactSamplesAcrossChunks()
+    {
+        var options = new StoreOptions { ChunkSamples = 64 };
+        using (var store = TimeSeriesStore.Open(DbPath(), options))
+        {
+            var id = store.Register(Cpu);
+            for (var i = 0; i < 1000; i++)
+            {
+                Assert.True(store.TryAppend(id, 1_000_000 + (i * 1000L), i * 0.5));
+            }
+
+            await store.FlushAsync();
+            Assert.Equal(store.LastEnqueued, store.DurableUpTo);
+            var r = store.ReadRange("host/cpu/user", 1_000_000 + 100_000, 1_000_000 + 200_000);
+            Assert.Equal(100, r.Count);
+            Assert.Equal(1_100_000, r.Timestamps[0]);
+            Assert.Equal(50.0, r.Values[0]);
+            Assert.Equal(99.5, r.Values[^1]);
+        }
+
+        // Reopened: the data, the catalog and the partly filled last chunk survive, and appends continue it.
+        using (var store = TimeSeriesStore.Open(DbPath(), options))
+        {
+            var id = store.Register(Cpu);
+            Assert.True(store.TryAppend(id, 1_000_000 + (1000 * 1000L), 500));
+            await store.FlushAsync();
+            var all = store.ReadRange("host/cpu/user", 0, long.MaxValue);
+            Assert.Equal(1001, all.Count);
+            Assert.Equal(500, all.Values[^1]);
+            Assert.Equal(1001, store.Summarize("host/cpu/user").Count);
+            Assert.Equal("ok", store.CheckIntegrity());
+        }
+    }
+
+    [Fact]
+    public async Task TryAppend_OutOfOrderSample_IsRejectedAndCounted()
+    {
+        using var store = TimeSeriesStore.Open(DbPath());
+        var id = store.Register(Cpu);
+        store.TryAppend(id, 2000, 1);
+        store.TryAppend(id, 2000, 2);
+        store.TryAppend(id, 1000, 3);
+        store.TryAppend(id, 3000, 4);
+        await store.FlushAsync();
+        Assert.Equal(2, store.RejectedSamples);
+        Assert.Equal(new[] { 1.0, 4.0 }, store.ReadRange(Cpu.Name, 0, 10_000).Values);
+    }
+
+    [Fact]
+    public async Task ReadLatest_ReturnsNewestSamplesOldestFirst()
+    {
+        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChunkSamples = 16 });
+        var id = store.Register(Cpu);
+        var t = Enumerable.Range(0, 100).Select(i => i * 1000L).ToArray();
+        var v = Enumerable.Range(0, 100).Select(i => (double)i).ToArray();
+        await store.AppendAsync(id, t, v);
+        await store.FlushAsync();
+        var latest = store.ReadLatest(Cpu.Name, 37);
+        Assert.Equal(Enumerable.Range(63, 37).Select(i => (double)i), latest.Values);
+        Assert.Equal(100, store.ReadLatest(Cpu.Name, 1000).Count);
+    }
+
+    [Fact]
+    public async Task Downsample_MeanAndMax_PerEpochAlignedBucket()
+    {
+        using var store = TimeSeriesStore.Open(DbPath());
+        var id = store.Register(Cpu);
+        await store.AppendAsync(id, [0, 1000, 2000, 10_000, 11_000, 25_000], [1, 2, 6, 10, 20, 7]);
+        await store.FlushAsync();
+        var mean = store.Downsample(Cpu.Name, 0, 60_000, TimeSpan.FromSeconds(10), Aggregation.Mean);
+        Assert.Equal(new long[] { 0, 10_000, 20_000 }, mean.Timestamps);
+        Assert.Equal(new[] { 3.0, 15.0, 7.0 }, mean.Values);
+        var max = store.Downsample(Cpu.Name, 0, 60_000, TimeSpan.FromSeconds(10), Aggregation.Max);
+        Assert.Equal(new[] { 6.0, 20.0, 7.0 }, max.Values);
+        Assert.Equal(TimeSpan.FromSeconds(10), max.Info.Step);
+    }
+
+    [Fact]
+    public async Task DropOlderThan_RemovesWholeOldChunksOnly()
+    {
+        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChunkSamples = 10 });
+        var id = store.Register(Cpu);
+        await store.AppendAsync(id, [.. Enumerable.Range(0, 35).Select(i => i * 1000L)], [.. Enumerable.Range(0, 35).Select(i => (double)i)]);
+        await store.FlushAsync();
+        var deleted = await store.DropOlderThanAsync(15_000);
+        Assert.Equal(1, deleted);
+        var rest = store.ReadRange(Cpu.Name, 0, long.MaxValue);
+        Assert.Equal(10_000, rest.Timestamps[0]);
+        Assert.Equal(25, rest.Count);
+    }
+
+    [Fact]
+    public void Register_SameNameOtherUnit_ThrowsPredictorException()
+    {
+        using var store = TimeSeriesStore.Open(DbPath());
+        Assert.Equal(store.Register(Cpu), store.Register(Cpu));
+        var ex = Assert.Throws<PredictorException>(() => store.Register(Cpu with { Unit = "cores" }));
+        Assert.Contains("host/cpu/user", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModulesAndDecisions_RoundTrip()
+    {
+        using (var store = TimeSeriesStore.Open(DbPath()))
+        {
+            store.UpsertModule(new ModuleMetadata("web", RecommendedProfile.Fast, 1.5, 512L << 20, ["db", "cache"], ModuleSecurityLevel.Sensitive));
+            store.UpsertModule(new ModuleMetadata("db", RecommendedProfile.Secure, 2, 1L << 30, [], ModuleSecurityLevel.Confidential));
+            Assert.True(store.TryLogDecision(new DecisionRecord(5000, "partition", "partition/user", "resize", "upper bound 71% > 80% of 80%",
+                new Dictionary<string, double> { ["old"] = 0.5, ["new"] = 0.6, ["bound"] = double.NaN })));
+            await store.FlushAsync();
+        }
+
+        using (var store = TimeSeriesStore.Open(DbPath()))
+        {
+            var modules = store.ListModules();
+            Assert.Equal(["db", "web"], modules.Select(m => m.Module));
+            Assert.Equal(RecommendedProfile.Fast, modules[1].Profile);
+            Assert.Equal(["db", "cache"], modules[1].Dependencies);
+            Assert.Equal(ModuleSecurityLevel.Sensitive, modules[1].SecurityLevel);
+            var decisions = store.ReadDecisions(0, 10_000);
+            var d = Assert.Single(decisions);
+            Assert.Equal("resize", d.Action);
+            Assert.Equal(0.6, d.Values["new"]);
+            Assert.True(double.IsNaN(d.Values["bound"]));
+        }
+    }
+
+    [Fact]
+    public void Open_NotSqliteFile_ThrowsClearError()
+    {
+        File.WriteAllText(DbPath("x.db"), "timestamp,value\n2014-02-14 14:30:00,1\n");
+        var ex = Assert.Throws<PredictorException>(() => TimeSeriesStore.Open(DbPath("x.db")));
+        Assert.Contains("not a SQLite file", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_NewerSchema_ThrowsClearError()
+    {
+        using (TimeSeriesStore.Open(DbPath()))
+        {
+        }
+
+        using (var c = new SqliteConnection($"Data Source={DbPath()};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE schema_version SET version = 99";
+            cmd.ExecuteNonQuery();
+        }
+
+        var ex = Assert.Throws<PredictorException>(() => TimeSeriesStore.Open(DbPath()));
+        Assert.Contains("schema version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_ForeignSqliteDatabase_ThrowsClearError()
+    {
+        SQLitePCL.Batteries_V2.Init();
+        using (var c = new SqliteConnection($"Data Source={DbPath()};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "CREATE TABLE t(x)";
+            cmd.ExecuteNonQuery();
+        }
+
+        var ex = Assert.Throws<PredictorException>(() => TimeSeriesStore.Open(DbPath()));
+        Assert.Contains("not a Predictor store", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OnCommitted_ReportsIncreasingWatermarkUpToLastEnqueued()
+    {
+        var seen = new List<long>();
+        var options = new StoreOptions { MaxBatchItems = 7, OnCommitted = s => { lock (seen) { seen.Add(s); } } };
+        using var store = TimeSeriesStore.Open(DbPath(), options);
+        var id = store.Register(Cpu);
+        for (var i = 0; i < 100; i++)
+        {
+            store.TryAppend(id, i, i);
+        }
+
+        await store.FlushAsync();
+        lock (seen)
+        {
+            Assert.Equal(100, seen[^1]);
+            Assert.True(seen.Count >= 100 / 7, $"only {seen.Count} commits for batches of at most 7");
+            Assert.Equal(seen.OrderBy(x => x), seen);
+        }
+    }
+
+    [Fact]
+    public void TryAppend_ChannelFull_ReturnsFalseAndCountsDrop()
+    {
+        // A store whose writer is stuck behind a long transaction: the loop's appends must not wait.
+        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChannelCapacity = 16 });
+        var id = store.Register(Cpu);
+        using var blocker = new SqliteConnection($"Data Source={DbPath()};Pooling=False");
+        blocker.Open();
+        using var tx = blocker.BeginTransaction();
+        using (var cmd = blocker.CreateCommand())
+        {
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO series(name, unit, step_ms) VALUES ('x/y', 'u', 1)";
+            cmd.ExecuteNonQuery();
+        }
+
+        var accepted = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            accepted += store.TryAppend(id, i, i) ? 1 : 0;
+        }
+
+        Assert.True(accepted < 200, "the bounded channel should have refused some samples");
+        Assert.Equal(200 - accepted, store.DroppedSamples);
+        tx.Rollback();
+    }
+
+    [Fact]
+    public async Task TryAppend_SteadyState_DoesNotAllocateOnTheCallingThread()
+    {
+        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChannelCapacity = 1 << 20 });
+        var id = store.Register(Cpu);
+        // Warm-up with the same volume: the channel's internal queue grows once to hold it, then is reused.
+        for (var i = 0; i < 100_000; i++)
+        {
+            store.TryAppend(id, i, i);
+        }
+
+        await store.FlushAsync();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 100_000; i < 200_000; i++)
+        {
+            store.TryAppend(id, i, i * 0.5);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated by 100,000 TryAppend calls");
+        await store.FlushAsync();
+        Assert.Equal(200_000, store.Summarize(Cpu.Name).Count);
+    }
+}
