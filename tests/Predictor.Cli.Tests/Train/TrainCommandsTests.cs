@@ -219,4 +219,27 @@ public sealed class DefaultModelsTests
             File.Delete(output);
         }
     }
+
+    [Fact]
+    public void Train_FromAStoreHoldingTheSameSeries_ReproducesTheShippedModelByteForByte()
+    {
+        string dir = Directory.CreateTempSubdirectory("predictor-store-train-").FullName;
+        try
+        {
+            string csv = Path.Combine(Predictor.TestSupport.RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch", "rds_cpu_utilization_e47b3b.csv");
+            string store = Path.Combine(dir, "s.db");
+            string model = Path.Combine(dir, "m.onnx");
+            var err = new StringWriter();
+            Assert.True(Program.Run(["import", csv, "--store", store, "--format", "nab"], new StringWriter(), err) == 0, err.ToString());
+
+            int code = Program.Run(["train", "--store", store, "--series", "nab/*", "--horizon", "12", "--out", model], new StringWriter(), err);
+
+            Assert.True(code == 0, err.ToString());
+            Assert.Equal(File.ReadAllBytes(Predictor.TestSupport.RepoPaths.InRepo("models", "nab_rds_e47b3b.onnx")), File.ReadAllBytes(model));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
