@@ -19,10 +19,10 @@ public sealed class ShippedModelsTests
     public void TrainedModel_RunInOnnxRuntime_MatchesTheCSharpForecasterAndOffsets(string file)
     {
         string path = RepoPaths.InRepo("models", file);
-        var reference = Predictor.Training.Pipeline.ModelReader.Read(File.ReadAllBytes(path), file);
+        var (card, offsets) = Predictor.Training.Pipeline.ModelReader.ReadCard(File.ReadAllBytes(path), file);
         using var engine = Predictor.Engine.Forecasting.ForecasterLoader.OpenOnnx(path);
         int w = engine.Shape.Window, h = engine.Shape.Horizon;
-        Assert.Equal(reference.Card.Window, w);
+        Assert.Equal(card.Window, w);
         var rng = new Random(1);
         var window = new float[w];
         for (int k = 0; k < w; k++)
@@ -40,13 +40,23 @@ public sealed class ShippedModelsTests
         var forecast = new float[h];
         var upper = new float[h];
         engine.Forecast(window, calendar, 1, forecast, upper);
-        var expected = new double[h];
-        reference.Forecaster.Forecast([.. window.Select(v => (double)v)], origin, expected);
-
         for (int j = 0; j < h; j++)
         {
-            Assert.True(Math.Abs(forecast[j] - expected[j]) <= 1e-4 * Math.Max(1, Math.Abs(expected[j])), $"{file} step {j + 1}: ORT {forecast[j]} vs C# {expected[j]}");
-            Assert.Equal(forecast[j] + reference.UpperOffsets[j], upper[j], 1e-3);
+            Assert.True(float.IsFinite(forecast[j]), $"{file} step {j + 1}: {forecast[j]}");
+            Assert.Equal(forecast[j] + offsets[j], upper[j], 1e-3);
+        }
+
+        // Tree ensembles are compared with their C# model by the Trees/ tests (GbdtOnnxRuntimeTests); every other
+        // kind is read back here into its C# forecaster, which must agree with ONNX Runtime.
+        if (card.Kind != Predictor.Training.Trees.GbdtOnnx.Kind)
+        {
+            var reference = Predictor.Training.Pipeline.ModelReader.Read(File.ReadAllBytes(path), file);
+            var expected = new double[h];
+            reference.Forecaster.Forecast([.. window.Select(v => (double)v)], origin, expected);
+            for (int j = 0; j < h; j++)
+            {
+                Assert.True(Math.Abs(forecast[j] - expected[j]) <= 1e-4 * Math.Max(1, Math.Abs(expected[j])), $"{file} step {j + 1}: ORT {forecast[j]} vs C# {expected[j]}");
+            }
         }
     }
 

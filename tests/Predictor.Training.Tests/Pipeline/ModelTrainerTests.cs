@@ -47,6 +47,7 @@ public sealed class ModelTrainerTests
     [InlineData("ssa")]
     [InlineData("ridge")]
     [InlineData("combination")]
+    [InlineData("gbdt")]
     public void Train_OneKind_WritesAContractModelTheCheckerAcceptsWhoseGraphMatchesTheBacktestForecaster(string kind)
     {
         var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);

@@ -11,6 +11,7 @@ using Predictor.Training.Models;
 using Predictor.Training.Onnx;
 using Predictor.Training.Regression;
 using Predictor.Training.Ssa;
+using Predictor.Training.Trees;
 
 namespace Predictor.Training.Pipeline;
 
@@ -52,6 +53,13 @@ public static class ModelTrainer
             candidates.Add(FitRidge(backtests.Select(b => (b.Series, b.TrainEnd)).ToList(), setup, options));
         }
 
+        // Trees train on one series at a time; with several series gbdt sits out (or, asked for alone, is an error).
+        if (options.Kinds.Contains(GbdtOnnx.Kind) && (backtests.Count == 1 || options.Kinds.Count == 1))
+        {
+            progress?.Report(new("fitting gradient-boosted trees", (double)stage / stages));
+            candidates.Add((FitGbdt(backtests.Select(b => (b.Series, b.TrainEnd)).ToList(), setup, options), ""));
+        }
+
         if (combine)
         {
             // The mean of SSA, ridge and seasonal naive (all read the same one-season window).
@@ -90,6 +98,7 @@ public static class ModelTrainer
             CombinationForecaster.CombinationKind => new CombinationForecaster(
                 [RefitSsa(prepared, setup, options, ssaRank), FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
                 options.Horizon),
+            GbdtOnnx.Kind => FitGbdt(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options),
             _ => exportableBaselines.First(b => b.Kind == selected.Kind),
         };
 
@@ -236,6 +245,24 @@ public static class ModelTrainer
         var fit = RidgeRegression.Solve([.. featureRows], [.. targetRows], rows, width, h);
         var model = new LinearMapForecaster("ridge", w, h, [.. fit.Weights.Select(v => (float)v)], [.. fit.Bias.Select(v => (float)v)], withCalendar: true, WindowNormalization.LevelAndScale);
         return (model, fit.Alpha.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>W of the gbdt candidate: its trees read the last 24 steps and the calendar (wider windows add features that bin and split slowly and rarely help trees).</summary>
+    internal const int GbdtWindow = 24;
+
+    /// <summary>Gradient-boosted trees (Trees/, default options) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
+    /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
+    private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options)
+    {
+        if (parts.Count != 1)
+        {
+            throw new PredictorException($"--kinds gbdt trains on one series at a time; --series matched {parts.Count}. Narrow --series or drop gbdt from --kinds.");
+        }
+
+        var (series, end) = parts[0];
+        int w = Math.Min(setup.Window, GbdtWindow);
+        var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), w, options.Horizon, withCalendar: true);
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, w));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)

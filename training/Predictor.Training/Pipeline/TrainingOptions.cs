@@ -6,7 +6,7 @@ namespace Predictor.Training.Pipeline;
 public sealed record TrainingOptions
 {
     /// <summary>Kinds the trainer knows as candidates.</summary>
-    public static IReadOnlyList<string> KnownKinds { get; } = ["ssa", "ridge", "combination", "naive", "seasonal_naive"];
+    public static IReadOnlyList<string> KnownKinds { get; } = ["ssa", "ridge", "combination", "gbdt", "naive", "seasonal_naive"];
 
     /// <summary>H, steps forecast (≥ 1).</summary>
     /// <value>The default value is 12 (one hour at 5-minute steps).</value>
@@ -41,9 +41,11 @@ public sealed record TrainingOptions
     /// Kinds selection may choose from, among <see cref="KnownKinds"/>. Naive, seasonal naive and the decayed
     /// percentile are always backtested as baselines; naive and seasonal naive are selectable only when listed here.
     /// </summary>
-    /// <remarks><c>combination</c> is the mean of ssa, ridge and seasonal naive; it needs W = one season.</remarks>
-    /// <value>The default value is ["ssa", "ridge", "combination", "naive", "seasonal_naive"].</value>
-    public IReadOnlyList<string> Kinds { get; init; } = ["ssa", "ridge", "combination", "naive", "seasonal_naive"];
+    /// <remarks><c>combination</c> is the mean of ssa, ridge and seasonal naive; it needs W = one season. <c>gbdt</c>
+    /// (gradient-boosted trees of Trees/, W = 24 and the calendar) trains on one series at a time: with several
+    /// series it sits out.</remarks>
+    /// <value>The default value is ["ssa", "ridge", "combination", "gbdt", "naive", "seasonal_naive"].</value>
+    public IReadOnlyList<string> Kinds { get; init; } = ["ssa", "ridge", "combination", "gbdt", "naive", "seasonal_naive"];
 
     /// <summary>Half-life of the decayed-percentile (VPA-style) baseline.</summary>
     /// <value>The default value is 24 hours.</value>
