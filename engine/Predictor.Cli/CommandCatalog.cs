@@ -18,6 +18,8 @@ internal static class CommandCatalog
         root.Subcommands.Add(Commands.ModelsCommands.Build());
         root.Subcommands.Add(Commands.ModulesCommands.Build());
         foreach (var c in Commands.TelemetryCommands.Build()) { root.Subcommands.Add(c); }
+        root.Subcommands.Add(Commands.RunCommands.Build());
+        root.Subcommands.Add(Commands.DoctorCommands.Build());
         foreach (var c in Commands.TrainCommands.Build()) { root.Subcommands.Add(c); }
         return root;
     }

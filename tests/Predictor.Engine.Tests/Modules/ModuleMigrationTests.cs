@@ -6,6 +6,7 @@ using Predictor.Engine.Placement;
 
 namespace Predictor.Engine.Tests.Modules;
 
+[Collection(Predictor.Engine.Tests.HostCpuCollection.Name)]
 public class ModuleMigrationTests
 {
     private static readonly HardwareLocation Core0 = new("core0", LocationKind.CoreSet, [0], 0, 1.0, 1L << 30, new HashSet<string> { "avx2" });

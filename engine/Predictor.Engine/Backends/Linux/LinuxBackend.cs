@@ -1,0 +1,379 @@
+using System.Globalization;
+using Predictor.Engine.Control;
+using Predictor.Engine.Partitioning;
+using Predictor.Engine.Placement;
+
+namespace Predictor.Engine.Backends.Linux;
+
+/// <summary>How a partition's CPU share is enforced.</summary>
+public enum CpuLimitMode
+{
+    /// <summary>CFS bandwidth: cpu.cfs_quota_us = millicores × period / 1000 (a fractional share of all CPUs).</summary>
+    Quota,
+
+    /// <summary>Exclusive-ish CPU sets: ⌈millicores / 1000⌉ whole CPUs, user from the low end, system from the high end.</summary>
+    Cpuset,
+}
+
+/// <summary>Options of the Linux backend.</summary>
+public sealed class LinuxBackendOptions
+{
+    private string _groupName = "predictor";
+    private long _periodMicroseconds = 100_000;
+
+    /// <summary>Name of Predictor's cgroup under each hierarchy; partitions are its children <c>user</c> and <c>system</c>.</summary>
+    /// <value>The default value is <c>predictor</c>.</value>
+    public string GroupName
+    {
+        get => _groupName;
+        set => _groupName = !string.IsNullOrWhiteSpace(value) && value.IndexOfAny(['/', '\0']) < 0 && value is not "." and not ".."
+            ? value
+            : throw new PredictorException($"LinuxBackendOptions.GroupName '{value}' is not a valid cgroup name: use one path segment without '/' (e.g. predictor).");
+    }
+
+    /// <summary>How CPU is limited.</summary>
+    /// <value>The default value is <see cref="CpuLimitMode.Quota"/>.</value>
+    public CpuLimitMode CpuMode { get; set; } = CpuLimitMode.Quota;
+
+    /// <summary>CFS period in microseconds (quota mode).</summary>
+    /// <value>The default value is 100000 (100 ms).</value>
+    public long CpuPeriodMicroseconds
+    {
+        get => _periodMicroseconds;
+        set => _periodMicroseconds = value is >= 1000 and <= 1_000_000
+            ? value
+            : throw new PredictorException($"LinuxBackendOptions.CpuPeriodMicroseconds = {value} is out of range: the kernel accepts 1000..1000000 µs.");
+    }
+}
+
+/// <summary>
+/// The Linux backend, cgroup v1: a partition is a pair of cgroups <c>&lt;mount&gt;/&lt;group&gt;/{user,system}</c> in the
+/// memory hierarchy (memory.limit_in_bytes) and in the cpu hierarchy (cpu.cfs_quota_us / cpu.cfs_period_us) or the
+/// cpuset hierarchy (cpuset.cpus, cpuset.mems), like systemd's user.slice and system.slice. A module migration pins
+/// every thread of the module's process (/proc/&lt;pid&gt;/task/*) to the target location's CPUs with
+/// sched_setaffinity. Writes happen only when a value changes. The host refusing a value (e.g. a memory limit below
+/// current use: EBUSY) is reported, not thrown, so the loop keeps ticking. Dispose moves processes it attached and
+/// that still live back to the cgroups they came from, then removes the cgroups it created. Needs root. cgroup v2
+/// is not driven by this backend: <see cref="CgroupLayout"/> and <c>predictor doctor</c> say what v2 offers.
+/// </summary>
+public sealed class LinuxBackend : IExecutionBackend
+{
+    private static readonly string[] PartitionNames = ["user", "system"];
+    private readonly LinuxBackendOptions _options;
+    private readonly IReadOnlyList<HardwareLocation> _locations;
+    private readonly List<string> _controllers = [];
+    private readonly Dictionary<string, string> _groupDirs = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, Dictionary<string, string>> _attached = [];
+    private readonly Dictionary<int, int> _modulePids = [];
+    private readonly long[] _lastMemory = [-1, -1];
+    private readonly long[] _lastCpu = [-1, -1];
+    private readonly int _cpuCount;
+    private bool _disposed;
+
+    /// <summary>Creates (or reuses) the cgroups; throws a <see cref="PredictorException"/> when not root or a hierarchy is missing.</summary>
+    public LinuxBackend(LinuxBackendOptions options, IReadOnlyList<HardwareLocation> locations, CgroupLayout? layout = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(locations);
+        _options = options;
+        _locations = locations;
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PredictorException("The Linux backend runs on Linux only; use --backend simulated or dry-run here.");
+        }
+
+        if (!LibC.IsRoot)
+        {
+            throw new PredictorException(
+                $"The Linux backend must run as root (effective uid is {LibC.GetEffectiveUserId()}): creating cgroups and moving processes needs it. Run as root, or use --backend dry-run.");
+        }
+
+        layout ??= CgroupLayout.Detect();
+        var cpuController = options.CpuMode == CpuLimitMode.Quota ? "cpu" : "cpuset";
+        foreach (var controller in new[] { "memory", cpuController })
+        {
+            if (layout.V1(controller) is null)
+            {
+                var v2 = layout.V2Mount is null ? "no v2 mount" : $"v2 at {layout.V2Mount} offers [{string.Join(' ', layout.V2Controllers)}]";
+                throw new PredictorException(
+                    $"No cgroup v1 '{controller}' hierarchy is mounted ({v2}); this backend drives v1 only. Mount it (mount -t cgroup -o {controller} cgroup /sys/fs/cgroup/{controller}) or use --backend dry-run.");
+            }
+
+            _controllers.Add(controller);
+        }
+
+        _cpuCount = Environment.ProcessorCount;
+        try
+        {
+            foreach (var controller in _controllers)
+            {
+                var group = Path.Combine(layout.V1(controller)!, options.GroupName);
+                _groupDirs[controller] = group;
+                Directory.CreateDirectory(group);
+                if (controller == "cpuset")
+                {
+                    // A cpuset cgroup accepts tasks only once cpus and mems are set; start from the parent's.
+                    var parent = layout.V1(controller)!;
+                    Write(Path.Combine(group, "cpuset.cpus"), File.ReadAllText(Path.Combine(parent, "cpuset.effective_cpus")).Trim());
+                    Write(Path.Combine(group, "cpuset.mems"), File.ReadAllText(Path.Combine(parent, "cpuset.effective_mems")).Trim());
+                }
+
+                foreach (var name in PartitionNames)
+                {
+                    var dir = Path.Combine(group, name);
+                    Directory.CreateDirectory(dir);
+                    if (controller == "cpuset")
+                    {
+                        Write(Path.Combine(dir, "cpuset.cpus"), File.ReadAllText(Path.Combine(group, "cpuset.cpus")).Trim());
+                        Write(Path.Combine(dir, "cpuset.mems"), File.ReadAllText(Path.Combine(group, "cpuset.mems")).Trim());
+                    }
+                }
+
+                if (controller == "cpu")
+                {
+                    foreach (var name in PartitionNames)
+                    {
+                        Write(Path.Combine(group, name, "cpu.cfs_period_us"), options.CpuPeriodMicroseconds.ToString(CultureInfo.InvariantCulture));
+                    }
+                }
+            }
+        }
+        catch
+        {
+            RemoveGroups();
+            throw;
+        }
+    }
+
+    /// <summary>The directory of a partition's cgroup in one hierarchy (<c>memory</c>, <c>cpu</c> or <c>cpuset</c>).</summary>
+    public string PartitionPath(string controller, PartitionId partition) =>
+        Path.Combine(_groupDirs.TryGetValue(controller, out var dir)
+            ? dir
+            : throw new PredictorException($"This Linux backend does not use the '{controller}' hierarchy; it uses [{string.Join(", ", _controllers)}]."),
+            PartitionNames[(int)partition]);
+
+    /// <summary>Moves process <paramref name="pid"/> (all its threads) into a partition's cgroups.</summary>
+    public void AttachToPartition(PartitionId partition, int pid)
+    {
+        if (!_attached.ContainsKey(pid))
+        {
+            _attached[pid] = OriginalCgroups(pid);
+        }
+
+        foreach (var controller in _controllers)
+        {
+            Write(Path.Combine(PartitionPath(controller, partition), "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Names the process that runs module <paramref name="module"/>; its migrations pin this process's threads.</summary>
+    public void AttachModule(int module, int pid) => _modulePids[module] = pid;
+
+    /// <inheritdoc/>
+    public BackendReport Apply(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var failures = 0;
+        string? first = null;
+        var memory = decision[ResourceKind.Memory];
+        var cpu = decision[ResourceKind.Cpu];
+        for (var p = 0; p < 2; p++)
+        {
+            var id = (PartitionId)p;
+            if (memory[id] != _lastMemory[p])
+            {
+                Try(() => Write(Path.Combine(PartitionPath("memory", id), "memory.limit_in_bytes"), memory[id].ToString(CultureInfo.InvariantCulture)), ref failures, ref first);
+                _lastMemory[p] = memory[id];
+            }
+
+            if (cpu[id] != _lastCpu[p])
+            {
+                var millicores = cpu[id];
+                if (_options.CpuMode == CpuLimitMode.Quota)
+                {
+                    var quota = Math.Max(1000, millicores * _options.CpuPeriodMicroseconds / 1000);
+                    Try(() => Write(Path.Combine(PartitionPath("cpu", id), "cpu.cfs_quota_us"), quota.ToString(CultureInfo.InvariantCulture)), ref failures, ref first);
+                }
+                else
+                {
+                    Try(() => Write(Path.Combine(PartitionPath("cpuset", id), "cpuset.cpus"), CpusFor(id, millicores)), ref failures, ref first);
+                }
+
+                _lastCpu[p] = millicores;
+            }
+        }
+
+        var applied = 0;
+        foreach (var m in decision.Migrations)
+        {
+            if (!_modulePids.TryGetValue(m.Module, out var pid))
+            {
+                failures++;
+                first ??= $"module {m.Module} has no process attached (AttachModule); migration skipped";
+                continue;
+            }
+
+            var error = PinProcess(pid, _locations[m.To].CpuIds);
+            if (error is null)
+            {
+                applied++;
+            }
+            else
+            {
+                failures++;
+                first ??= error;
+            }
+        }
+
+        return new BackendReport(0, 0, 0, applied, failures, first);
+    }
+
+    /// <summary>
+    /// Pins every thread of <paramref name="pid"/> to <paramref name="cpus"/>; returns null or why it failed. Threads
+    /// that exit meanwhile (ESRCH) are not failures.
+    /// </summary>
+    public static string? PinProcess(int pid, IReadOnlyList<int> cpus)
+    {
+        ArgumentNullException.ThrowIfNull(cpus);
+        var taskDir = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task";
+        if (!Directory.Exists(taskDir))
+        {
+            return $"process {pid} does not exist";
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(taskDir))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var tid))
+            {
+                continue;
+            }
+
+            var errno = LibC.SetAffinity(tid, cpus);
+            if (errno != 0 && errno != 3 /* ESRCH: the thread exited */)
+            {
+                return $"sched_setaffinity({tid}, [{string.Join(',', cpus)}]) failed with errno {errno} ({System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)})";
+            }
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var (pid, original) in _attached)
+        {
+            if (!Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}"))
+            {
+                continue;
+            }
+
+            foreach (var controller in _controllers)
+            {
+                if (original.TryGetValue(controller, out var path) && _groupDirs.TryGetValue(controller, out var group))
+                {
+                    var mount = Path.GetDirectoryName(group)!;
+                    TryWrite(Path.Combine(mount + path, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        RemoveGroups();
+    }
+
+    private string CpusFor(PartitionId id, long millicores)
+    {
+        var count = (int)Math.Clamp((millicores + 999) / 1000, 1, _cpuCount);
+        var start = id == PartitionId.User ? 0 : _cpuCount - count;
+        return count == 1
+            ? start.ToString(CultureInfo.InvariantCulture)
+            : string.Create(CultureInfo.InvariantCulture, $"{start}-{start + count - 1}");
+    }
+
+    private static Dictionary<string, string> OriginalCgroups(int pid)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var file = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cgroup";
+        if (!File.Exists(file))
+        {
+            throw new PredictorException($"Process {pid} does not exist; cannot attach it to a partition.");
+        }
+
+        foreach (var line in File.ReadLines(file))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length == 3)
+            {
+                foreach (var controller in parts[1].Split(','))
+                {
+                    result[controller] = parts[2];
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private void RemoveGroups()
+    {
+        foreach (var group in _groupDirs.Values)
+        {
+            foreach (var name in PartitionNames)
+            {
+                TryRemove(Path.Combine(group, name));
+            }
+
+            TryRemove(group);
+        }
+    }
+
+    private static void TryRemove(string dir)
+    {
+        // A cgroup directory is removed with rmdir (its control files are not real files); EBUSY right after its
+        // last task exits clears within milliseconds, hence the short retry.
+        for (var attempt = 0; attempt < 20 && Directory.Exists(dir); attempt++)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: false);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    private static void Write(string path, string value) => File.WriteAllText(path, value);
+
+    private static void TryWrite(string path, string value)
+    {
+        try
+        {
+            File.WriteAllText(path, value);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static void Try(Action action, ref int failures, ref string? first)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            failures++;
+            first ??= ex.Message;
+        }
+    }
+}

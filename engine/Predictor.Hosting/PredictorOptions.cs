@@ -1,0 +1,122 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace Predictor.Hosting;
+
+/// <summary>Which backend carries out decisions.</summary>
+public enum BackendKind
+{
+    /// <summary>Logs what it would do; touches nothing.</summary>
+    DryRun,
+
+    /// <summary>An in-memory machine fed with the live samples; reports demand that did not fit.</summary>
+    Simulated,
+
+    /// <summary>cgroup v1 partitions and sched_setaffinity on this host (root).</summary>
+    Linux,
+}
+
+/// <summary>Which partition policy the hosted loop runs.</summary>
+public enum PolicyKind
+{
+    /// <summary>The forecast-driven policy (falls back to holding when there is no forecast yet).</summary>
+    Predictive,
+
+    /// <summary>The seed's threshold algorithm.</summary>
+    Threshold,
+
+    /// <summary>VPA-style recommender.</summary>
+    VpaStyle,
+
+    /// <summary>Autopilot-style moving window.</summary>
+    AutopilotStyle,
+}
+
+/// <summary>Options of the hosted control loop. Validated when the host starts (ValidateOnStart).</summary>
+public sealed class PredictorOptions
+{
+    /// <summary>Time between two ticks.</summary>
+    /// <value>The default value is 100 ms.</value>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Inference runs every this many ticks.</summary>
+    /// <value>The default value is 10.</value>
+    public int InferenceEveryTicks { get; set; } = 10;
+
+    /// <summary>The backend.</summary>
+    /// <value>The default value is <see cref="BackendKind.DryRun"/>.</value>
+    public BackendKind Backend { get; set; } = BackendKind.DryRun;
+
+    /// <summary>The partition policy for both resources.</summary>
+    /// <value>The default value is <see cref="PolicyKind.Predictive"/>.</value>
+    public PolicyKind Policy { get; set; } = PolicyKind.Predictive;
+
+    /// <summary>ONNX model files loaded in StartAsync; empty uses the naive forecaster (step = tick × InferenceEveryTicks).
+    /// A model that cannot be used falls back to the naive forecaster, with the reason logged.</summary>
+    /// <value>The default value is empty.</value>
+    public IList<string> ModelPaths { get; } = [];
+
+    /// <summary>Memory budget split between the partitions, bytes; null = the host's MemTotal.</summary>
+    /// <value>The default value is null.</value>
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>CPU budget, millicores; null = 1000 × the CPUs available.</summary>
+    /// <value>The default value is null.</value>
+    public long? CpuBudgetMillicores { get; set; }
+
+    /// <summary>cgroup name under each hierarchy for the Linux backend.</summary>
+    /// <value>The default value is <c>predictor</c>.</value>
+    public string CgroupName { get; set; } = "predictor";
+
+    /// <summary>Every how many ticks samples waiting for the store are drained and flushed.</summary>
+    /// <value>The default value is 10.</value>
+    public int StoreFlushEveryTicks { get; set; } = 10;
+}
+
+/// <summary>Checks <see cref="PredictorOptions"/>; each failure names the option and the accepted range.</summary>
+internal sealed class PredictorOptionsValidator : IValidateOptions<PredictorOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PredictorOptions options)
+    {
+        var failures = new List<string>();
+        if (options.TickInterval < TimeSpan.FromMilliseconds(1) || options.TickInterval > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"Predictor:TickInterval = {options.TickInterval} is out of range: use 1 ms to 10 min (default 100 ms).");
+        }
+
+        if (options.InferenceEveryTicks < 1)
+        {
+            failures.Add($"Predictor:InferenceEveryTicks = {options.InferenceEveryTicks.ToString(CultureInfo.InvariantCulture)} is out of range: use 1 or more.");
+        }
+
+        if (options.StoreFlushEveryTicks < 1)
+        {
+            failures.Add($"Predictor:StoreFlushEveryTicks = {options.StoreFlushEveryTicks.ToString(CultureInfo.InvariantCulture)} is out of range: use 1 or more.");
+        }
+
+        if (options.MemoryBudgetBytes is <= 0 || options.CpuBudgetMillicores is <= 0)
+        {
+            failures.Add("Predictor:MemoryBudgetBytes and CpuBudgetMillicores must be positive when set (or null for the whole host).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.CgroupName) || options.CgroupName.Contains('/', StringComparison.Ordinal))
+        {
+            failures.Add($"Predictor:CgroupName '{options.CgroupName}' is not a cgroup name: use one path segment (e.g. predictor).");
+        }
+
+        if (!Enum.IsDefined(options.Backend) || !Enum.IsDefined(options.Policy))
+        {
+            failures.Add("Predictor:Backend or Predictor:Policy is not a known value.");
+        }
+
+        foreach (var path in options.ModelPaths)
+        {
+            if (!File.Exists(path))
+            {
+                failures.Add($"Predictor:ModelPaths: '{path}' does not exist; give the path of an .onnx model (or none for the naive forecaster).");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,309 @@
+using System.Diagnostics.Metrics;
+using Predictor.Engine.Backends;
+using Predictor.Engine.Control;
+using Predictor.Engine.Partitioning;
+using Predictor.Engine.Placement;
+
+namespace Predictor.Engine.Tests.Control;
+
+public sealed class ControlLoopTests
+{
+    private const long Memory = 1000;
+    private const long Cpu = 2000;
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+
+    private static readonly HardwareLocation[] Cores =
+    [
+        new("core0", LocationKind.CoreSet, [0], 0, 1.0, 1L << 30, new HashSet<string>()),
+        new("core1", LocationKind.CoreSet, [1], 0, 1.0, 1L << 30, new HashSet<string>()),
+    ];
+
+    private static readonly ModuleSpec[] Modules =
+    [
+        new("a", "module/a/cpu", 0.2, 1, 1_000_000, new HashSet<string>()),
+        new("b", "module/b/cpu", 0.2, 1, 1_000_000, new HashSet<string>()),
+    ];
+
+    // series: 0 mem user, 1 mem system, 2 cpu user (cores), 3 cpu system (cores), 4 module a, 5 module b
+    private static readonly string[] Series = ["host/mem/user", "host/mem/system", "host/cpu/user", "host/cpu/system", "module/a/cpu", "module/b/cpu"];
+
+    private sealed class Rig : IDisposable
+    {
+        public Rig(int inferenceEvery = 1, IDecisionLog? log = null, ISampleSink? sink = null)
+        {
+            Time = new ManualTime(new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero));
+            Source = new ArraySource(Series.Length);
+            Source.Values[0] = 400;
+            Source.Values[1] = 200;
+            Source.Values[2] = 0.5;
+            Source.Values[3] = 0.3;
+            Source.Values[4] = 0.2;
+            Source.Values[5] = 0.2;
+            Forecaster = new ScriptedForecaster();
+            Backend = new SimulatedBackend(Cores, [0, 0], PartitionSplit.Even(Memory), PartitionSplit.Even(Cpu));
+            Log = log ?? new DecisionLogBuffer();
+            Loop = new ControlLoop(new ControlLoopSetup
+            {
+                Series = Series,
+                Memory = new PartitionBinding(ResourceKind.Memory, Memory, 0, 1),
+                Cpu = new PartitionBinding(ResourceKind.Cpu, Cpu, 2, 3, Scale: 1000),
+                MemoryPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1 }),
+                CpuPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1 }),
+                Modules = Modules,
+                ModuleSeries = [4, 5],
+                Locations = Cores,
+                InitialAssignment = [0, 0],
+                Placement = Placements.Planner(Cores, Modules),
+                Models = [new ModelBinding(Forecaster, [0, 1, 2, 3, 4, 5])],
+                Source = Source,
+                Sink = sink,
+                Backend = Backend,
+                Log = Log,
+                Time = Time,
+                InferenceEveryTicks = inferenceEvery,
+            });
+        }
+
+        public ManualTime Time { get; }
+
+        public ArraySource Source { get; }
+
+        public ScriptedForecaster Forecaster { get; }
+
+        public SimulatedBackend Backend { get; }
+
+        public IDecisionLog Log { get; }
+
+        public ControlLoop Loop { get; }
+
+        public Decision Step()
+        {
+            Time.Advance(Tick);
+            return Loop.RunOnce();
+        }
+
+        public void Dispose() => Loop.Dispose();
+    }
+
+    [Fact]
+    public void RunOnce_SteadyDemand_SizesPartitionsFromTheForecastAndAppliesThem()
+    {
+        using var rig = new Rig();
+        for (var t = 0; t < 10; t++)
+        {
+            rig.Step();
+        }
+
+        // upper = 1.5 × last; + 10 % headroom: mem user 400 → 660 (grows at once), system 200 → 330 (shrinks
+        // after 3 ticks below the dead band); cpu user 0.5 core → 825 mc
+        var decision = rig.Loop.LastDecision;
+        Assert.Equal(660, decision[ResourceKind.Memory].User);
+        Assert.Equal(330, decision[ResourceKind.Memory].System);
+        Assert.Equal(10, decision[ResourceKind.Memory].Pool);
+        Assert.InRange(decision[ResourceKind.Cpu].User, 825, 826); // float forecast, rounded up
+        Assert.Equal(660, rig.Backend.Split(ResourceKind.Memory).User);
+    }
+
+    [Fact]
+    public void RunOnce_InferenceEveryK_OneBatchedCallPerModelForAllItsSeries()
+    {
+        using var rig = new Rig(inferenceEvery: 5);
+        for (var t = 0; t < 30; t++)
+        {
+            rig.Step();
+        }
+
+        Assert.Equal(6, rig.Loop.Ticks / 5);
+        Assert.InRange(rig.Forecaster.Calls, 5, 6); // ticks 0,5,...,25 once the window of 4 steps is full
+        Assert.Equal(6, rig.Forecaster.LastSeriesCount);
+    }
+
+    [Fact]
+    public void RunOnce_WindowHoldsTheSeriesOldestFirst()
+    {
+        using var rig = new Rig();
+        rig.Forecaster.RecordWindow = true;
+        for (var t = 0; t < 8; t++)
+        {
+            rig.Source.Values[0] = 100 + t;
+            rig.Step();
+        }
+
+        // The last closed step is tick 6 (tick 7's step is still open): window of series 0 = 103..106
+        Assert.Equal([103f, 104f, 105f, 106f], rig.Forecaster.LastWindow![..4]);
+    }
+
+    [Fact]
+    public void RunOnce_MissingValue_HoldsLastSafeStateSaysWhichSeriesAndRecovers()
+    {
+        var log = new DecisionLogBuffer();
+        using var rig = new Rig(log: log);
+        for (var t = 0; t < 10; t++)
+        {
+            rig.Step();
+        }
+
+        var safe = rig.Loop.LastDecision[ResourceKind.Memory];
+        rig.Source.Values[0] = double.NaN;
+        rig.Source.Values[1] = 900; // would grow system if not held
+        var held = rig.Step();
+        Assert.True(held.Held);
+        Assert.Equal(safe, held[ResourceKind.Memory]);
+        Assert.Contains("host/mem/user", held.Detail, StringComparison.Ordinal);
+        Assert.Equal(held.Detail, log.Snapshot()[^1].Detail);
+
+        rig.Source.Values[0] = 300;
+        for (var t = 0; t < 6; t++)
+        {
+            rig.Step();
+        }
+
+        Assert.False(rig.Loop.LastDecision.Held);
+        Assert.True(rig.Loop.LastDecision[ResourceKind.Memory].System > safe.System);
+    }
+
+    [Fact]
+    public void RunOnce_ForecasterThrows_HoldsAndKeepsTicking()
+    {
+        using var rig = new Rig();
+        for (var t = 0; t < 10; t++)
+        {
+            rig.Step();
+        }
+
+        rig.Forecaster.Throw = true;
+        var held = rig.Step();
+        Assert.True(held.Reasons.HasFlag(DecisionReasons.HeldError));
+        Assert.Contains("model exploded", held.Detail, StringComparison.Ordinal);
+        rig.Forecaster.Throw = false;
+        Assert.False(rig.Step().Held);
+    }
+
+    [Fact]
+    public void RunOnce_SourceThrows_Holds()
+    {
+        using var rig = new Rig();
+        rig.Step();
+        rig.Source.Throw = new IOException("/proc/stat vanished");
+        Assert.True(rig.Step().Held);
+    }
+
+    [Fact]
+    public void RunOnce_PredictedSurge_MigratesBeforeTheLoadArrives()
+    {
+        using var rig = new Rig();
+        for (var t = 0; t < 10; t++)
+        {
+            rig.Step();
+        }
+
+        Assert.Equal(0, rig.Backend.Assignment[0]);
+        Assert.Equal(0, rig.Backend.Assignment[1]);
+        // The forecast for module b (series 5) says 0.8 cores within the horizon; actual loads are still 0.2 each.
+        rig.Forecaster.Upper = (s, h) => s == 5 && h == 2 ? 0.8f : 0.3f;
+        var decision = rig.Step();
+        Assert.Equal(1, decision.MigrationCount);
+        Assert.NotEqual(rig.Backend.Assignment[0], rig.Backend.Assignment[1]);
+        Assert.Equal(rig.Backend.Assignment.ToArray(), rig.Loop.Assignment.ToArray());
+        Assert.Equal(0.2, rig.Source.Values[5]); // moved before the surge arrived
+    }
+
+    [Fact]
+    public void RunOnce_EveryStep_RecordedInThePredictorMeter()
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var listener = new MeterListener();
+        using var rig = new Rig();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ControlLoop.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) =>
+        {
+            lock (seen)
+            {
+                seen[instrument.Name] = seen.GetValueOrDefault(instrument.Name) + 1;
+            }
+        });
+        listener.Start();
+        for (var t = 0; t < 3; t++)
+        {
+            rig.Step();
+        }
+
+        foreach (var step in new[] { "collect", "store", "windows", "inference", "policies", "safety", "backend", "log", "tick" })
+        {
+            Assert.Equal(3, seen.GetValueOrDefault($"predictor.loop.{step}.duration"));
+        }
+    }
+
+    [Fact]
+    public void RunOnce_SteadyState_AllocatesNothing()
+    {
+        var sink = new SampleChannel(Series.Length, 8);
+        using var rig = new Rig(inferenceEvery: 2, sink: sink);
+        SampleHandler drain = (_, _) => { };
+        for (var t = 0; t < 50; t++)
+        {
+            rig.Step();
+            sink.Drain(drain);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var t = 0; t < 200; t++)
+        {
+            rig.Step();
+            sink.Drain(drain);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Constructor_BadSeriesIndex_NamesTheField()
+    {
+        var ex = Assert.Throws<PredictorException>(() => new ControlLoop(new ControlLoopSetup
+        {
+            Series = ["a", "b"],
+            Memory = new PartitionBinding(ResourceKind.Memory, 100, 0, 5),
+            Cpu = new PartitionBinding(ResourceKind.Cpu, 100, 0, 1),
+            MemoryPolicy = PartitionPolicies.Threshold(),
+            CpuPolicy = PartitionPolicies.Threshold(),
+            Source = new ArraySource(2),
+            Backend = new SimulatedBackend(Cores, [], PartitionSplit.Even(100), PartitionSplit.Even(100)),
+        }));
+        Assert.Contains("ControlLoopSetup.Memory.SystemSeries = 5", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SampleChannel_Full_DropsInsteadOfBlockingAndDrainsInOrder()
+    {
+        var channel = new SampleChannel(1, 2);
+        Assert.True(channel.TryWrite(1, [1.0]));
+        Assert.True(channel.TryWrite(2, [2.0]));
+        Assert.False(channel.TryWrite(3, [3.0]));
+        Assert.Equal(1, channel.Dropped);
+        var seen = new List<(long, double)>();
+        Assert.Equal(2, channel.Drain((t, v) => seen.Add((t, v[0]))));
+        Assert.Equal([(1L, 1.0), (2L, 2.0)], seen);
+        Assert.True(channel.TryWrite(4, [4.0]));
+    }
+
+    [Fact]
+    public void TextDecisionLog_SteadyTicks_WritesOnlyChanges()
+    {
+        var writer = new StringWriter();
+        using var rig = new Rig(log: new TextDecisionLog(writer));
+        for (var t = 0; t < 20; t++)
+        {
+            rig.Step();
+        }
+
+        var lines = writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.InRange(lines.Length, 1, 4);
+        Assert.Contains("memory[user=660 system=330 pool=10 total=1000]", lines[^1], StringComparison.Ordinal);
+    }
+}
