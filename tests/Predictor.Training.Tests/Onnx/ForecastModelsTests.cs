@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Predictor.Engine;
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Onnx;
@@ -177,6 +178,30 @@ public sealed class ForecastModelsTests
                 Assert.Equal(expected + offsets[h], outputs["upper"].Data[(row * SampleModels.Horizon) + h], 1e-5);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(WindowNormalization.Level)]
+    [InlineData(WindowNormalization.LevelAndScale)]
+    public void Linear_NormalisedGraph_FollowsTheSeriesLevelAndScale(WindowNormalization normalization)
+    {
+        // With in-graph normalisation the forecast of a·x + c is a·forecast(x) + c (for a > 0; exactly for Level,
+        // up to ε for LevelAndScale), so one model serves series of any level (and scale).
+        var model = ModelProto.Parser.ParseFrom(
+            ForecastModels.Linear(SampleModels.Card("ssa"), SampleModels.Weights(SampleModels.Window), SampleModels.Bias(), withCalendar: false, normalization, SampleModels.Offsets()));
+        var x = Window(1, (_, k) => MathF.Sin(k * 0.4f) + (0.1f * k));
+        float a = normalization == WindowNormalization.Level ? 1f : 8f, c = 500f;
+        var shifted = new Tensor([.. x.Data.Select(v => (a * v) + c)], x.Shape);
+
+        var f = Run(model, new Dictionary<string, Tensor> { ["window"] = x })["forecast"].Data;
+        var g = Run(model, new Dictionary<string, Tensor> { ["window"] = shifted })["forecast"].Data;
+
+        for (int h = 0; h < SampleModels.Horizon; h++)
+        {
+            Assert.Equal((a * f[h]) + c, g[h], 1e-2);
+        }
+
+        OnnxChecker.AssertAccepted(model.ToByteArray(), normalization.ToString());
     }
 
     [Fact]

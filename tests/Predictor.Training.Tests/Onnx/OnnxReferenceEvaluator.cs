@@ -57,6 +57,7 @@ internal static class OnnxReferenceEvaluator
             Tensor result = node.OpType switch
             {
                 "Identity" => In(0),
+                "Sum" => node.Input.Skip(1).Aggregate(In(0), (acc, name) => Broadcast(acc, values[name], (a, b) => a + b)),
                 "Add" => Broadcast(In(0), In(1), (a, b) => a + b),
                 "Sub" => Broadcast(In(0), In(1), (a, b) => a - b),
                 "Mul" => Broadcast(In(0), In(1), (a, b) => a * b),

@@ -47,8 +47,10 @@ internal sealed class ContractModelBuilder
     /// The [N, W (+C)] feature row of <see cref="Features.SupervisedWindows"/>: the window, oldest first, then the
     /// calendar features (<c>Concat</c> on axis 1). Without a calendar it is the window itself.
     /// </summary>
-    public string FeatureRow()
+    /// <param name="window">The [N, W] tensor standing for the window (the input itself, or a normalised copy).</param>
+    public string FeatureRow(string? window = null)
     {
+        window ??= WindowInput;
         if (_featureRow is not null)
         {
             return _featureRow;
@@ -56,12 +58,12 @@ internal sealed class ContractModelBuilder
 
         if (CalendarInput is null)
         {
-            _featureRow = WindowInput;
+            _featureRow = window;
         }
         else
         {
             _featureRow = "features";
-            Graph.AddNode("Concat", [WindowInput, CalendarInput], [_featureRow], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+            Graph.AddNode("Concat", [window, CalendarInput], [_featureRow], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
         }
 
         return _featureRow;

@@ -69,11 +69,70 @@ public static class ForecastModels
     /// <param name="bias">b, H values.</param>
     /// <param name="withCalendar">Whether the model takes the <c>calendar</c> input.</param>
     /// <param name="upperOffsets">H offsets added to the forecast to give <c>upper</c>.</param>
-    public static byte[] Linear(ModelCard card, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, ReadOnlySpan<float> upperOffsets)
+    public static byte[] Linear(ModelCard card, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, ReadOnlySpan<float> upperOffsets) =>
+        Linear(card, weights, bias, withCalendar, WindowNormalization.None, upperOffsets);
+
+    /// <summary>
+    /// A linear map applied to the per-window normalised window (see <see cref="WindowNormalization"/>):
+    /// with μ the window mean and s = std + ε (or s = 1 for <see cref="WindowNormalization.Level"/>),
+    /// <c>forecast = ([(window − μ)/s, calendar] · A + b) · s + μ</c>. One model then serves series of any level
+    /// (and scale). Exported as ReduceMean, Sub, (Mul, ReduceMean, Sqrt, Add, Div,) Concat, MatMul, Add, (Mul,) Add.
+    /// </summary>
+    /// <param name="card">The card.</param>
+    /// <param name="weights">A, row-major [F, H] with F = W (+ C with a calendar), acting on normalised features.</param>
+    /// <param name="bias">b, H values, in normalised units.</param>
+    /// <param name="withCalendar">Whether the model takes the <c>calendar</c> input.</param>
+    /// <param name="normalization">Which per-window normalisation the graph applies.</param>
+    /// <param name="upperOffsets">H offsets (series units) added to the forecast to give <c>upper</c>.</param>
+    public static byte[] Linear(ModelCard card, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, WindowNormalization normalization, ReadOnlySpan<float> upperOffsets)
     {
         ArgumentNullException.ThrowIfNull(card);
         var builder = new ContractModelBuilder(card, withCalendar);
-        int f = builder.FeatureWidth;
+        string result = EmitLinear(builder, "", weights, bias, withCalendar, normalization);
+        return GraphBuilder.Serialize(builder.Build(result, upperOffsets));
+    }
+
+    /// <summary>
+    /// The mean of several member forecasts, each a branch of the same graph reading the same inputs
+    /// (<c>Sum</c> of the members' [N, H] outputs, times 1/k). Members emit their nodes with a prefix <c>m{i}_</c>.
+    /// </summary>
+    internal static byte[] Mean(ModelCard card, bool withCalendar, IReadOnlyList<Func<ContractModelBuilder, string, string>> members, ReadOnlySpan<float> upperOffsets)
+    {
+        ArgumentNullException.ThrowIfNull(card);
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count < 2)
+        {
+            throw new ArgumentException("A mean needs at least two members.", nameof(members));
+        }
+
+        var builder = new ContractModelBuilder(card, withCalendar);
+        var outputs = members.Select((emit, i) => emit(builder, $"m{i}_")).ToArray();
+        var g = builder.Graph;
+        g.AddNode("Sum", outputs, ["members_sum"]);
+        string k = g.AddInitializer("members_inverse_count", [1f / members.Count], 1);
+        g.AddNode("Mul", ["members_sum", k], ["members_mean"]);
+        return GraphBuilder.Serialize(builder.Build("members_mean", upperOffsets));
+    }
+
+    /// <summary>Emits <c>Gather(window, indices)</c> on axis 1; returns the [N, H] output's name.</summary>
+    internal static string EmitGather(ContractModelBuilder builder, string prefix, long[] indices)
+    {
+        var g = builder.Graph;
+        string idx = g.AddInitializer(prefix + "gather_indices", indices, indices.Length);
+        g.AddNode("Gather", [builder.WindowInput, idx], [prefix + "gathered"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+        return prefix + "gathered";
+    }
+
+    /// <summary>Emits the normalised linear map of <see cref="Linear(ModelCard, ReadOnlySpan{float}, ReadOnlySpan{float}, bool, WindowNormalization, ReadOnlySpan{float})"/>; returns the [N, H] output's name.</summary>
+    internal static string EmitLinear(ContractModelBuilder builder, string prefix, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, bool withCalendar, WindowNormalization normalization)
+    {
+        var card = builder.Card;
+        if (withCalendar && builder.CalendarInput is null)
+        {
+            throw new InvalidOperationException("A linear branch that reads the calendar needs a model declaring the calendar input.");
+        }
+
+        int f = card.Window + (withCalendar ? Predictor.Engine.Forecasting.CalendarFeatures.Width : 0);
         int h = card.Horizon;
         if (weights.Length != f * h || bias.Length != h)
         {
@@ -82,11 +141,53 @@ public static class ForecastModels
         }
 
         var g = builder.Graph;
-        string a = g.AddInitializer("weights", weights, f, h);
-        string b = g.AddInitializer("bias", bias, h);
-        g.AddNode("MatMul", [builder.FeatureRow(), a], ["linear"]);
-        g.AddNode("Add", ["linear", b], ["linear_biased"]);
-        return GraphBuilder.Serialize(builder.Build("linear_biased", upperOffsets));
+        string window = builder.WindowInput;
+        string? mean = null, scale = null;
+        if (normalization != WindowNormalization.None)
+        {
+            var reduce = new[] { OnnxAttributes.Ints("axes", 1), OnnxAttributes.Int("keepdims", 1) };
+            mean = prefix + "window_mean";
+            g.AddNode("ReduceMean", [window], [mean], GraphBuilder.OnnxDomain, reduce);
+            g.AddNode("Sub", [window, mean], [prefix + "window_centered"]);
+            window = prefix + "window_centered";
+            if (normalization == WindowNormalization.LevelAndScale)
+            {
+                string eps = g.AddInitializer(prefix + "scale_epsilon", [WindowNormalizer.Epsilon], 1);
+                g.AddNode("Mul", [window, window], [prefix + "window_squares"]);
+                g.AddNode("ReduceMean", [prefix + "window_squares"], [prefix + "window_variance"], GraphBuilder.OnnxDomain, reduce);
+                g.AddNode("Sqrt", [prefix + "window_variance"], [prefix + "window_std"]);
+                g.AddNode("Add", [prefix + "window_std", eps], [prefix + "window_scale"]);
+                g.AddNode("Div", [window, prefix + "window_scale"], [prefix + "window_normalized"]);
+                scale = prefix + "window_scale";
+                window = prefix + "window_normalized";
+            }
+        }
+
+        string features = window;
+        if (withCalendar)
+        {
+            features = prefix + "features";
+            g.AddNode("Concat", [window, builder.CalendarInput!], [features], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+        }
+
+        string a = g.AddInitializer(prefix + "weights", weights, f, h);
+        string b = g.AddInitializer(prefix + "bias", bias, h);
+        g.AddNode("MatMul", [features, a], [prefix + "linear"]);
+        g.AddNode("Add", [prefix + "linear", b], [prefix + "linear_biased"]);
+        string result = prefix + "linear_biased";
+        if (scale is not null)
+        {
+            g.AddNode("Mul", [result, scale], [prefix + "linear_rescaled"]);
+            result = prefix + "linear_rescaled";
+        }
+
+        if (mean is not null)
+        {
+            g.AddNode("Add", [result, mean], [prefix + "linear_relevelled"]);
+            result = prefix + "linear_relevelled";
+        }
+
+        return result;
     }
 
     /// <summary>Writes model bytes to <paramref name="path"/> (through a temporary file, so a reader never sees half a model).</summary>
@@ -124,10 +225,7 @@ public static class ForecastModels
     private static ModelProto GatherModel(ModelCard card, long[] indices, ReadOnlySpan<float> upperOffsets)
     {
         var builder = new ContractModelBuilder(card, withCalendar: false);
-        var g = builder.Graph;
-        string idx = g.AddInitializer("gather_indices", indices, indices.Length);
-        g.AddNode("Gather", [builder.WindowInput, idx], ["gathered"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
-        return builder.Build("gathered", upperOffsets);
+        return builder.Build(EmitGather(builder, "", indices), upperOffsets);
     }
 
     private static void RequireKind(ModelCard card, string kind)

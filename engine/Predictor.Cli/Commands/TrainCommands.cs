@@ -1,0 +1,277 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Predictor.Engine;
+using Predictor.Engine.Storage;
+using Predictor.Engine.Telemetry;
+using Predictor.Engine.Telemetry.Import;
+using Predictor.Training.Onnx;
+using Predictor.Training.Pipeline;
+using Spectre.Console;
+
+namespace Predictor.Cli.Commands;
+
+/// <summary>
+/// <c>predictor train</c> and <c>predictor evaluate</c>: fit and backtest forecasting models on recorded series and
+/// write them as ONNX; score an existing model on other data. Both print a table of backtest metrics (model vs
+/// baselines) and can write it as JSON.
+/// </summary>
+internal static class TrainCommands
+{
+    public static IEnumerable<Command> Build() => [BuildTrain(), BuildEvaluate()];
+
+    private sealed record DataOptions(Option<string?> Store, Option<string?> Format, Option<string?> Dataset, Option<string> Series, Option<string?> Json)
+    {
+        public IReadOnlyList<RecordedSeries> Load(ParseResult parse) =>
+            LoadSeries(parse.GetValue(Store), parse.GetValue(Format), parse.GetValue(Dataset), parse.GetValue(Series)!);
+    }
+
+    private static DataOptions AddDataOptions(Command command)
+    {
+        var data = new DataOptions(
+            new Option<string?>("--store") { Description = "A Predictor SQLite store (written by `predictor collect` / `predictor import`) to read the series from." },
+            new Option<string?>("--format") { Description = "Trace format of --dataset: nab, azure-v1, aggregate, google2011, bitbrains, alibaba, csv." },
+            new Option<string?>("--dataset") { Description = "A trace file, or a directory whose files of that format are all read." },
+            new Option<string>("--series") { Description = "Glob over series names (* and ?), e.g. 'nab/rds_*' or 'azure-v1/vm_1633748'.", Required = true },
+            new Option<string?>("--json") { Description = "Also write the metrics table to this JSON file." });
+        command.Options.Add(data.Store);
+        command.Options.Add(data.Format);
+        command.Options.Add(data.Dataset);
+        command.Options.Add(data.Series);
+        command.Options.Add(data.Json);
+        return data;
+    }
+
+    private static Command BuildTrain()
+    {
+        var command = new Command("train", "Fit SSA and ridge forecasters (and naive baselines) on recorded series, select one by rolling-origin backtest, calibrate its upper bound, and write it as an ONNX model.");
+        var data = AddDataOptions(command);
+        var horizon = new Option<int>("--horizon") { Description = "Steps to forecast (H).", DefaultValueFactory = _ => 12 };
+        var window = new Option<int?>("--window") { Description = "Observations the model reads (W); default one day of steps." };
+        var quantile = new Option<double>("--quantile") { Description = "Quantile the upper bound covers.", DefaultValueFactory = _ => 0.9 };
+        var kinds = new Option<string>("--kinds")
+        {
+            Description = "Comma-separated kinds selection may choose: " + string.Join(", ", TrainingOptions.KnownKinds) + " (combination = mean of ssa, ridge and seasonal naive).",
+            DefaultValueFactory = _ => string.Join(",", new TrainingOptions().Kinds),
+        };
+        var ssaShare = new Option<double>("--ssa-length-share") { Description = "SSA's embedding window L as a share of W (cost O(L³)).", DefaultValueFactory = _ => new TrainingOptions().SsaLengthShare };
+        var output = new Option<string>("--out") { Description = "Where to write the ONNX model.", Required = true };
+        command.Options.Add(ssaShare);
+        command.Options.Add(horizon);
+        command.Options.Add(window);
+        command.Options.Add(quantile);
+        command.Options.Add(kinds);
+        command.Options.Add(output);
+        command.SetAction(parse =>
+        {
+            var writer = parse.InvocationConfiguration.Output;
+            var options = new TrainingOptions
+            {
+                Horizon = parse.GetValue(horizon),
+                Window = parse.GetValue(window),
+                Quantile = parse.GetValue(quantile),
+                SsaLengthShare = parse.GetValue(ssaShare),
+                Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            };
+            options.Validate();
+            var series = data.Load(parse);
+            var console = ConsoleOn(writer);
+            long started = TimeProvider.System.GetTimestamp();
+            TrainingResult? result = null;
+            console.Progress().AutoClear(true).Start(ctx =>
+            {
+                var task = ctx.AddTask($"training on {series.Count} series", maxValue: 1);
+                result = ModelTrainer.Train(series, options, new ProgressTo(p =>
+                {
+                    task.Description = p.Stage;
+                    task.Value = p.Fraction;
+                }));
+            });
+            var elapsed = TimeProvider.System.GetElapsedTime(started);
+            string outPath = parse.GetValue(output)!;
+            ForecastModels.WriteFile(outPath, result!.Model);
+            WriteTable(console, result.Series);
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"selected {result.SelectedKind} (W={result.Card.Window}, H={result.Card.Horizon}, q={result.Card.Quantile}); wrote {Path.GetFullPath(outPath)} ({result.Model.Length} bytes) in {elapsed.TotalSeconds:F1} s"));
+            WriteJson(parse.GetValue(data.Json), result.Series, options);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command BuildEvaluate()
+    {
+        var command = new Command("evaluate", "Score an existing model on other recorded series (rolling origin over the last 15 % of each), beside naive, seasonal naive and decayed-p90 baselines.");
+        var model = new Argument<string>("MODEL") { Description = "The ONNX model file." };
+        command.Arguments.Add(model);
+        var data = AddDataOptions(command);
+        command.SetAction(parse =>
+        {
+            var writer = parse.InvocationConfiguration.Output;
+            string path = parse.GetValue(model)!;
+            if (!File.Exists(path))
+            {
+                throw new PredictorException($"Model '{path}' does not exist; give the path of an ONNX file written by 'predictor train'.");
+            }
+
+            var series = data.Load(parse);
+            var table = ModelEvaluator.Evaluate(path, series);
+            WriteTable(ConsoleOn(writer), table);
+            WriteJson(parse.GetValue(data.Json), table, new TrainingOptions());
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Reads the series (from the store, or from trace files through the telemetry importers) and keeps those whose
+    /// name matches the glob; no match is an error listing what exists.
+    /// </summary>
+    internal static IReadOnlyList<RecordedSeries> LoadSeries(string? store, string? format, string? dataset, string pattern)
+    {
+        if (store is not null == (format is not null || dataset is not null))
+        {
+            throw new PredictorException("Give either --store FILE, or --format F with --dataset PATH (not both, not neither).");
+        }
+
+        var glob = new Regex("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+        List<string> names;
+        Func<string, RecordedSeries> read;
+        string source;
+        TimeSeriesStore? opened = null;
+        try
+        {
+            if (store is not null)
+            {
+                if (!File.Exists(store))
+                {
+                    throw new PredictorException($"Store '{store}' does not exist; give the path of a store written by 'predictor import' or 'predictor collect'.");
+                }
+
+                opened = TimeSeriesStore.Open(store);
+                names = [.. opened.ListSeries().Select(s => s.Info.Name)];
+                read = name => opened.ReadRange(name, long.MinValue, long.MaxValue);
+                source = store;
+            }
+            else
+            {
+                if (format is null || dataset is null)
+                {
+                    throw new PredictorException("--format and --dataset go together: give both (e.g. --format nab --dataset ../shared/datasets/nab/data/realAWSCloudwatch).");
+                }
+
+                var traceFormat = TraceImporter.ParseFormat(format);
+                var all = ImportAll(traceFormat, dataset);
+                names = [.. all.Keys];
+                read = name => all[name];
+                source = dataset;
+            }
+
+            var matched = names.Where(n => glob.IsMatch(n)).Order(StringComparer.Ordinal).ToList();
+            if (matched.Count == 0)
+            {
+                string listed = string.Join(", ", names.Order(StringComparer.Ordinal).Take(8)) + (names.Count > 8 ? ", ..." : "");
+                throw new PredictorException($"--series '{pattern}' matches none of the {names.Count} series in '{source}' ({listed}).");
+            }
+
+            return [.. matched.Select(read)];
+        }
+        finally
+        {
+            opened?.Dispose();
+        }
+    }
+
+    private static Dictionary<string, RecordedSeries> ImportAll(TraceFormat format, string dataset)
+    {
+        List<string> files;
+        if (Directory.Exists(dataset))
+        {
+            // CSV formats: the *.csv files only (a NAB checkout also holds labels and licences); others: every file.
+            bool csv = format is TraceFormat.Nab or TraceFormat.AzureV1 or TraceFormat.Aggregate or TraceFormat.Csv;
+            files = [.. Directory.EnumerateFiles(dataset, csv ? "*.csv" : "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
+        }
+        else if (File.Exists(dataset))
+        {
+            files = [dataset];
+        }
+        else
+        {
+            throw new PredictorException($"Dataset '{dataset}' is neither a file nor a directory; check --dataset.");
+        }
+
+        var all = new Dictionary<string, RecordedSeries>(StringComparer.Ordinal);
+        foreach (string file in files)
+        {
+            foreach (var series in TraceImporter.Import(format, file).Series)
+            {
+                if (!all.TryAdd(series.Info.Name, series))
+                {
+                    throw new PredictorException($"Series '{series.Info.Name}' appears in two files under '{dataset}' (again in '{file}'); point --dataset at one of them.");
+                }
+            }
+        }
+
+        return all;
+    }
+
+    private static IAnsiConsole ConsoleOn(TextWriter writer)
+    {
+        bool terminal = ReferenceEquals(writer, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!terminal)
+        {
+            console.Profile.Width = 160;
+        }
+
+        return console;
+    }
+
+    private static void WriteTable(IAnsiConsole console, IReadOnlyList<SeriesScores> table)
+    {
+        var t = new Table().Border(TableBorder.Simple);
+        foreach (string column in new[] { "series", "model", "role", "MASE", "MASE@H", "MAE", "RMSE", "sMAPE %", "pinball", "coverage" })
+        {
+            t.AddColumn(new TableColumn(column) { Alignment = column is "series" or "model" or "role" ? Justify.Left : Justify.Right });
+        }
+
+        foreach (var s in table)
+        {
+            foreach (var m in s.Scores)
+            {
+                var x = m.Test;
+                t.AddRow(Markup.Escape(s.Series), m.Model, m.Role, F(x.Mase), F(x.MaseAtHorizon), F(x.Mae), F(x.Rmse), F(x.Smape), F(x.Pinball), F(x.Coverage));
+            }
+        }
+
+        console.Write(t);
+        static string F(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+    }
+
+    private static void WriteJson(string? path, IReadOnlyList<SeriesScores> table, TrainingOptions options)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            File.WriteAllText(path, MetricsJson.Write(table, options, indented: true) + "\n");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PredictorException($"Cannot write --json '{path}': {ex.Message}", ex);
+        }
+    }
+
+    private sealed class ProgressTo(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,125 @@
+using BenchmarkDotNet.Attributes;
+using Predictor.Engine.Forecasting;
+using Predictor.Engine.Telemetry;
+using Predictor.Training.Features;
+using Predictor.Training.Onnx;
+using Predictor.Training.Pipeline;
+using Predictor.Training.Regression;
+using Predictor.Training.Ssa;
+
+namespace Predictor.Benchmarks.Training;
+
+/// <summary>Seeded synthetic daily load at 5-minute steps, 8,640 points (30 days), shared by the training benchmarks.</summary>
+internal static class DailyLoad
+{
+    public const int Points = 8640;
+
+    public static RecordedSeries Create()
+    {
+        var rng = new Random(42);
+        var values = new double[Points];
+        var timestamps = new long[Points];
+        for (int t = 0; t < Points; t++)
+        {
+            timestamps[t] = 1_700_000_000_000 + (t * 300_000L);
+            values[t] = 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (6 * Math.Sin(4 * Math.PI * t / 288)) + (4 * rng.NextDouble());
+        }
+
+        return new RecordedSeries(new SeriesInfo("bench/daily", "percent", TimeSpan.FromSeconds(300)), timestamps, values);
+    }
+}
+
+/// <summary>SSA fit per series at 8,640 points: lag covariance, eigen-decomposition, LRR, the 12-step map of a 288-window.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
+public class SsaFitBenchmarks
+{
+    private double[] _values = [];
+
+    /// <summary>L: the trainer's default (W/2 = 144) and L = W = 288.</summary>
+    [Params(144, 288)]
+    public int SsaLength { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => _values = DailyLoad.Create().Values;
+
+    [Benchmark]
+    public double[] SsaFit()
+    {
+        var decomposition = SsaDecomposition.Fit([_values], SsaLength);
+        return SsaModel.From(decomposition, decomposition.RankFor(0.9, 40)).ForecastMap(288, 12);
+    }
+}
+
+/// <summary>Ridge fit per series at 8,640 points (features, Gram matrices, α search, solve) and the whole pipeline for one series.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
+public class TrainingBenchmarks
+{
+    private RecordedSeries _series = null!;
+
+    [GlobalSetup]
+    public void Setup() => _series = DailyLoad.Create();
+
+    [Benchmark]
+    public double[] RidgeFit()
+    {
+        var rows = SupervisedWindows.Build(_series.Values, _series.Timestamps, 288, 12, withCalendar: true);
+        return RidgeRegression.Solve([.. rows.Features.Select(v => (double)v)], [.. rows.Targets.Select(v => (double)v)], rows.Rows, rows.FeatureWidth, 12).Weights;
+    }
+
+    /// <summary>Both candidates (SSA over 15 ranks), the combination, every baseline and backtest, refit, ONNX.</summary>
+    [Benchmark]
+    public byte[] TrainOneSeries() => ModelTrainer.Train([_series], new TrainingOptions()).Model;
+}
+
+/// <summary>ONNX Runtime inference of each trained kind through the engine's forecaster: one series, and 64 at once.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+public class TrainedModelInferenceBenchmarks
+{
+    private IForecaster _forecaster = null!;
+    private float[] _window = [];
+    private float[] _calendar = [];
+    private float[] _forecast = [];
+    private float[] _upper = [];
+    private string _path = "";
+
+    [Params("ssa", "ridge", "combination")]
+    public string Kind { get; set; } = "ssa";
+
+    [Params(1, 64)]
+    public int Series { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var result = ModelTrainer.Train([DailyLoad.Create()], new TrainingOptions { Kinds = [Kind] });
+        _path = Path.Combine(Path.GetTempPath(), $"predictor-bench-{Kind}-{Environment.ProcessId}.onnx");
+        ForecastModels.WriteFile(_path, result.Model);
+        _forecaster = ForecasterLoader.OpenOnnx(_path);
+        var shape = _forecaster.Shape;
+        _window = new float[Series * shape.Window];
+        _calendar = new float[Series * shape.CalendarWidth];
+        _forecast = new float[Series * shape.Horizon];
+        _upper = new float[Series * shape.Horizon];
+        for (int i = 0; i < _window.Length; i++)
+        {
+            _window[i] = 40 + (20 * MathF.Sin(i * 0.02f));
+        }
+    }
+
+    [Benchmark]
+    public float Forecast()
+    {
+        _forecaster.Forecast(_window, _calendar, Series, _forecast, _upper);
+        return _forecast[0];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _forecaster.Dispose();
+        File.Delete(_path);
+    }
+}

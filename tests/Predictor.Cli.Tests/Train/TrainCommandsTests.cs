@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Predictor.Cli.Tests.Train;
+
+public sealed class TrainCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("predictor-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Writes a NAB-format CSV: a daily cycle plus noise, 5-minute steps, seeded.</summary>
+    private string WriteNab(string name, int points, Func<int, double>? value = null, int seed = 1)
+    {
+        var rng = new Random(seed);
+        value ??= t => 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (8 * Math.Sin(2 * Math.PI * t / 24)) + (rng.NextDouble() * 2);
+        var start = new DateTime(2014, 2, 14, 0, 0, 0, DateTimeKind.Utc);
+        var sb = new StringBuilder("timestamp,value\n");
+        for (int t = 0; t < points; t++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{start.AddMinutes(5 * t):yyyy-MM-dd HH:mm:ss},{value(t).ToString("R", CultureInfo.InvariantCulture)}\n");
+        }
+
+        string path = Path.Combine(_dir, name + ".csv");
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string[] TrainArgs(string dataset, string output, params string[] extra) =>
+        ["train", "--format", "nab", "--dataset", dataset, "--series", "nab/*", "--window", "24", "--kinds", "ridge,ssa", "--out", output, .. extra];
+
+    [Fact]
+    public void Train_NabCsv_WritesTheModelTheTableAndTheJson()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string model = Path.Combine(_dir, "m.onnx");
+        string json = Path.Combine(_dir, "m.json");
+
+        var (code, output, error) = Run(TrainArgs(csv, model, "--json", json));
+
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(model));
+        Assert.Contains("selected", output, StringComparison.Ordinal);
+        Assert.Contains("seasonal_naive", output, StringComparison.Ordinal);
+        Assert.Contains("decayed_p90", output, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var series = doc.RootElement.GetProperty("series")[0];
+        Assert.Equal("nab/cycle", series.GetProperty("name").GetString());
+        Assert.Equal("selected", series.GetProperty("models")[0].GetProperty("role").GetString());
+        Assert.Equal(12, doc.RootElement.GetProperty("horizon").GetInt32());
+    }
+
+    [Fact]
+    public void Train_SameCommandTwice_WritesIdenticalBytes()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx");
+
+        Assert.Equal(0, Run(TrainArgs(csv, a)).Code);
+        Assert.Equal(0, Run(TrainArgs(csv, b)).Code);
+
+        Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+    }
+
+    [Fact]
+    public void Evaluate_TrainedModel_PrintsTheModelBesideTheBaselines()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string model = Path.Combine(_dir, "m.onnx");
+        Assert.Equal(0, Run(TrainArgs(csv, model)).Code);
+        string other = WriteNab("other", 1500, seed: 9);
+
+        var (code, output, error) = Run("evaluate", model, "--format", "nab", "--dataset", other, "--series", "nab/other", "--json", Path.Combine(_dir, "e.json"));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("nab/other", output, StringComparison.Ordinal);
+        Assert.Contains(" model ", output, StringComparison.Ordinal);
+        Assert.Contains("naive", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_dir, "e.json")));
+    }
+
+    [Fact]
+    public async Task Train_FromTheStore_TrainsOnTheStoredSeries()
+    {
+        string storePath = Path.Combine(_dir, "store.db");
+        var rng = new Random(3);
+        long[] ts = [.. Enumerable.Range(0, 1500).Select(t => 1_600_000_000_000L + (t * 300_000L))];
+        double[] vs = [.. Enumerable.Range(0, 1500).Select(t => 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (8 * Math.Sin(2 * Math.PI * t / 24)) + rng.NextDouble())];
+        using (var store = Predictor.Engine.Storage.TimeSeriesStore.Open(storePath))
+        {
+            int id = store.Register(new Predictor.Engine.Telemetry.SeriesInfo("host/cpu/user", "percent", TimeSpan.FromSeconds(300)));
+            await store.AppendAsync(id, ts, vs);
+            await store.FlushAsync();
+        }
+
+        string model = Path.Combine(_dir, "m.onnx");
+        var (code, output, error) = Run("train", "--store", storePath, "--series", "host/*", "--window", "24", "--kinds", "ridge", "--out", model);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("host/cpu/user", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(model));
+    }
+
+    [Fact]
+    public void Train_StoreAndDatasetTogether_FailsSayingWhichToGive()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run("train", "--store", Path.Combine(_dir, "s.db"), "--format", "nab", "--dataset", csv, "--series", "*", "--out", Path.Combine(_dir, "m.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("either --store", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_MissingStore_FailsNamingIt()
+    {
+        var (code, _, error) = Run("train", "--store", Path.Combine(_dir, "absent.db"), "--series", "*", "--out", Path.Combine(_dir, "m.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("absent.db", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_PatternMatchingNothing_FailsListingTheSeries()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run("train", "--format", "nab", "--dataset", csv, "--series", "azure/*", "--out", Path.Combine(_dir, "m.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("matches none", error, StringComparison.Ordinal);
+        Assert.Contains("nab/cycle", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_TooLittleData_FailsSayingHowMuchIsNeeded()
+    {
+        string csv = WriteNab("short", 300);
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx")));
+
+        Assert.Equal(1, code);
+        Assert.Contains("needs at least", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "m.onnx")));
+    }
+
+    [Fact]
+    public void Train_ConstantSeries_FailsSayingItIsConstant()
+    {
+        string csv = WriteNab("flat", 1500, _ => 7.5);
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx")));
+
+        Assert.Equal(1, code);
+        Assert.Contains("constant", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_BadQuantile_FailsNamingTheOption()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx"), "--quantile", "1.5"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("--quantile", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_MissingModelFile_FailsNamingIt()
+    {
+        var (code, _, error) = Run("evaluate", Path.Combine(_dir, "none.onnx"), "--format", "nab", "--dataset", _dir, "--series", "*");
+
+        Assert.Equal(1, code);
+        Assert.Contains("none.onnx", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_Help_ListsTheOptions()
+    {
+        var (code, output, _) = Run("train", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("--horizon", output, StringComparison.Ordinal);
+        Assert.Contains("--series", output, StringComparison.Ordinal);
+        Assert.Contains("--json", output, StringComparison.Ordinal);
+    }
+}
+
+public sealed class DefaultModelsTests
+{
+    [Fact]
+    public void Train_TheModelsReadmeCommand_ReproducesTheShippedModelByteForByte()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"predictor-e47b3b-{Guid.NewGuid():N}.onnx");
+        string dataset = Path.Combine(Predictor.TestSupport.RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch");
+        try
+        {
+            var err = new StringWriter();
+            int code = Program.Run(
+                ["train", "--format", "nab", "--dataset", dataset, "--series", "nab/rds_cpu_utilization_e47b3b", "--horizon", "12", "--out", output],
+                new StringWriter(), err);
+
+            Assert.True(code == 0, err.ToString());
+            Assert.Equal(File.ReadAllBytes(Predictor.TestSupport.RepoPaths.InRepo("models", "nab_rds_e47b3b.onnx")), File.ReadAllBytes(output));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public void Train_FromAStoreHoldingTheSameSeries_ReproducesTheShippedModelByteForByte()
+    {
+        string dir = Directory.CreateTempSubdirectory("predictor-store-train-").FullName;
+        try
+        {
+            string csv = Path.Combine(Predictor.TestSupport.RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch", "rds_cpu_utilization_e47b3b.csv");
+            string store = Path.Combine(dir, "s.db");
+            string model = Path.Combine(dir, "m.onnx");
+            var err = new StringWriter();
+            Assert.True(Program.Run(["import", csv, "--store", store, "--format", "nab"], new StringWriter(), err) == 0, err.ToString());
+
+            int code = Program.Run(["train", "--store", store, "--series", "nab/*", "--horizon", "12", "--out", model], new StringWriter(), err);
+
+            Assert.True(code == 0, err.ToString());
+            Assert.Equal(File.ReadAllBytes(Predictor.TestSupport.RepoPaths.InRepo("models", "nab_rds_e47b3b.onnx")), File.ReadAllBytes(model));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

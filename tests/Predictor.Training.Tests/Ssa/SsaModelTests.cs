@@ -1,0 +1,128 @@
+using Predictor.Engine;
+using Predictor.Training.Ssa;
+
+namespace Predictor.Training.Tests.Ssa;
+
+public sealed class SsaModelTests
+{
+    private static double[] SineAndTrend(int n, double period = 24, double slope = 0.05) =>
+        [.. Enumerable.Range(0, n).Select(t => (3 * Math.Sin(2 * Math.PI * t / period)) + (slope * t) + 10)];
+
+    [Fact]
+    public void ForecastMap_AppliedToAWindow_MatchesTheStepByStepRecurrentForecast()
+    {
+        var rng = new Random(7);
+        double[] x = [.. SineAndTrend(600).Select(v => v + rng.NextDouble())];
+        var model = SsaModel.From(SsaDecomposition.Fit([x], 36), 5);
+        const int W = 50, H = 12;
+        double[] map = model.ForecastMap(W, H);
+
+        var window = x.AsSpan(x.Length - W);
+        double[] reference = model.ForecastRecurrently(window, H);
+
+        for (int h = 0; h < H; h++)
+        {
+            double viaMap = 0;
+            for (int w = 0; w < W; w++)
+            {
+                viaMap += window[w] * map[(w * H) + h];
+            }
+
+            Assert.True(Math.Abs(viaMap - reference[h]) <= 1e-5, $"step {h + 1}: map {viaMap} vs recurrent {reference[h]}");
+        }
+
+        // Rows older than L are never read.
+        Assert.All(Enumerable.Range(0, (W - 36) * H), i => Assert.Equal(0.0, map[i]));
+    }
+
+    [Fact]
+    public void Forecast_SinusoidPlusTrend_IsForecastAlmostExactly()
+    {
+        // sin + linear trend + constant spans a rank-4 subspace (sin, cos, t, 1 — the constant folds into the trend pair).
+        double[] x = SineAndTrend(400);
+        var model = SsaModel.From(SsaDecomposition.Fit([x[..300]], 48), 4);
+
+        double[] forecast = model.ForecastRecurrently(x.AsSpan(300 - 48, 48), 24);
+
+        for (int h = 0; h < 24; h++)
+        {
+            Assert.True(Math.Abs(forecast[h] - x[300 + h]) < 1e-6, $"step {h + 1}: {forecast[h]} vs {x[300 + h]}");
+        }
+    }
+
+    [Fact]
+    public void Fit_LagCovarianceByRecurrence_EqualsTheDirectTrajectoryProduct()
+    {
+        var rng = new Random(3);
+        double[] x = [.. Enumerable.Range(0, 40).Select(_ => rng.NextDouble())];
+        const int L = 7;
+        int k = x.Length - L + 1;
+        var direct = new double[L, L];
+        for (int i = 0; i < L; i++)
+        {
+            for (int j = 0; j < L; j++)
+            {
+                for (int c = 0; c < k; c++)
+                {
+                    direct[i, j] += x[i + c] * x[j + c];
+                }
+            }
+        }
+
+        var d = SsaDecomposition.Fit([x], L);
+
+        // U·Λ·Uᵀ reconstructs S.
+        for (int i = 0; i < L; i++)
+        {
+            for (int j = 0; j < L; j++)
+            {
+                double s = 0;
+                for (int c = 0; c < L; c++)
+                {
+                    s += d.Eigenvectors[i, c] * d.Eigenvalues[c] * d.Eigenvectors[j, c];
+                }
+
+                Assert.Equal(direct[i, j], s, 1e-9);
+            }
+        }
+
+        Assert.True(d.Eigenvalues.Zip(d.Eigenvalues.Skip(1)).All(p => p.First >= p.Second), "eigenvalues sorted decreasing");
+    }
+
+    [Fact]
+    public void RankFor_PureSinusoid_NeedsTwoComponents()
+    {
+        double[] x = [.. Enumerable.Range(0, 500).Select(t => Math.Sin(2 * Math.PI * t / 20))];
+
+        var d = SsaDecomposition.Fit([x], 40);
+
+        Assert.Equal(2, d.RankFor(0.99, 40));
+    }
+
+    [Fact]
+    public void ForecastMap_WindowShorterThanL_ThrowsSayingWhatToUse()
+    {
+        var model = SsaModel.From(SsaDecomposition.Fit([SineAndTrend(200)], 30), 4);
+
+        var ex = Assert.Throws<PredictorException>(() => model.ForecastMap(20, 12));
+        Assert.Contains("W ≥ L", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_SeriesShorterThanL_Throws()
+    {
+        Assert.Throws<PredictorException>(() => SsaDecomposition.Fit([new double[10]], 30));
+    }
+
+    [Fact]
+    public void Fit_SameDataTwice_GivesIdenticalMaps()
+    {
+        var rng = new Random(11);
+        double[] x = [.. SineAndTrend(500).Select(v => v + rng.NextDouble())];
+
+        double[] a = SsaModel.From(SsaDecomposition.Fit([x], 48), 6).ForecastMap(48, 12);
+        double[] b = SsaModel.From(SsaDecomposition.Fit([x], 48), 6).ForecastMap(48, 12);
+
+        Assert.Equal(a, b);
+    }
+}

@@ -1,0 +1,130 @@
+using Predictor.Training.Data;
+using Predictor.Training.Models;
+
+namespace Predictor.Training.Backtesting;
+
+/// <summary>
+/// Rolling-origin evaluation. A series of n points is cut into a training part [0, TrainEnd), a calibration part
+/// [TrainEnd, CalibrationEnd) and a test part [CalibrationEnd, n). Forecasters are fitted on the training part only;
+/// every origin t whose H targets lie in the calibration part (resp. test part) is forecast from x(0..t). Calibration
+/// residuals choose hyper-parameters and the conformal offsets; test residuals give the reported metrics, so the
+/// reported numbers come from data that chose nothing.
+/// </summary>
+internal sealed class Backtest
+{
+    public Backtest(PreparedSeries series, int horizon, int season, double backtestShare)
+    {
+        Series = series;
+        Horizon = horizon;
+        Season = season;
+        int n = series.Values.Length;
+        int backtest = (int)Math.Round(n * backtestShare);
+        TrainEnd = n - backtest;
+        CalibrationEnd = TrainEnd + (backtest / 2);
+        Scale = SeasonalNaiveScale(series.Values.AsSpan(0, TrainEnd), season);
+    }
+
+    public PreparedSeries Series { get; }
+
+    public int Horizon { get; }
+
+    public int Season { get; }
+
+    /// <summary>End (exclusive) of the training part.</summary>
+    public int TrainEnd { get; }
+
+    /// <summary>End (exclusive) of the calibration part; the test part runs to the end.</summary>
+    public int CalibrationEnd { get; }
+
+    /// <summary>In-sample mean |x(t) − x(t−S)| on the training part: the MASE denominator.</summary>
+    public double Scale { get; }
+
+    /// <summary>Origins whose targets lie in the calibration part.</summary>
+    public (int First, int Last) CalibrationOrigins => (TrainEnd - 1, CalibrationEnd - Horizon - 1);
+
+    /// <summary>Origins whose targets lie in the test part.</summary>
+    public (int First, int Last) TestOrigins => (CalibrationEnd - 1, Series.Values.Length - Horizon - 1);
+
+    /// <summary>Residuals (actual − forecast), [origins × H] row-major, for origins first..last.</summary>
+    public double[] Residuals(IPointForecaster forecaster, (int First, int Last) origins)
+    {
+        var values = Series.Values;
+        int count = Math.Max(0, origins.Last - origins.First + 1);
+        var residuals = new double[count * Horizon];
+        var forecast = new double[Horizon];
+        for (int i = 0; i < count; i++)
+        {
+            int t = origins.First + i;
+            forecaster.Forecast(values.AsSpan(0, t + 1), Series.Timestamps[t], forecast);
+            for (int h = 0; h < Horizon; h++)
+            {
+                residuals[(i * Horizon) + h] = values[t + 1 + h] - forecast[h];
+            }
+        }
+
+        return residuals;
+    }
+
+    /// <summary>Scores residuals of origins first..last, with <c>upper</c> = forecast + offsets.</summary>
+    public BacktestMetrics Score(ReadOnlySpan<double> residuals, (int First, int Last) origins, ReadOnlySpan<double> upperOffsets, double quantile)
+    {
+        var values = Series.Values;
+        int count = residuals.Length / Horizon;
+        double abs = 0, sq = 0, smape = 0, absAtH = 0, pinball = 0;
+        int covered = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int t = origins.First + i;
+            for (int h = 0; h < Horizon; h++)
+            {
+                double e = residuals[(i * Horizon) + h];
+                double y = values[t + 1 + h];
+                double yHat = y - e;
+                abs += Math.Abs(e);
+                sq += e * e;
+                double denominator = Math.Abs(y) + Math.Abs(yHat);
+                smape += denominator == 0 ? 0 : 200 * Math.Abs(e) / denominator;
+                if (h == Horizon - 1)
+                {
+                    absAtH += Math.Abs(e);
+                }
+
+                double overUpper = e - upperOffsets[h]; // y − u
+                pinball += Math.Max(quantile * overUpper, (quantile - 1) * overUpper);
+                if (overUpper <= 0)
+                {
+                    covered++;
+                }
+            }
+        }
+
+        double cells = (double)count * Horizon;
+        double mae = abs / cells;
+        return new BacktestMetrics(
+            count,
+            mae,
+            Math.Sqrt(sq / cells),
+            smape / cells,
+            Scale > 0 ? mae / Scale : double.NaN,
+            Scale > 0 ? absAtH / count / Scale : double.NaN,
+            pinball / cells,
+            covered / cells);
+    }
+
+    /// <summary>mean |x(t) − x(t−S)| over t ≥ S.</summary>
+    public static double SeasonalNaiveScale(ReadOnlySpan<double> values, int season)
+    {
+        if (values.Length <= season)
+        {
+            return double.NaN;
+        }
+
+        double acc = 0;
+        for (int t = season; t < values.Length; t++)
+        {
+            acc += Math.Abs(values[t] - values[t - season]);
+        }
+
+        return acc / (values.Length - season);
+    }
+}

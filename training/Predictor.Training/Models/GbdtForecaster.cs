@@ -1,0 +1,55 @@
+using Predictor.Engine.Forecasting;
+using Predictor.Training.Onnx;
+using Predictor.Training.Trees;
+
+namespace Predictor.Training.Models;
+
+/// <summary>
+/// The gradient-boosted trees of <c>Trees/</c> as a candidate: forecasts from the <c>SupervisedWindows</c> row
+/// (window, then calendar) with <see cref="GbdtModel.Predict"/>, exported by <see cref="GbdtOnnx.Export"/>.
+/// </summary>
+internal sealed class GbdtForecaster : IExportableForecaster
+{
+    private readonly GbdtModel _model;
+    private readonly float[] _row;
+    private readonly float[] _out;
+
+    public GbdtForecaster(GbdtModel model)
+    {
+        _model = model;
+        _row = new float[model.FeatureWidth];
+        _out = new float[model.Horizon];
+    }
+
+    public string Kind => GbdtOnnx.Kind;
+
+    public int Window => _model.Window;
+
+    public bool UsesCalendar => _model.CalendarWidth > 0;
+
+    public void Forecast(ReadOnlySpan<double> history, long originUnixMs, Span<double> forecast)
+    {
+        var window = history[^Window..];
+        for (int k = 0; k < Window; k++)
+        {
+            _row[k] = (float)window[k];
+        }
+
+        if (UsesCalendar)
+        {
+            CalendarFeatures.Compute(originUnixMs, _row.AsSpan(Window));
+        }
+
+        _model.Predict(_row, _out);
+        for (int h = 0; h < forecast.Length; h++)
+        {
+            forecast[h] = _out[h];
+        }
+    }
+
+    public byte[] Export(ModelCard card, ReadOnlySpan<float> upperOffsets) =>
+        GbdtOnnx.Export(_model, card with { Kind = Kind, Window = Window, Horizon = _model.Horizon }, upperOffsets);
+
+    public string EmitInto(ContractModelBuilder builder, string prefix) =>
+        throw new NotSupportedException("Tree ensembles are not combined with the linear members.");
+}

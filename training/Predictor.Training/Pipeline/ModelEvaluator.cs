@@ -1,0 +1,49 @@
+using System.Globalization;
+using Predictor.Engine.Telemetry;
+using Predictor.Training.Backtesting;
+using Predictor.Training.Data;
+using Predictor.Training.Models;
+
+namespace Predictor.Training.Pipeline;
+
+/// <summary>
+/// Scores an existing model file on other series, beside the same baselines as training: on each series the last
+/// <see cref="TrainingOptions.BacktestShare"/>/2 is the test part (rolling origin every step), the model's own
+/// <c>upper</c> offsets are scored as shipped, and the baselines are calibrated on the part before. The model runs
+/// on ONNX Runtime through the engine's forecaster, so any graph that fits the contract can be scored.
+/// </summary>
+public static class ModelEvaluator
+{
+    /// <summary>Evaluates the model file at <paramref name="path"/> on <paramref name="series"/>.</summary>
+    public static IReadOnlyList<SeriesScores> Evaluate(string path, IReadOnlyList<RecordedSeries> series, TrainingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var loaded = ModelReader.ReadCard(File.ReadAllBytes(path), path);
+        using var runtime = new OnnxRuntimePointForecaster(path, loaded.Card.Kind);
+        options = (options ?? new TrainingOptions()) with { Horizon = loaded.Card.Horizon, Quantile = loaded.Card.Quantile, Window = loaded.Card.Window };
+        var setup = ModelTrainer.Setup.From(series, options);
+        if (Math.Abs(setup.StepSeconds - loaded.Card.StepSeconds) > 1e-9)
+        {
+            throw new Predictor.Engine.PredictorException(
+                $"{path}: the model was trained on {loaded.Card.StepSeconds} s steps but the series have {setup.StepSeconds} s steps; evaluate it on data of its own step.");
+        }
+
+        var backtests = setup.Prepared.Select(p => new Backtest(p, options.Horizon, setup.SeasonSteps, options.BacktestShare)).ToList();
+        var table = new List<SeriesScores>();
+        var naive = ModelTrainer.Evaluate("naive", "", "baseline", _ => new NaiveForecaster(1), backtests, options);
+        var seasonal = ModelTrainer.Evaluate("seasonal_naive", "", "baseline", _ => new SeasonalNaiveForecaster(setup.SeasonSteps), backtests, options);
+        var decayed = ModelTrainer.Evaluate("decayed_p" + Math.Round(options.Quantile * 100).ToString(CultureInfo.InvariantCulture), "", "baseline",
+            b => new DecayedPercentileForecaster(b.Series.Values.AsSpan(0, b.TrainEnd).ToArray().Max(Math.Abs), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile),
+            backtests, options, constantUpper: true);
+        for (int i = 0; i < backtests.Count; i++)
+        {
+            var b = backtests[i];
+            double[] residuals = b.Residuals(runtime, b.TestOrigins);
+            var modelScore = new ModelScore(loaded.Card.Kind, "model", double.NaN, b.Score(residuals, b.TestOrigins, loaded.UpperOffsets, options.Quantile));
+            table.Add(new SeriesScores(b.Series.Name, b.Series.Values.Length, b.Series.FilledCount,
+                [modelScore, .. new[] { naive, seasonal, decayed }.Select(e => new ModelScore(e.Kind, e.Role, e.ValidationMase, e.Test[i]))]));
+        }
+
+        return table;
+    }
+}

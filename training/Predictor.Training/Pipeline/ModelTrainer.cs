@@ -1,0 +1,403 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Predictor.Engine;
+using Predictor.Engine.Telemetry;
+using Predictor.Training.Backtesting;
+using Predictor.Training.Data;
+using Predictor.Training.Features;
+using Predictor.Training.Models;
+using Predictor.Training.Onnx;
+using Predictor.Training.Regression;
+using Predictor.Training.Ssa;
+using Predictor.Training.Trees;
+
+namespace Predictor.Training.Pipeline;
+
+/// <summary>
+/// Trains one model from one or more series: fits every candidate (SSA, ridge) on the training part of each series,
+/// backtests candidates and baselines (naive, seasonal naive, decayed p90) from rolling origins, selects the
+/// candidate or exportable baseline with the lowest mean calibration MASE, refits it on all the data, calibrates
+/// <c>upper</c> by split conformal, and writes the ONNX model with its card. Deterministic: the same series and
+/// options give the same bytes.
+/// </summary>
+public static class ModelTrainer
+{
+    /// <summary>SSA ranks tried (with the one from the spectrum's explained variance); selection keeps the best on calibration.</summary>
+    internal static IReadOnlyList<int> SsaRankGrid { get; } = [1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96];
+
+    /// <summary>Trains a model; throws <see cref="PredictorException"/> when the data cannot support it (and says why).</summary>
+    public static TrainingResult Train(IReadOnlyList<RecordedSeries> series, TrainingOptions options, IProgress<TrainingProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var setup = Setup.From(series, options);
+        var prepared = setup.Prepared;
+        var backtests = prepared.Select(p => new Backtest(p, options.Horizon, setup.SeasonSteps, options.BacktestShare)).ToList();
+
+        // Candidates, fitted on the training parts only.
+        var candidates = new List<(IExportableForecaster Model, string Detail)>();
+        int stage = 0, stages = 5;
+        bool combine = options.Kinds.Contains(CombinationForecaster.CombinationKind) && setup.Window == setup.SeasonSteps;
+        if (options.Kinds.Contains("ssa") || combine)
+        {
+            progress?.Report(new("fitting SSA", (double)stage++ / stages));
+            candidates.Add(FitSsaSelectingRank(backtests, setup, options));
+        }
+
+        if (options.Kinds.Contains("ridge") || combine)
+        {
+            progress?.Report(new("fitting ridge", (double)stage++ / stages));
+            candidates.Add(FitRidge(backtests.Select(b => (b.Series, b.TrainEnd)).ToList(), setup, options));
+        }
+
+        // Trees train on one series at a time; with several series gbdt sits out (or, asked for alone, is an error).
+        if (options.Kinds.Contains(GbdtOnnx.Kind) && (backtests.Count == 1 || options.Kinds.Count == 1))
+        {
+            progress?.Report(new("fitting gradient-boosted trees", (double)stage / stages));
+            candidates.Add((FitGbdt(backtests.Select(b => (b.Series, b.TrainEnd)).ToList(), setup, options), ""));
+        }
+
+        if (combine)
+        {
+            // The mean of SSA, ridge and seasonal naive (all read the same one-season window).
+            candidates.Add((new CombinationForecaster([candidates[0].Model, candidates[1].Model, new SeasonalNaiveForecaster(setup.SeasonSteps)], options.Horizon), ""));
+        }
+
+        progress?.Report(new("backtesting", (double)stage++ / stages));
+        var exportableBaselines = new IExportableForecaster[] { new NaiveForecaster(setup.Window), new SeasonalNaiveForecaster(setup.SeasonSteps) };
+        var evaluations = new List<Evaluated>();
+        foreach (var (model, detail) in candidates)
+        {
+            evaluations.Add(Evaluate(model.Kind, detail, "candidate", _ => model, backtests, options));
+        }
+
+        foreach (var baseline in exportableBaselines)
+        {
+            evaluations.Add(Evaluate(baseline.Kind, "", "baseline", _ => baseline, backtests, options));
+        }
+
+        var decayed = Evaluate("decayed_p" + Math.Round(options.Quantile * 100).ToString(CultureInfo.InvariantCulture), "", "baseline",
+            b => new DecayedPercentileForecaster(MaxAbs(b.Series.Values.AsSpan(0, b.TrainEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile),
+            backtests, options, constantUpper: true);
+
+        // Selection: lowest mean calibration score among the selectable kinds (candidates first on ties).
+        var selected = evaluations
+            .Where(e => options.Kinds.Contains(e.Kind))
+            .OrderBy(e => double.IsNaN(e.ValidationMase) ? double.PositiveInfinity : e.ValidationMase)
+            .First();
+
+        progress?.Report(new("refitting on all data", (double)stage++ / stages));
+        string ssaRank = evaluations.FirstOrDefault(e => e.Kind == "ssa")?.Detail ?? "";
+        IExportableForecaster final = selected.Kind switch
+        {
+            "ssa" => RefitSsa(prepared, setup, options, ssaRank),
+            "ridge" => FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model,
+            CombinationForecaster.CombinationKind => new CombinationForecaster(
+                [RefitSsa(prepared, setup, options, ssaRank), FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
+                options.Horizon),
+            GbdtOnnx.Kind => FitGbdt(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options),
+            _ => exportableBaselines.First(b => b.Kind == selected.Kind),
+        };
+
+        // Offsets for the shipped model: the conformal quantile of every backtest residual (calibration and test).
+        var allResiduals = selected.CalibrationResiduals.Concat(selected.TestResiduals).SelectMany(r => r).ToArray();
+        var offsets = SplitConformal.Offsets(allResiduals, options.Horizon, options.Quantile).Select(v => (float)v).ToArray();
+
+        var table = BuildTable(prepared, evaluations, decayed, selected);
+        var card = new ModelCard
+        {
+            Kind = final.Kind,
+            Window = final.Window,
+            Horizon = options.Horizon,
+            StepSeconds = setup.StepSeconds,
+            Quantile = options.Quantile,
+            Series = [.. prepared.Select(p => p.Name)],
+            MetricsJson = MetricsJson.Write(table, options),
+            TrainingDataSha256 = DataHash(prepared),
+            Extra = CardExtras(selected, evaluations, offsets, final, setup, options, allResiduals.Length / options.Horizon),
+        };
+        progress?.Report(new("writing ONNX", (double)stage / stages));
+        byte[] bytes = final.Export(card, offsets);
+        progress?.Report(new("done", 1));
+        return new TrainingResult(bytes, card with { Kind = final.Kind, Window = final.Window }, table);
+    }
+
+    internal sealed record Evaluated(
+        string Kind, string Detail, string Role, double ValidationMase,
+        IReadOnlyList<double[]> CalibrationResiduals, IReadOnlyList<double[]> TestResiduals, IReadOnlyList<BacktestMetrics> Test);
+
+    /// <summary>Backtests one forecaster (built per series) on every series: calibration residuals → selection score and offsets, test → metrics.</summary>
+    internal static Evaluated Evaluate(
+        string kind, string detail, string role, Func<Backtest, IPointForecaster> forecasterFor, IReadOnlyList<Backtest> backtests, TrainingOptions options,
+        bool constantUpper = false, bool calibrationOnly = false)
+    {
+        var calibration = new List<double[]>();
+        var test = new List<double[]>();
+        var metrics = new List<BacktestMetrics>();
+        double maseSum = 0;
+        int maseCount = 0;
+        foreach (var b in backtests)
+        {
+            var forecaster = forecasterFor(b);
+            double[] cal = b.Residuals(forecaster, b.CalibrationOrigins);
+            double[] tst = calibrationOnly ? [] : b.Residuals(forecaster, b.TestOrigins);
+            // A percentile estimator is already an upper bound: its upper is the estimate itself (offset 0).
+            double[] offsets = constantUpper ? new double[options.Horizon] : SplitConformal.Offsets(cal, options.Horizon, options.Quantile);
+            // Selection compares plain MASE on the calibration part. (Trimming the worst origins was tried and
+            // dropped: on spiky daily loads the "worst" origins are the daily peaks, exactly what must be forecast.)
+            double score = b.Score(cal, b.CalibrationOrigins, new double[options.Horizon], options.Quantile).Mase;
+            if (!double.IsNaN(score))
+            {
+                maseSum += score;
+                maseCount++;
+            }
+
+            calibration.Add(cal);
+            test.Add(tst);
+            if (!calibrationOnly)
+            {
+                metrics.Add(b.Score(tst, b.TestOrigins, offsets, options.Quantile));
+            }
+        }
+
+        return new Evaluated(kind, detail, role, maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics);
+    }
+
+    private static (IExportableForecaster Model, string Detail) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
+    {
+        var ssaOptions = new SsaOptions { WindowLength = setup.SsaLength };
+        var decomposition = SsaDecomposition.Fit([.. backtests.Select(b => Standardise(b.Series.Values.AsSpan(0, b.TrainEnd)))], ssaOptions.WindowLength);
+        int spectral = decomposition.RankFor(ssaOptions.ExplainedVariance, ssaOptions.MaxRank);
+        var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.SsaLength).Distinct().Order().ToList();
+        LinearMapForecaster? best = null;
+        double bestMase = double.PositiveInfinity;
+        int bestRank = 0;
+        foreach (int rank in ranks)
+        {
+            var model = SsaModel.From(decomposition, rank);
+            var forecaster = SsaForecaster(model, setup, options);
+            double mase = Evaluate("ssa", "", "candidate", _ => forecaster, backtests, options, calibrationOnly: true).ValidationMase;
+            if (mase < bestMase || best is null)
+            {
+                best = forecaster;
+                bestMase = mase;
+                bestRank = model.Rank;
+            }
+        }
+
+        return (best!, bestRank.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static LinearMapForecaster RefitSsa(IReadOnlyList<PreparedSeries> prepared, Setup setup, TrainingOptions options, string rank)
+    {
+        var decomposition = SsaDecomposition.Fit([.. prepared.Select(p => Standardise(p.Values))], setup.SsaLength);
+        var model = SsaModel.From(decomposition, int.Parse(rank, CultureInfo.InvariantCulture));
+        return SsaForecaster(model, setup, options);
+    }
+
+    /// <summary>SSA exported as a linear map of the level-centred window (the SSA is fitted on standardised series).</summary>
+    internal static LinearMapForecaster SsaForecaster(SsaModel model, Setup setup, TrainingOptions options)
+    {
+        double[] map = model.ForecastMap(setup.Window, options.Horizon);
+        return new LinearMapForecaster("ssa", setup.Window, options.Horizon, [.. map.Select(v => (float)v)], new float[options.Horizon], withCalendar: false, WindowNormalization.Level);
+    }
+
+    private static (IExportableForecaster Model, string Detail) FitRidge(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options)
+    {
+        int w = setup.Window, h = options.Horizon;
+        var featureRows = new List<double>();
+        var targetRows = new List<double>();
+        int rows = 0, width = 0;
+        foreach (var (series, end) in parts)
+        {
+            var examples = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), w, h, withCalendar: true);
+            width = examples.FeatureWidth;
+            var window = new double[w];
+            for (int r = 0; r < examples.Rows; r++)
+            {
+                var row = examples.Features.AsSpan(r * width, width);
+                for (int k = 0; k < w; k++)
+                {
+                    window[k] = row[k];
+                }
+
+                // The same normalisation the graph applies (WindowNormalization.LevelAndScale). Each row is then
+                // weighted by s (features and targets times s), so the squared error is minimised in series units:
+                // unweighted, quiet windows (small s) would dominate the fit in normalised units.
+                var (mean, scale) = WindowNormalizer.Measure(window, WindowNormalization.LevelAndScale);
+                for (int k = 0; k < width; k++)
+                {
+                    featureRows.Add((k < w ? (row[k] - mean) / scale : row[k]) * scale);
+                }
+
+                for (int j = 0; j < h; j++)
+                {
+                    targetRows.Add((examples.Targets[(r * h) + j] - mean) / scale * scale);
+                }
+
+                rows++;
+            }
+        }
+
+        var fit = RidgeRegression.Solve([.. featureRows], [.. targetRows], rows, width, h);
+        var model = new LinearMapForecaster("ridge", w, h, [.. fit.Weights.Select(v => (float)v)], [.. fit.Bias.Select(v => (float)v)], withCalendar: true, WindowNormalization.LevelAndScale);
+        return (model, fit.Alpha.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>W of the gbdt candidate: its trees read the last 24 steps and the calendar (wider windows add features that bin and split slowly and rarely help trees).</summary>
+    internal const int GbdtWindow = 24;
+
+    /// <summary>Gradient-boosted trees (Trees/, default options) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
+    /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
+    private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options)
+    {
+        if (parts.Count != 1)
+        {
+            throw new PredictorException($"--kinds gbdt trains on one series at a time; --series matched {parts.Count}. Narrow --series or drop gbdt from --kinds.");
+        }
+
+        var (series, end) = parts[0];
+        int w = Math.Min(setup.Window, GbdtWindow);
+        var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), w, options.Horizon, withCalendar: true);
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, w));
+    }
+
+    private static double[] Standardise(ReadOnlySpan<double> values)
+    {
+        double mean = 0;
+        foreach (double v in values)
+        {
+            mean += v;
+        }
+
+        mean /= values.Length;
+        double variance = 0;
+        foreach (double v in values)
+        {
+            variance += (v - mean) * (v - mean);
+        }
+
+        double std = Math.Sqrt(variance / values.Length);
+        double scale = std > 0 ? std : 1;
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = (values[i] - mean) / scale;
+        }
+
+        return result;
+    }
+
+    private static double MaxAbs(ReadOnlySpan<double> values)
+    {
+        double m = 0;
+        foreach (double v in values)
+        {
+            m = Math.Max(m, Math.Abs(v));
+        }
+
+        return m;
+    }
+
+    private static List<SeriesScores> BuildTable(IReadOnlyList<PreparedSeries> prepared, List<Evaluated> evaluations, Evaluated decayed, Evaluated selected)
+    {
+        var ordered = new List<Evaluated> { selected with { Role = "selected" } };
+        ordered.AddRange(evaluations.Where(e => e != selected));
+        ordered.Add(decayed);
+        return
+        [
+            .. prepared.Select((p, i) => new SeriesScores(
+                p.Name,
+                p.Values.Length,
+                p.FilledCount,
+                [.. ordered.Select(e => new ModelScore(e.Kind, e.Role, e.ValidationMase, e.Test[i]))])),
+        ];
+    }
+
+    private static Dictionary<string, string> CardExtras(
+        Evaluated selected, List<Evaluated> evaluations, float[] offsets, IExportableForecaster final, Setup setup, TrainingOptions options, int residualCount)
+    {
+        var extra = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["predictor.selection"] = MetricsJson.Selection(selected.Kind, evaluations.Select(e => (e.Kind, e.ValidationMase))),
+            ["predictor.upper_offsets"] = "[" + string.Join(",", offsets.Select(o => o.ToString("R", CultureInfo.InvariantCulture))) + "]",
+            ["predictor.conformal_residuals"] = residualCount.ToString(CultureInfo.InvariantCulture),
+            ["predictor.season_steps"] = setup.SeasonSteps.ToString(CultureInfo.InvariantCulture),
+        };
+        if (final is LinearMapForecaster linear)
+        {
+            extra["predictor.normalization"] = linear.Normalization.ToString().ToLowerInvariant();
+            extra["predictor.calendar"] = linear.WithCalendar ? "true" : "false";
+        }
+
+        bool combination = selected.Kind == CombinationForecaster.CombinationKind;
+        if (selected.Kind == "ssa" || combination)
+        {
+            extra["predictor.ssa_window_length"] = setup.SsaLength.ToString(CultureInfo.InvariantCulture);
+            extra["predictor.ssa_rank"] = evaluations.First(e => e.Kind == "ssa").Detail;
+        }
+
+        if (selected.Kind == "ridge" || combination)
+        {
+            extra["predictor.ridge_alpha"] = evaluations.First(e => e.Kind == "ridge").Detail;
+        }
+
+        return extra;
+    }
+
+    /// <summary>SHA-256 over every prepared series in order: name (UTF-8, NUL-terminated), then (timestamp, value) pairs little-endian.</summary>
+    internal static string DataHash(IReadOnlyList<PreparedSeries> prepared)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> buffer = stackalloc byte[16];
+        foreach (var p in prepared)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(p.Name + "\0"));
+            for (int i = 0; i < p.Values.Length; i++)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(buffer, p.Timestamps[i]);
+                BinaryPrimitives.WriteDoubleLittleEndian(buffer[8..], p.Values[i]);
+                hash.AppendData(buffer);
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Validated, derived quantities shared by every stage.</summary>
+    internal sealed record Setup(IReadOnlyList<PreparedSeries> Prepared, double StepSeconds, int SeasonSteps, int Window, int SsaLength)
+    {
+        public static Setup From(IReadOnlyList<RecordedSeries> series, TrainingOptions options)
+        {
+            if (series.Count == 0)
+            {
+                throw new PredictorException("No series to train on; check --series (a glob such as 'nab/*') against the names the dataset holds.");
+            }
+
+            var step = series[0].Info.Step;
+            foreach (var s in series)
+            {
+                if (s.Info.Step != step)
+                {
+                    throw new PredictorException($"Series '{s.Info.Name}' has step {s.Info.Step} but '{series[0].Info.Name}' has {step}; train one model per step size.");
+                }
+            }
+
+            double stepSeconds = step.TotalSeconds;
+            int seasonSteps = (int)Math.Round(options.Season.TotalSeconds / stepSeconds);
+            if (seasonSteps < 2)
+            {
+                throw new PredictorException($"The season ({options.Season}) spans fewer than 2 steps of {step}; use finer data or a longer season.");
+            }
+
+            int window = options.Window ?? seasonSteps;
+            int minLength = (int)Math.Ceiling(((2.0 * Math.Max(window, seasonSteps)) + options.Horizon) / (1 - options.BacktestShare)) + (4 * options.Horizon);
+            var prepared = series.Select(s => PreparedSeries.From(s, minLength)).ToList();
+            int ssaLength = Math.Clamp((int)Math.Round(window * options.SsaLengthShare), 2, window);
+            return new Setup(prepared, stepSeconds, seasonSteps, window, ssaLength);
+        }
+    }
+}
