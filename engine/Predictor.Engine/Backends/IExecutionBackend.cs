@@ -8,7 +8,11 @@ namespace Predictor.Engine.Backends;
 /// </summary>
 public interface IExecutionBackend : IDisposable
 {
-    /// <summary>Applies <paramref name="decision"/> and says what did not work or did not fit.</summary>
+    /// <summary>
+    /// Applies <paramref name="decision"/> and says what did not work or did not fit. A backend may remove from
+    /// <see cref="Decision.Migrations"/> the migrations it did not carry out: the loop updates the placement it
+    /// believes in from the migrations left after Apply, so a refused move must not stay listed.
+    /// </summary>
     BackendReport Apply(Decision decision);
 }
 

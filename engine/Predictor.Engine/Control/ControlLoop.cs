@@ -191,6 +191,8 @@ public sealed class ControlLoop : IDisposable
         try
         {
             report = _setup.Backend.Apply(decision);
+
+            // Only what the backend left listed was carried out (it removes refused moves): fail closed on placement.
             foreach (ref readonly var m in decision.Migrations)
             {
                 if (_assignment[m.Module] == m.From)

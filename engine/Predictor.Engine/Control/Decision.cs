@@ -27,6 +27,9 @@ public enum DecisionReasons
 
     /// <summary>A migration was dropped because it named a module or location that does not exist.</summary>
     InvalidMigrationDropped = 1 << 5,
+
+    /// <summary>The backend refused one or more migrations and removed them: those modules stay where they were (see the backend report).</summary>
+    MigrationRefused = 1 << 6,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Predictor.Engine.Placement;
 
 namespace Predictor.Engine.Modules.Hosting;
@@ -50,6 +51,13 @@ public sealed class ModuleMigrator : IModuleMigrator
 
     /// <summary>Where a registered module runs now.</summary>
     public HardwareLocation LocationOf(string moduleId) => Find(moduleId).Location;
+
+    /// <summary>True, with where it runs now, when <paramref name="moduleId"/> is registered (no exception, no allocation).</summary>
+    public bool TryGetLocation(string moduleId, [NotNullWhen(true)] out HardwareLocation? location)
+    {
+        location = _hosts.TryGetValue(moduleId, out var host) ? host.Location : null;
+        return location is not null;
+    }
 
     /// <inheritdoc/>
     public MigrationRecord Migrate(string moduleId, HardwareLocation target, CancellationToken cancellationToken = default)
