@@ -20,6 +20,7 @@ internal static class CommandCatalog
         foreach (var c in Commands.TelemetryCommands.Build()) { root.Subcommands.Add(c); }
         root.Subcommands.Add(Commands.RunCommands.Build());
         root.Subcommands.Add(Commands.DoctorCommands.Build());
+        root.Subcommands.Add(Commands.ReplayCommands.Build());
         return root;
     }
 }
