@@ -73,7 +73,7 @@ internal static class ReplayCommands
             });
             if (!terminal)
             {
-                console.Profile.Width = 200;
+                console.Profile.Width = 250;
             }
 
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -199,7 +199,8 @@ internal static class ReplayCommands
         var t = new Table().Border(TableBorder.Rounded);
         for (var c = 0; c < table.Headers.Count; c++)
         {
-            var column = new TableColumn(Markup.Escape(table.Headers[c]));
+            // No wrapping: a wrapped "dominated by …" or policy name would split what readers (and scripts) look for.
+            var column = new TableColumn(Markup.Escape(table.Headers[c])).NoWrap();
             t.AddColumn(c == 0 ? column : column.RightAligned());
         }
 
