@@ -95,6 +95,32 @@ public sealed class ReplayCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Replay_StoreSource_ReadsTheImportedSeries()
+    {
+        var nab = Path.Combine(RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch");
+        var (code, _, err) = Run("import", "--format", "nab", Path.Combine(nab, "rds_cpu_utilization_cc0c53.csv"), Path.Combine(nab, "ec2_cpu_utilization_53ea38.csv"), "--store", Path.Combine(_dir, "s.db"));
+        Assert.True(code == 0, err);
+        var path = Path.Combine(_dir, "store.json");
+        // A relative store path: resolved against the scenario file's folder, not the working directory.
+        File.WriteAllText(path, """
+            {
+              "name": "from-store",
+              "source": { "store": "s.db" },
+              "partitions": { "user": { "series": ["nab/rds_cpu_utilization_cc0c53"] }, "system": { "series": ["nab/ec2_cpu_utilization_53ea38"] } },
+              "budget": { "total": "auto" },
+              "policies": ["autopilot", "predictive"]
+            }
+            """);
+
+        (code, var output, err) = Run("replay", "--scenario", path, "--out", _dir);
+
+        Assert.True(code == 0, err);
+        Assert.Contains("4032 ticks", output, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "from-store.json")));
+        Assert.Equal(["autopilot", "predictive/naive"], doc.RootElement.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public void Replay_MissingScenarioFile_ExitsOneWithOneLineNamingTheFile()
     {
         var missing = Path.Combine(_dir, "nope.json");
