@@ -1,0 +1,247 @@
+using System.CommandLine;
+using System.Globalization;
+using Predictor.Engine;
+using Predictor.Engine.Forecasting;
+using Predictor.Engine.Replay;
+using Predictor.Engine.Replay.Report;
+using Predictor.Engine.Storage;
+using Predictor.Engine.Telemetry;
+using Predictor.Engine.Telemetry.Import;
+using Spectre.Console;
+
+namespace Predictor.Cli.Commands;
+
+/// <summary>
+/// <c>predictor replay</c>: every policy of a scenario through the real control loop on recorded telemetry, then the
+/// comparison table, the JSON result and the HTML report.
+/// </summary>
+internal static class ReplayCommands
+{
+    public static Command Build()
+    {
+        var scenario = new Option<string>("--scenario")
+        {
+            Description = "The scenario JSON file (data source, partitions, budget, locations, modules, policies, models; see README \"Scenario files\", e.g. datasets/scenarios/nab-host.json).",
+            Required = true,
+        };
+        var outDir = new Option<string>("--out")
+        {
+            Description = "Folder for the outputs; the JSON result and the HTML report go there as <scenario-name>.json and <scenario-name>.html unless --json/--report say otherwise.",
+            DefaultValueFactory = _ => "replay-out",
+        };
+        var json = new Option<string?>("--json") { Description = "Write the JSON result (schema predictor.replay-result/1) to this file instead of <out>/<scenario-name>.json." };
+        var report = new Option<string?>("--report") { Description = "Write the self-contained HTML report to this file instead of <out>/<scenario-name>.html." };
+        var cmd = new Command(
+            "replay",
+            "Replay recorded telemetry (a store or a trace) through the control loop with a recorded clock and the simulated backend, " +
+            "once per policy of the scenario; print the metric table and write the JSON result and the HTML report.")
+        {
+            scenario, outDir, json, report,
+        };
+        cmd.SetAction(parseResult =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            var clock = TimeProvider.System;
+            var started = clock.GetTimestamp();
+
+            var options = ScenarioFile.Load(parseResult.GetValue(scenario)!);
+            var (series, hasWallClock) = ReadSource(options);
+            var inputs = ScenarioInputs.Assemble(options, series);
+            var naive = new NaiveForecasterOptions { Step = inputs.Tick };
+            CheckModels(options, naive, error);
+
+            var policyTicks = (long)options.Policies.Count * inputs.Ticks;
+            var replayStarted = clock.GetTimestamp();
+            var result = RunWithProgress(options, inputs, naive, hasWallClock, policyTicks, error);
+            var replayTime = clock.GetElapsedTime(replayStarted);
+
+            var outFolder = parseResult.GetValue(outDir)!;
+            var fileStem = SafeFileName(options.Name);
+            var jsonPath = parseResult.GetValue(json) ?? Path.Combine(outFolder, fileStem + ".json");
+            var reportPath = parseResult.GetValue(report) ?? Path.Combine(outFolder, fileStem + ".html");
+
+            // A file or a captured writer gets plain text: no colour codes, and the width of the table rather than the
+            // 80 columns Spectre assumes when it cannot ask a terminal (the table has up to nine columns).
+            var terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(output),
+                Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+                ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+            });
+            if (!terminal)
+            {
+                console.Profile.Width = 250;
+            }
+
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"scenario {options.Name}: {inputs.Ticks} ticks of {Durations.Format(inputs.Tick)} ({inputs.Ticks * inputs.Tick.TotalDays:0.#} days), " +
+                $"total budget {inputs.TotalBudget:0.###} {options.Unit} ({inputs.BudgetNote})"));
+            console.Write(Render(MetricTable.From(result)));
+            console.WriteLine(result.PredictiveVerdict());
+
+            CreateFolderOf(jsonPath);
+            CreateFolderOf(reportPath);
+            ReplayResultJson.WriteFile(result, jsonPath);
+            HtmlReport.WriteFile(result, reportPath);
+            output.WriteLine($"json:   {Path.GetFullPath(jsonPath)}");
+            output.WriteLine($"report: {Path.GetFullPath(reportPath)}");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"replayed {options.Policies.Count} policies × {inputs.Ticks} ticks in {replayTime.TotalSeconds:0.00} s ({clock.GetElapsedTime(started).TotalSeconds:0.00} s in all)"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Reads every series of the scenario's source; false when the trace has offsets only, no wall-clock time.</summary>
+    private static (IReadOnlyList<RecordedSeries> Series, bool HasWallClock) ReadSource(ScenarioOptions scenario)
+    {
+        var source = scenario.Source;
+        if (source.StorePath is { } store)
+        {
+            using var ts = TimeSeriesStore.Open(store);
+            var list = ts.ListSeries().Select(s => ts.ReadRange(s.Info.Name, long.MinValue, long.MaxValue)).ToList();
+            if (list.Count == 0)
+            {
+                throw new ScenarioException(scenario.File, "$.source.store", $"the store '{store}' holds no series; record or import some first (predictor collect / predictor import).");
+            }
+
+            return (list, true);
+        }
+
+        var trace = source.TracePath!;
+        var format = source.Format!.Value;
+        var files = Directory.Exists(trace)
+            ? Directory.GetFiles(trace).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToList()
+            : [trace];
+        if (files.Count == 0)
+        {
+            throw new ScenarioException(scenario.File, "$.source.trace", $"the folder '{trace}' has no files; point \"trace\" at a trace file or a folder of them.");
+        }
+
+        var series = new List<RecordedSeries>();
+        foreach (var file in files)
+        {
+            series.AddRange(TraceImporter.Import(ToTraceFormat(format), file).Series);
+        }
+
+        return (series, HasWallClock(format));
+    }
+
+    private static TraceFormat ToTraceFormat(ScenarioTraceFormat format) => format switch
+    {
+        ScenarioTraceFormat.Nab => TraceFormat.Nab,
+        ScenarioTraceFormat.AzureV1 => TraceFormat.AzureV1,
+        ScenarioTraceFormat.Aggregate => TraceFormat.Aggregate,
+        ScenarioTraceFormat.Google2011 => TraceFormat.Google2011,
+        ScenarioTraceFormat.Bitbrains => TraceFormat.Bitbrains,
+        ScenarioTraceFormat.Alibaba => TraceFormat.Alibaba,
+        ScenarioTraceFormat.Csv => TraceFormat.Csv,
+        _ => throw new PredictorException($"Unknown trace format '{format}'; use one of: {string.Join(", ", ScenarioFile.Formats.Keys)}."),
+    };
+
+    // These formats carry offsets from the trace start; the importers put them on a documented epoch base, which is
+    // not a real date, so the report shows elapsed days rather than calendar dates.
+    private static bool HasWallClock(ScenarioTraceFormat format) =>
+        format is not (ScenarioTraceFormat.AzureV1 or ScenarioTraceFormat.Aggregate or ScenarioTraceFormat.Google2011 or ScenarioTraceFormat.Alibaba);
+
+    /// <summary>Opens each declared model once before the replay so a fallback is reported before the progress bar, not inside it.</summary>
+    private static void CheckModels(ScenarioOptions scenario, NaiveForecasterOptions naive, TextWriter error)
+    {
+        foreach (var model in scenario.Models.Where(m => m.Path is not null))
+        {
+            var loaded = ForecasterLoader.LoadOrFallback(model.Path, fallback: naive);
+            using var forecaster = loaded.Forecaster;
+            if (loaded.IsFallback)
+            {
+                error.WriteLine($"predictor: warning: model '{model.Name}': {loaded.FallbackReason}");
+            }
+            else if (forecaster.Shape.Step != naive.Step)
+            {
+                error.WriteLine(
+                    $"predictor: warning: model '{model.Name}' was trained at a {Durations.Format(forecaster.Shape.Step)} step but the replay ticks every " +
+                    $"{Durations.Format(naive.Step)}; set \"tickSeconds\" in the scenario to the model's step for forecasts that mean what they say.");
+            }
+        }
+    }
+
+    private static ReplayResult RunWithProgress(
+        ScenarioOptions scenario, ScenarioInputs inputs, NaiveForecasterOptions naive, bool hasWallClock, long policyTicks, TextWriter error)
+    {
+        IForecaster Open(ScenarioModel model) => model.Path is null
+            ? ForecasterLoader.Naive(naive)
+            : ForecasterLoader.LoadOrFallback(model.Path, fallback: naive).Forecaster;
+
+        // A live bar only on a terminal: redirected or captured stderr gets no escape codes or redraws.
+        if (!ReferenceEquals(error, Console.Error) || Console.IsErrorRedirected)
+        {
+            return ReplayRunner.Run(scenario, inputs, Open, hasWallClock);
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        ReplayResult? result = null;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"replaying {scenario.Policies.Count} policies × {inputs.Ticks} ticks", maxValue: policyTicks);
+                result = ReplayRunner.Run(scenario, inputs, Open, hasWallClock, new TaskProgress(task));
+                task.Value = policyTicks;
+            });
+        return result!;
+    }
+
+    private static Table Render(MetricTable table)
+    {
+        var t = new Table().Border(TableBorder.Rounded);
+        for (var c = 0; c < table.Headers.Count; c++)
+        {
+            // No wrapping: a wrapped "dominated by …" or policy name would split what readers (and scripts) look for.
+            var column = new TableColumn(Markup.Escape(table.Headers[c])).NoWrap();
+            t.AddColumn(c == 0 ? column : column.RightAligned());
+        }
+
+        foreach (var row in table.Rows)
+        {
+            // Dominated policies are dimmed (and their Pareto cell names who dominates them); predictive ones are bold.
+            var style = row.DominatedBy.Count > 0 ? "grey" : row.IsPredictive ? "bold" : "default";
+            t.AddRow(row.Cells.Select(cell => new Markup(Markup.Escape(cell), Style.Parse(style))).ToArray());
+        }
+
+        return t;
+    }
+
+    private static void CreateFolderOf(string file)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+    }
+
+    private static string SafeFileName(string name)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        return new string(name.Select(c => invalid.Contains(c) ? '_' : c).ToArray());
+    }
+
+    /// <summary>Moves the bar from the replay thread; updates every 256 policy-ticks so the bar costs nothing next to a tick.</summary>
+    private sealed class TaskProgress : IProgress<long>
+    {
+        private readonly ProgressTask _task;
+
+        public TaskProgress(ProgressTask task) => _task = task;
+
+        public void Report(long value)
+        {
+            if ((value & 255) == 0)
+            {
+                _task.Value = value;
+            }
+        }
+    }
+}

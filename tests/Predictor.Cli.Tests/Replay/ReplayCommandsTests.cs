@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Predictor.TestSupport;
+
+namespace Predictor.Cli.Tests.Replay;
+
+public sealed class ReplayCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("predictor-cli-replay-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string ShippedScenario(string name) => RepoPaths.InRepo("datasets", "scenarios", name + ".json");
+
+    /// <summary>A scenario on one real NAB series (absolute path, so it can live in the temp folder) with <paramref name="user"/> as the user partition.</summary>
+    private string WriteScenario(string user, string format = "nab")
+    {
+        var trace = Path.Combine(RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch", "rds_cpu_utilization_cc0c53.csv");
+        var path = Path.Combine(_dir, "s.json");
+        File.WriteAllText(path, $$"""
+            {
+              "name": "small",
+              "source": { "trace": {{JsonSerializer.Serialize(trace)}}, "format": "{{format}}" },
+              "partitions": { "user": {{user}}, "system": { "series": ["*/rds_cpu_utilization_cc0c53"], "scale": 0.5 } },
+              "budget": { "total": "auto" },
+              "policies": ["threshold", "vpa"]
+            }
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void Replay_ShippedNabHost_PrintsEveryPolicyAndWritesJsonAndReport()
+    {
+        var (code, output, err) = Run("replay", "--scenario", ShippedScenario("nab-host"), "--out", _dir);
+
+        Assert.True(code == 0, err);
+        string[] policies = ["threshold", "vpa", "autopilot", "predictive/naive"];
+        foreach (var p in policies)
+        {
+            Assert.Contains(" " + p + " ", output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("under-provisioned ticks", output, StringComparison.Ordinal);
+        Assert.Contains("The predictive policy predictive/naive", output, StringComparison.Ordinal);
+        // Captured stderr is not a terminal: no progress bar, nothing else written there.
+        Assert.Equal("", err);
+
+        var json = Path.Combine(_dir, "nab-host.json");
+        var html = Path.Combine(_dir, "nab-host.html");
+        Assert.Contains(json, output, StringComparison.Ordinal);
+        Assert.Contains(html, output, StringComparison.Ordinal);
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(html), StringComparison.OrdinalIgnoreCase);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.Equal("predictor.replay-result/1", root.GetProperty("schema").GetString());
+        Assert.Equal("nab-host", root.GetProperty("scenario").GetString());
+        // NAB has wall-clock timestamps (2014-02-14 onwards).
+        Assert.True(root.GetProperty("startUnixMs").GetInt64() >= 1_392_336_000_000);
+        var listed = root.GetProperty("policies").EnumerateArray().ToList();
+        Assert.Equal(policies, listed.Select(p => p.GetProperty("name").GetString()));
+        foreach (var p in listed)
+        {
+            var m = p.GetProperty("metrics");
+            Assert.InRange(m.GetProperty("underProvisionedShare").GetDouble(), 0, 1);
+            Assert.InRange(m.GetProperty("relativeSlack").GetDouble(), 0, 1);
+            Assert.True(m.GetProperty("changesPerPartitionDay").GetDouble() >= 0);
+            Assert.Equal(2, p.GetProperty("partitions").GetArrayLength());
+        }
+
+        // The table prints what the JSON holds: the threshold policy's under-provisioned share, to one decimal.
+        var share = listed[0].GetProperty("metrics").GetProperty("underProvisionedShare").GetDouble();
+        Assert.Contains((share * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " %", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_JsonAndReportOptions_WriteWhereAsked()
+    {
+        var json = Path.Combine(_dir, "a", "r.json");
+        var html = Path.Combine(_dir, "b", "r.html");
+
+        var (code, _, err) = Run("replay", "--scenario", WriteScenario("""{ "series": ["*/rds_cpu_*"] }"""), "--json", json, "--report", html);
+
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(json));
+        Assert.True(File.Exists(html));
+    }
+
+    [Fact]
+    public void Replay_StoreSource_ReadsTheImportedSeries()
+    {
+        var nab = Path.Combine(RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch");
+        var (code, _, err) = Run("import", "--format", "nab", Path.Combine(nab, "rds_cpu_utilization_cc0c53.csv"), Path.Combine(nab, "ec2_cpu_utilization_53ea38.csv"), "--store", Path.Combine(_dir, "s.db"));
+        Assert.True(code == 0, err);
+        var path = Path.Combine(_dir, "store.json");
+        // A relative store path: resolved against the scenario file's folder, not the working directory.
+        File.WriteAllText(path, """
+            {
+              "name": "from-store",
+              "source": { "store": "s.db" },
+              "partitions": { "user": { "series": ["nab/rds_cpu_utilization_cc0c53"] }, "system": { "series": ["nab/ec2_cpu_utilization_53ea38"] } },
+              "budget": { "total": "auto" },
+              "policies": ["autopilot", "predictive"]
+            }
+            """);
+
+        (code, var output, err) = Run("replay", "--scenario", path, "--out", _dir);
+
+        Assert.True(code == 0, err);
+        Assert.Contains("4032 ticks", output, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "from-store.json")));
+        Assert.Equal(["autopilot", "predictive/naive"], doc.RootElement.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public void Replay_MissingScenarioFile_ExitsOneWithOneLineNamingTheFile()
+    {
+        var missing = Path.Combine(_dir, "nope.json");
+
+        var (code, output, err) = Run("replay", "--scenario", missing);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("predictor: error: ", line, StringComparison.Ordinal);
+        Assert.Contains("nope.json", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_BadField_ExitsOneNamingTheJsonPath()
+    {
+        var (code, _, err) = Run("replay", "--scenario", WriteScenario("""{ "series": ["*/rds_cpu_*"], "scale": "big" }"""), "--out", _dir);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("$.partitions.user.scale", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "small.json")));
+    }
+
+    [Fact]
+    public void Replay_UnknownFormat_ExitsOneNamingTheFormatField()
+    {
+        var (code, _, err) = Run("replay", "--scenario", WriteScenario("""{ "series": ["*/rds_cpu_*"] }""", format: "parquet"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("$.source.format", err, StringComparison.Ordinal);
+        Assert.Contains("parquet", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_PatternMatchingNothing_ExitsOneNamingThePattern()
+    {
+        var (code, _, err) = Run("replay", "--scenario", WriteScenario("""{ "series": ["*/no_such_series"] }"""));
+
+        Assert.Equal(1, code);
+        Assert.Contains("$.partitions.user.series[0]", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_MissingModelFile_FallsBackToNaiveWithAWarning()
+    {
+        var model = Path.Combine(_dir, "broken.onnx");
+        File.WriteAllText(model, "not an onnx model");
+        var path = WriteScenario("""{ "series": ["*/rds_cpu_*"] }""");
+        File.WriteAllText(path, File.ReadAllText(path).Replace(
+            "\"policies\": [\"threshold\", \"vpa\"]",
+            $"\"policies\": [\"threshold\", \"predictive\"], \"models\": [{{ \"name\": \"m\", \"path\": {JsonSerializer.Serialize(model)} }}]",
+            StringComparison.Ordinal));
+
+        var (code, output, err) = Run("replay", "--scenario", path, "--out", _dir);
+
+        Assert.True(code == 0, err);
+        Assert.Contains("predictor: warning: model 'm':", err, StringComparison.Ordinal);
+        Assert.Contains("naive", err, StringComparison.Ordinal);
+        Assert.Contains("predictive/m", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_Help_DescribesEveryOption()
+    {
+        var (code, output, _) = Run("replay", "--help");
+
+        Assert.Equal(0, code);
+        foreach (var option in new[] { "--scenario", "--out", "--json", "--report" })
+        {
+            Assert.Contains(option, output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("HTML report", output, StringComparison.Ordinal);
+    }
+}
