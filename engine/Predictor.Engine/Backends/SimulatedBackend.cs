@@ -89,8 +89,11 @@ public sealed class SimulatedBackend : IExecutionBackend
         _splits[1] = decision[ResourceKind.Cpu];
         var applied = 0;
         var failures = 0;
-        foreach (ref readonly var m in decision.Migrations)
+        // Backwards, so removing a refused move (IExecutionBackend.Apply's rule: the loop's placement must only see
+        // moves that happened) keeps the remaining indices valid.
+        for (int i = decision.MigrationCount - 1; i >= 0; i--)
         {
+            var m = decision.Migrations[i];
             if ((uint)m.Module < (uint)_assignment.Length && _assignment[m.Module] == m.From && (uint)m.To < (uint)_locations.Count)
             {
                 _assignment[m.Module] = m.To;
@@ -99,6 +102,7 @@ public sealed class SimulatedBackend : IExecutionBackend
             else
             {
                 failures++;
+                decision.RemoveMigrationAt(i);
             }
         }
 

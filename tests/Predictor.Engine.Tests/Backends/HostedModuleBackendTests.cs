@@ -41,6 +41,13 @@ public sealed partial class HostedModuleBackendTests
             }
 
             rig.WaitForProduced(2000); // work is in flight on core0 when the move comes
+            foreach (var id in new[] { "a", "b" })
+            {
+                // Produced is not processed: under load a module thread may not have run yet, and the "worked on
+                // both cores" check below needs work done on core0 before the move.
+                Assert.True(rig.WaitForCount(id, 1).Count >= 1, $"module {id} processed nothing on core0 in 60 s");
+            }
+
             rig.Forecaster.Upper = (s, h) => s == 5 && h == 2 ? 0.8f : 0.3f; // module b will surge
             var decision = rig.Step();
             var producedAtMove = rig.Produced;

@@ -189,6 +189,7 @@ public sealed class LinuxBackendTests
         var report = backend.Apply(decision);
         Assert.Equal(1, report.Failures);
         Assert.Contains("module 3", report.FirstFailure, StringComparison.Ordinal);
+        Assert.Equal(0, decision.MigrationCount); // removed: the loop must not believe module 3 moved
     }
 
     private static string CpusAllowed(int pid) =>

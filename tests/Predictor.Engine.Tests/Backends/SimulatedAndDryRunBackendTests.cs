@@ -66,6 +66,25 @@ public sealed class SimulatedAndDryRunBackendTests
     }
 
     [Fact]
+    public void Simulated_MixedMoves_RefusedMoveRemovedFromDecisionAppliedMoveKept()
+    {
+        // The loop updates its placement from the moves left in the decision, so a refused move must not stay there.
+        using var backend = new SimulatedBackend(Cores, [0, 0], PartitionSplit.Even(1000), PartitionSplit.Even(2000));
+        var decision = new Decision(PartitionSplit.Even(1000), PartitionSplit.Even(2000));
+        decision.MigrationBuffer[0] = new Migration(0, 1, 0, 0.1); // module 0 is not at location 1: refused
+        decision.MigrationBuffer[1] = new Migration(1, 0, 1, 0.1); // module 1 is at location 0: applied
+        decision.SetMigrationCount(2);
+
+        var report = backend.Apply(decision);
+
+        Assert.Equal(1, report.Failures);
+        Assert.Equal(1, report.MigrationsApplied);
+        Assert.Equal(1, decision.MigrationCount);
+        Assert.Equal(new Migration(1, 0, 1, 0.1), decision.Migrations[0]);
+        Assert.Equal(new[] { 0, 1 }, backend.Assignment.ToArray());
+    }
+
+    [Fact]
     public void DryRun_LogsChangesOnlyAndTouchesNothing()
     {
         var log = new StringWriter();

@@ -204,17 +204,15 @@ public sealed class LinuxBackend : IExecutionBackend
             }
         }
 
+        // A move that did not happen is removed from the decision (IExecutionBackend.Apply's rule), so the loop's
+        // placement keeps the module where it really is: fail closed. Backwards, so removal keeps indices valid.
         var applied = 0;
-        foreach (var m in decision.Migrations)
+        for (int i = decision.MigrationCount - 1; i >= 0; i--)
         {
-            if (!_modulePids.TryGetValue(m.Module, out var pid))
-            {
-                failures++;
-                first ??= $"module {m.Module} has no process attached (AttachModule); migration skipped";
-                continue;
-            }
-
-            var error = PinProcess(pid, _locations[m.To].CpuIds);
+            var m = decision.Migrations[i];
+            string? error = _modulePids.TryGetValue(m.Module, out var pid)
+                ? PinProcess(pid, _locations[m.To].CpuIds)
+                : $"module {m.Module} has no process attached (AttachModule); migration skipped";
             if (error is null)
             {
                 applied++;
@@ -223,6 +221,7 @@ public sealed class LinuxBackend : IExecutionBackend
             {
                 failures++;
                 first ??= error;
+                decision.RemoveMigrationAt(i);
             }
         }
 
