@@ -223,6 +223,9 @@ public sealed class ModuleStore
         return new InstallResult(manifest.Name, manifest.Version, target, package.Digest, false, health);
     }
 
+    private TimeSpan HealthTimeout(InstalledSlot slot) =>
+        slot.Manifest.HealthCheck is { } spec ? TimeSpan.FromMilliseconds(spec.TimeoutMs) : _options.HealthCheckTimeout;
+
     private ModuleHealth RunHealthCheck(InstalledSlot slot)
     {
         try
@@ -230,13 +233,13 @@ public sealed class ModuleStore
             // The default check enforces the manifest's timeout itself; an injected one gets the same bound here.
             // The token asks a cooperative check to stop; the wait bounds one that ignores it (it keeps running
             // detached, but the install no longer waits for it and switches back).
-            var timeout = slot.Manifest.HealthCheck is { } spec ? TimeSpan.FromMilliseconds(spec.TimeoutMs) : _options.HealthCheckTimeout;
-            using var cts = new CancellationTokenSource(timeout, _options.Time);
-            return _health.CheckAsync(slot, cts.Token).WaitAsync(timeout + TimeSpan.FromSeconds(1), _options.Time).GetAwaiter().GetResult();
+            using var cts = new CancellationTokenSource(HealthTimeout(slot), _options.Time);
+            return _health.CheckAsync(slot, cts.Token).WaitAsync(HealthTimeout(slot) + TimeSpan.FromSeconds(1), _options.Time).GetAwaiter().GetResult();
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            return new ModuleHealth(false, "health check timed out");
+            // Same words as the check's own timeout: which of the two bounds fires first depends on scheduling.
+            return new ModuleHealth(false, $"health check timed out after {HealthTimeout(slot).TotalMilliseconds:0} ms");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
