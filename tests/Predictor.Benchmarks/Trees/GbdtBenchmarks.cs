@@ -1,7 +1,5 @@
-using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
-using Predictor.TestSupport;
 using Predictor.Training.Features;
 using Predictor.Training.Trees;
 
@@ -30,7 +28,7 @@ public class GbdtBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (values, stamps) = ReadNab("realKnownCause/cpu_utilization_asg_misconfiguration.csv", 8640);
+        var (values, stamps) = NabTrace.Read("realKnownCause/cpu_utilization_asg_misconfiguration.csv", 8640);
         _data = SupervisedWindows.Build(values, stamps, Window, Horizon, true);
         _model = GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { ValidationFraction = 0 });
         _row = _data.Features.AsSpan(0, _data.FeatureWidth).ToArray();
@@ -53,27 +51,5 @@ public class GbdtBenchmarks
     {
         _model.Predict(_row, _output);
         return _output[0];
-    }
-
-    private static (double[] Values, long[] Stamps) ReadNab(string relative, int maxPoints)
-    {
-        string root = RepoPaths.SharedDatasets;
-        for (var dir = new DirectoryInfo(RepoPaths.Root).Parent; !Directory.Exists(root) && dir is not null; dir = dir.Parent)
-        {
-            root = Path.Combine(dir.FullName, "shared", "datasets");
-        }
-
-        var values = new List<double>();
-        var stamps = new List<long>();
-        foreach (string line in File.ReadLines(Path.Combine(root, "nab", "data", relative)).Skip(1).Take(maxPoints))
-        {
-            int comma = line.IndexOf(',', StringComparison.Ordinal);
-            var t = DateTime.ParseExact(line[..comma], "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-            stamps.Add(new DateTimeOffset(t, TimeSpan.Zero).ToUnixTimeMilliseconds());
-            values.Add(double.Parse(line[(comma + 1)..], CultureInfo.InvariantCulture));
-        }
-
-        // Benchmark input only: rows as recorded (NAB's few small gaps do not change the cost being measured).
-        return ([.. values], [.. stamps]);
     }
 }

@@ -1,9 +1,7 @@
-using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Onnx;
-using Predictor.TestSupport;
 using Predictor.Training.Features;
 using Predictor.Training.Onnx;
 using Predictor.Training.Trees;
@@ -40,7 +38,7 @@ public class GbdtOnnxBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        var (values, stamps) = ReadNab("realKnownCause/cpu_utilization_asg_misconfiguration.csv", 8640);
+        var (values, stamps) = NabTrace.Read("realKnownCause/cpu_utilization_asg_misconfiguration.csv", 8640);
         var data = SupervisedWindows.Build(values, stamps, Window, Horizon, true);
         _model = GradientBoostedTrees.Fit(data, Window, new GbdtOptions { ValidationFraction = 0 });
         var card = new ModelCard { Kind = GbdtOnnx.Kind, Window = Window, Horizon = Horizon, StepSeconds = 300 };
@@ -83,26 +81,5 @@ public class GbdtOnnxBenchmarks : IDisposable
         _forecaster.Dispose();
         File.Delete(_path);
         GC.SuppressFinalize(this);
-    }
-
-    private static (double[] Values, long[] Stamps) ReadNab(string relative, int maxPoints)
-    {
-        string root = RepoPaths.SharedDatasets;
-        for (var dir = new DirectoryInfo(RepoPaths.Root).Parent; !Directory.Exists(root) && dir is not null; dir = dir.Parent)
-        {
-            root = Path.Combine(dir.FullName, "shared", "datasets");
-        }
-
-        var values = new List<double>();
-        var stamps = new List<long>();
-        foreach (string line in File.ReadLines(Path.Combine(root, "nab", "data", relative)).Skip(1).Take(maxPoints))
-        {
-            int comma = line.IndexOf(',', StringComparison.Ordinal);
-            var t = DateTime.ParseExact(line[..comma], "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-            stamps.Add(new DateTimeOffset(t, TimeSpan.Zero).ToUnixTimeMilliseconds());
-            values.Add(double.Parse(line[(comma + 1)..], CultureInfo.InvariantCulture));
-        }
-
-        return ([.. values], [.. stamps]);
     }
 }

@@ -1,11 +1,11 @@
-using System.Globalization;
+using Predictor.Engine.Telemetry.Import;
 using Predictor.TestSupport;
+using Predictor.Training.Data;
 
 namespace Predictor.Training.Tests.Trees;
 
 /// <summary>
-/// A tiny reader of NAB's <c>timestamp,value</c> CSV (UTC, <c>yyyy-MM-dd HH:mm:ss</c>) for these tests, until the
-/// telemetry importers land: values on a regular grid from the first timestamp, gaps filled by linear interpolation.
+/// The three seasonal NAB traces these tests use, read through the engine's importer and training's grid preparation.
 /// </summary>
 internal static class NabSeries
 {
@@ -36,50 +36,17 @@ internal static class NabSeries
         return RepoPaths.SharedDatasets;
     }
 
-    public static (double[] Values, long[] Timestamps) Read(string relative, int stepSeconds = 300, int maxPoints = int.MaxValue)
+    /// <summary>
+    /// Reads a NAB trace with the engine's importer and puts it on its 5-minute grid the way training does
+    /// (<see cref="PreparedSeries.From"/>: gaps filled by linear interpolation), so these tests see exactly what
+    /// `predictor train` sees. <paramref name="maxPoints"/> keeps the first points only.
+    /// </summary>
+    public static (double[] Values, long[] Timestamps) Read(string relative, int maxPoints = int.MaxValue)
     {
         string path = Path.Combine(DatasetsRoot(), "nab", "data", relative);
-        var times = new List<long>();
-        var values = new List<double>();
-        foreach (string line in File.ReadLines(path).Skip(1))
-        {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            int comma = line.IndexOf(',', StringComparison.Ordinal);
-            var t = DateTime.ParseExact(line[..comma], "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-            times.Add(new DateTimeOffset(t, TimeSpan.Zero).ToUnixTimeMilliseconds());
-            values.Add(double.Parse(line[(comma + 1)..], CultureInfo.InvariantCulture));
-        }
-
-        long step = stepSeconds * 1000L;
-        long first = times[0];
-        int n = (int)Math.Min(maxPoints, ((times[^1] - first) / step) + 1);
-        var grid = new double[n];
-        var stamps = new long[n];
-        int j = 0;
-        for (int i = 0; i < n; i++)
-        {
-            long t = first + (i * step);
-            stamps[i] = t;
-            while (j + 1 < times.Count && times[j + 1] <= t)
-            {
-                j++;
-            }
-
-            if (times[j] == t || j + 1 >= times.Count)
-            {
-                grid[i] = values[j];
-            }
-            else
-            {
-                double w = (t - times[j]) / (double)(times[j + 1] - times[j]);
-                grid[i] = values[j] + (w * (values[j + 1] - values[j]));
-            }
-        }
-
-        return (grid, stamps);
+        var series = Assert.Single(TraceImporter.Import(TraceFormat.Nab, path).Series);
+        var prepared = PreparedSeries.From(series, minLength: 1);
+        int n = Math.Min(maxPoints, prepared.Values.Length);
+        return (prepared.Values[..n], prepared.Timestamps[..n]);
     }
 }
