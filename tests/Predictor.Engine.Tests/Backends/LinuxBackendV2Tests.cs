@@ -116,6 +116,24 @@ public sealed class LinuxBackendV2Tests : IDisposable
     }
 
     [Fact]
+    public void Apply_HybridWithV1MemoryAndV2Cpu_UsesV1ForMemoryAndV2ForCpu()
+    {
+        Controllers("cpuset cpu memory");
+        var v1Memory = Path.Combine(_root, "memory");
+        Directory.CreateDirectory(v1Memory);
+        File.AppendAllText(_mountInfo, $"32 25 0:28 / {v1Memory} rw,nosuid - cgroup cgroup rw,memory\n");
+        using var backend = new LinuxBackend(Options(), Cores);
+
+        backend.Apply(DecisionOf(600 * MiB, 424 * MiB, 1200, 800));
+
+        Assert.Equal("+cpu", Read("cgroup.subtree_control"));
+        Assert.Equal("+cpu", Read("predictor", "cgroup.subtree_control"));
+        Assert.Equal((600 * MiB).ToString(CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(v1Memory, "predictor", "user", "memory.limit_in_bytes")).Trim());
+        Assert.False(File.Exists(Path.Combine(_mount, "predictor", "user", "memory.max")));
+        Assert.Equal("80000 100000", Read("predictor", "system", "cpu.max"));
+    }
+
+    [Fact]
     public void Constructor_V2WithoutMemoryController_ThrowsNamingWhatIsMissing()
     {
         Controllers("cpuset cpu hugetlb");
