@@ -44,17 +44,37 @@ public sealed class LinuxBackendOptions
             ? value
             : throw new PredictorException($"LinuxBackendOptions.CpuPeriodMicroseconds = {value} is out of range: the kernel accepts 1000..1000000 µs.");
     }
+
+    /// <summary>
+    /// The mountinfo file the cgroup layout is read from when no <see cref="CgroupLayout"/> is passed. Tests point it
+    /// at a file describing a fake hierarchy in a temporary directory.
+    /// </summary>
+    /// <value>The default value is <c>/proc/self/mountinfo</c>.</value>
+    public string MountInfoPath { get; set; } = "/proc/self/mountinfo";
+
+    /// <summary>
+    /// False only for tests that drive a fake cgroup tree in a temporary directory (no kernel, so root is not needed).
+    /// </summary>
+    internal bool RequireRoot { get; set; } = true;
 }
 
 /// <summary>
-/// The Linux backend, cgroup v1: a partition is a pair of cgroups <c>&lt;mount&gt;/&lt;group&gt;/{user,system}</c> in the
+/// The Linux backend: a partition is a pair of cgroups <c>&lt;mount&gt;/&lt;group&gt;/{user,system}</c> in the
 /// memory hierarchy (memory.limit_in_bytes) and in the cpu hierarchy (cpu.cfs_quota_us / cpu.cfs_period_us) or the
 /// cpuset hierarchy (cpuset.cpus, cpuset.mems), like systemd's user.slice and system.slice. A module migration pins
 /// every thread of the module's process (/proc/&lt;pid&gt;/task/*) to the target location's CPUs with
 /// sched_setaffinity. Writes happen only when a value changes. The host refusing a value (e.g. a memory limit below
 /// current use: EBUSY) is reported, not thrown, so the loop keeps ticking. Dispose moves processes it attached and
-/// that still live back to the cgroups they came from, then removes the cgroups it created. Needs root. cgroup v2
-/// is not driven by this backend: <see cref="CgroupLayout"/> and <c>predictor doctor</c> say what v2 offers.
+/// that still live back to the cgroups they came from, then removes the cgroups it created. Needs root.
+/// <para>
+/// cgroup v2: a controller whose v1 hierarchy is not mounted is driven through the unified hierarchy when its root
+/// offers it (v1 takes precedence when both exist, as on a hybrid host). The partitions are then
+/// <c>&lt;v2&gt;/&lt;group&gt;/{user,system}</c> with memory.max (bytes), cpu.max ("quota period") or cpuset.cpus /
+/// cpuset.mems; the controllers are enabled for children by writing <c>+memory +cpu</c> (or <c>+cpuset</c>) to the
+/// root's (only the ones not yet enabled) and the group's cgroup.subtree_control. v2's "no internal processes" rule
+/// means the group itself never holds tasks, so Dispose moves tasks back to the cgroup they came from, or to the v2
+/// root when that one is gone.
+/// </para>
 /// </summary>
 public sealed class LinuxBackend : IExecutionBackend
 {
@@ -63,6 +83,8 @@ public sealed class LinuxBackend : IExecutionBackend
     private readonly IReadOnlyList<HardwareLocation> _locations;
     private readonly List<string> _controllers = [];
     private readonly Dictionary<string, string> _groupDirs = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _v2Controllers = new(StringComparer.Ordinal);
+    private readonly string? _v2Mount;
     private readonly Dictionary<int, Dictionary<string, string>> _attached = [];
     private readonly Dictionary<int, int> _modulePids = [];
     private readonly long[] _lastMemory = [-1, -1];
@@ -82,21 +104,27 @@ public sealed class LinuxBackend : IExecutionBackend
             throw new PredictorException("The Linux backend runs on Linux only; use --backend simulated or dry-run here.");
         }
 
-        if (!LibC.IsRoot)
+        if (options.RequireRoot && !LibC.IsRoot)
         {
             throw new PredictorException(
                 $"The Linux backend must run as root (effective uid is {LibC.GetEffectiveUserId()}): creating cgroups and moving processes needs it. Run as root, or use --backend dry-run.");
         }
 
-        layout ??= CgroupLayout.Detect();
+        layout ??= CgroupLayout.Detect(options.MountInfoPath);
         var cpuController = options.CpuMode == CpuLimitMode.Quota ? "cpu" : "cpuset";
         foreach (var controller in new[] { "memory", cpuController })
         {
             if (layout.V1(controller) is null)
             {
-                var v2 = layout.V2Mount is null ? "no v2 mount" : $"v2 at {layout.V2Mount} offers [{string.Join(' ', layout.V2Controllers)}]";
-                throw new PredictorException(
-                    $"No cgroup v1 '{controller}' hierarchy is mounted ({v2}); this backend drives v1 only. Mount it (mount -t cgroup -o {controller} cgroup /sys/fs/cgroup/{controller}) or use --backend dry-run.");
+                if (layout.V2Mount is null || !layout.V2Has(controller))
+                {
+                    var v2 = layout.V2Mount is null ? "there is no cgroup v2 mount" : $"the cgroup v2 hierarchy at {layout.V2Mount} offers only [{string.Join(' ', layout.V2Controllers)}] (its cgroup.controllers)";
+                    throw new PredictorException(
+                        $"The cgroup controller '{controller}' is missing: no v1 '{controller}' hierarchy is mounted and {v2}. Enable '{controller}' in the v2 root (boot without it bound to v1, e.g. systemd.unified_cgroup_hierarchy=1), or mount v1 (mount -t cgroup -o {controller} cgroup /sys/fs/cgroup/{controller}), or use --backend dry-run.");
+                }
+
+                _v2Controllers.Add(controller);
+                _v2Mount = layout.V2Mount;
             }
 
             _controllers.Add(controller);
@@ -105,8 +133,18 @@ public sealed class LinuxBackend : IExecutionBackend
         _cpuCount = Environment.ProcessorCount;
         try
         {
+            if (_v2Mount is not null)
+            {
+                CreateV2Groups(_v2Mount);
+            }
+
             foreach (var controller in _controllers)
             {
+                if (_v2Controllers.Contains(controller))
+                {
+                    continue;
+                }
+
                 var group = Path.Combine(layout.V1(controller)!, options.GroupName);
                 _groupDirs[controller] = group;
                 Directory.CreateDirectory(group);
@@ -160,8 +198,17 @@ public sealed class LinuxBackend : IExecutionBackend
             _attached[pid] = OriginalCgroups(pid);
         }
 
+        // v2 controllers share one directory per partition: write the pid there once.
+        var v2Done = false;
         foreach (var controller in _controllers)
         {
+            var isV2 = _v2Controllers.Contains(controller);
+            if (isV2 && v2Done)
+            {
+                continue;
+            }
+
+            v2Done |= isV2;
             Write(Path.Combine(PartitionPath(controller, partition), "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
         }
     }
@@ -183,7 +230,8 @@ public sealed class LinuxBackend : IExecutionBackend
             var id = (PartitionId)p;
             if (memory[id] != _lastMemory[p])
             {
-                Try(() => Write(Path.Combine(PartitionPath("memory", id), "memory.limit_in_bytes"), memory[id].ToString(CultureInfo.InvariantCulture)), ref failures, ref first);
+                var memoryFile = _v2Controllers.Contains("memory") ? "memory.max" : "memory.limit_in_bytes";
+                Try(() => Write(Path.Combine(PartitionPath("memory", id), memoryFile), memory[id].ToString(CultureInfo.InvariantCulture)), ref failures, ref first);
                 _lastMemory[p] = memory[id];
             }
 
@@ -193,7 +241,16 @@ public sealed class LinuxBackend : IExecutionBackend
                 if (_options.CpuMode == CpuLimitMode.Quota)
                 {
                     var quota = Math.Max(1000, millicores * _options.CpuPeriodMicroseconds / 1000);
-                    Try(() => Write(Path.Combine(PartitionPath("cpu", id), "cpu.cfs_quota_us"), quota.ToString(CultureInfo.InvariantCulture)), ref failures, ref first);
+                    if (_v2Controllers.Contains("cpu"))
+                    {
+                        // v2 cpu.max is "<quota µs> <period µs>" in one write.
+                        var value = string.Create(CultureInfo.InvariantCulture, $"{quota} {_options.CpuPeriodMicroseconds}");
+                        Try(() => Write(Path.Combine(PartitionPath("cpu", id), "cpu.max"), value), ref failures, ref first);
+                    }
+                    else
+                    {
+                        Try(() => Write(Path.Combine(PartitionPath("cpu", id), "cpu.cfs_quota_us"), quota.ToString(CultureInfo.InvariantCulture)), ref failures, ref first);
+                    }
                 }
                 else
                 {
@@ -274,9 +331,22 @@ public sealed class LinuxBackend : IExecutionBackend
                 continue;
             }
 
+            if (_v2Mount is not null)
+            {
+                // /proc/<pid>/cgroup names the v2 cgroup on the "0::" line (key ""). The group itself cannot take
+                // tasks (no internal processes with controllers enabled), so a vanished origin falls back to the root.
+                var back = original.TryGetValue("", out var v2Path) ? _v2Mount + v2Path : _v2Mount;
+                if (!Directory.Exists(back) || back.StartsWith(Path.Combine(_v2Mount, _options.GroupName), StringComparison.Ordinal))
+                {
+                    back = _v2Mount;
+                }
+
+                TryWrite(Path.Combine(back, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+            }
+
             foreach (var controller in _controllers)
             {
-                if (original.TryGetValue(controller, out var path) && _groupDirs.TryGetValue(controller, out var group))
+                if (!_v2Controllers.Contains(controller) && original.TryGetValue(controller, out var path) && _groupDirs.TryGetValue(controller, out var group))
                 {
                     var mount = Path.GetDirectoryName(group)!;
                     TryWrite(Path.Combine(mount + path, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
@@ -284,7 +354,69 @@ public sealed class LinuxBackend : IExecutionBackend
             }
         }
 
+        if (_v2Mount is not null)
+        {
+            // Tasks we did not attach (e.g. children forked inside a partition) would keep rmdir failing with EBUSY.
+            foreach (var name in PartitionNames)
+            {
+                var procs = Path.Combine(_v2Mount, _options.GroupName, name, "cgroup.procs");
+                if (!File.Exists(procs))
+                {
+                    continue;
+                }
+
+                foreach (var line in File.ReadAllLines(procs))
+                {
+                    if (int.TryParse(line.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !_attached.ContainsKey(pid))
+                    {
+                        TryWrite(Path.Combine(_v2Mount, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+                    }
+                }
+            }
+        }
+
         RemoveGroups();
+    }
+
+    private void CreateV2Groups(string mount)
+    {
+        var group = Path.Combine(mount, _options.GroupName);
+        foreach (var controller in _v2Controllers)
+        {
+            _groupDirs[controller] = group;
+        }
+
+        // Order matters: a controller must be enabled in the root's subtree_control before the group can offer it
+        // to its children. Only controllers not yet enabled at the root are written (the root is shared with systemd).
+        var rootControl = Path.Combine(mount, "cgroup.subtree_control");
+        var enabled = File.Exists(rootControl)
+            ? File.ReadAllText(rootControl).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : [];
+        var missing = _controllers.Where(c => _v2Controllers.Contains(c) && !enabled.Contains(c, StringComparer.Ordinal)).ToList();
+        if (missing.Count > 0)
+        {
+            Write(rootControl, string.Join(' ', missing.Select(c => "+" + c)));
+        }
+
+        Directory.CreateDirectory(group);
+        Write(Path.Combine(group, "cgroup.subtree_control"), string.Join(' ', _controllers.Where(_v2Controllers.Contains).Select(c => "+" + c)));
+        var mems = Path.Combine(mount, "cpuset.mems.effective");
+        foreach (var name in PartitionNames)
+        {
+            var dir = Path.Combine(group, name);
+            Directory.CreateDirectory(dir);
+            if (_v2Controllers.Contains("cpu"))
+            {
+                // No limit until the first decision: "max <period>".
+                Write(Path.Combine(dir, "cpu.max"), string.Create(CultureInfo.InvariantCulture, $"max {_options.CpuPeriodMicroseconds}"));
+            }
+
+            if (_v2Controllers.Contains("cpuset") && File.Exists(mems))
+            {
+                // Empty cpuset.mems would inherit the parent's; written explicitly so the partition's nodes are visible.
+                Write(Path.Combine(dir, "cpuset.mems"), File.ReadAllText(mems).Trim());
+            }
+        }
     }
 
     private string CpusFor(PartitionId id, long millicores)
@@ -322,7 +454,7 @@ public sealed class LinuxBackend : IExecutionBackend
 
     private void RemoveGroups()
     {
-        foreach (var group in _groupDirs.Values)
+        foreach (var group in _groupDirs.Values.Distinct(StringComparer.Ordinal))
         {
             foreach (var name in PartitionNames)
             {
