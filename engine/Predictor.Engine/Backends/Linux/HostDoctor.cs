@@ -54,7 +54,7 @@ public static class HostDoctor
             var offered = layout.V2Controllers.Count == 0 ? "no controllers" : string.Join(' ', layout.V2Controllers);
             checks.Add(new("cgroup v2", usable,
                 $"mounted at {layout.V2Mount} with [{offered}]" + (usable
-                    ? "; this backend still drives v1 (v2 is not implemented yet)"
+                    ? "; the Linux backend uses it for each controller that has no v1 hierarchy mounted (v1 wins where both exist)"
                     : "; it lacks memory and cpu, so partitions use the v1 hierarchies")));
         }
 
