@@ -175,6 +175,19 @@ public sealed class ModelsCommandsTests : IDisposable
         return result;
     }
 
+    [Fact]
+    public void Inspect_MissingFile_OneLineErrorNamingFileAndFix()
+    {
+        string missing = Path.Combine(_directory, "absent.onnx");
+
+        var (code, _, error) = Run("models", "inspect", missing);
+
+        Assert.Equal(1, code);
+        string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"Model file '{missing}' does not exist", line, StringComparison.Ordinal);
+        Assert.Contains("predictor train", line, StringComparison.Ordinal);
+    }
+
     private static (int Code, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();

@@ -37,6 +37,14 @@ internal sealed unsafe class OnnxSession : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
         string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            // Said here, in our words: ORT's own "[NoSuchFile] Load model ... failed" names the file but not the fix.
+            throw new PredictorException(
+                $"Model file '{fullPath}' does not exist. Give the path of an ONNX model (e.g. models/naive.onnx), " +
+                "or write one with `predictor train` or `predictor models write-baseline`.");
+        }
+
         var api = OrtApi.Instance;
         var env = OrtEnvironment.Handle;
         using var sessionOptions = CreateOptions(api, options);
