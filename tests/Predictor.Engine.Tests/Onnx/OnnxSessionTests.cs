@@ -65,13 +65,14 @@ public sealed class OnnxSessionTests : IDisposable
     }
 
     [Fact]
-    public void Open_MissingFile_ThrowsOnnxRuntimeExceptionNamingTheFile()
+    public void Open_MissingFile_ThrowsPredictorExceptionNamingTheFileAndFix()
     {
         string path = Path.Combine(_models.Directory, "absent.onnx");
 
-        var ex = Assert.Throws<OnnxRuntimeException>(() => OnnxSession.Open(path, new OnnxSessionOptions()));
+        var ex = Assert.Throws<PredictorException>(() => OnnxSession.Open(path, new OnnxSessionOptions()));
 
-        Assert.Contains("absent.onnx", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{Path.GetFullPath(path)}' does not exist", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("predictor train", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
