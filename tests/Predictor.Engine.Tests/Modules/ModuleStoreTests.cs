@@ -81,6 +81,25 @@ public class ModuleStoreTests
     }
 
     [Fact]
+    public void Install_CheckSeesOurTimeoutAsCancellation_ReportedAsTimeout()
+    {
+        // The race CI once lost: the store's bound fires before the check's own timer, the check says
+        // "cancelled", and the install must still say it timed out.
+        using var root = ModuleTestKit.NewRoot();
+        var health = new CancelledWhenAsked();
+        var store = new ModuleStore(new ModuleStoreOptions { Root = root.Path, Durable = false, HealthCheck = health, HealthCheckTimeout = TimeSpan.FromMilliseconds(150) });
+        health.Wait = false;
+        store.Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        health.Wait = true;
+
+        var result = store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+
+        Assert.False(result.Committed);
+        Assert.Equal("health check timed out after 150 ms", result.Health.Detail);
+        Assert.Equal("1.0.0", Assert.Single(store.List()).ActiveVersion);
+    }
+
+    [Fact]
     public void Install_HealthCommandFromPackage_RunsInSlot()
     {
         using var root = ModuleTestKit.NewRoot();
@@ -162,6 +181,27 @@ public class ModuleStoreTests
         {
             await Task.Delay(DelayMs, honoursCancellation ? cancellationToken : CancellationToken.None);
             return new ModuleHealth(true, "slow but fine");
+        }
+    }
+
+    private sealed class CancelledWhenAsked : IModuleHealthCheck
+    {
+        public bool Wait { get; set; }
+
+        public async Task<ModuleHealth> CheckAsync(InstalledSlot slot, CancellationToken cancellationToken)
+        {
+            if (!Wait)
+            {
+                return new ModuleHealth(true, "fine");
+            }
+
+            var stopped = new TaskCompletionSource();
+            using (cancellationToken.Register(() => stopped.TrySetResult()))
+            {
+                await stopped.Task;
+            }
+
+            return new ModuleHealth(false, "health check cancelled");
         }
     }
 

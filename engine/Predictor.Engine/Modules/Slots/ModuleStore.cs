@@ -226,6 +226,9 @@ public sealed class ModuleStore
     private TimeSpan HealthTimeout(InstalledSlot slot) =>
         slot.Manifest.HealthCheck is { } spec ? TimeSpan.FromMilliseconds(spec.TimeoutMs) : _options.HealthCheckTimeout;
 
+    private ModuleHealth TimedOut(InstalledSlot slot) =>
+        new(false, $"health check timed out after {HealthTimeout(slot).TotalMilliseconds:0} ms");
+
     private ModuleHealth RunHealthCheck(InstalledSlot slot)
     {
         try
@@ -234,12 +237,16 @@ public sealed class ModuleStore
             // The token asks a cooperative check to stop; the wait bounds one that ignores it (it keeps running
             // detached, but the install no longer waits for it and switches back).
             using var cts = new CancellationTokenSource(HealthTimeout(slot), _options.Time);
-            return _health.CheckAsync(slot, cts.Token).WaitAsync(HealthTimeout(slot) + TimeSpan.FromSeconds(1), _options.Time).GetAwaiter().GetResult();
+            var result = _health.CheckAsync(slot, cts.Token).WaitAsync(HealthTimeout(slot) + TimeSpan.FromSeconds(1), _options.Time).GetAwaiter().GetResult();
+
+            // When this bound fired, a failed check failed because of it (the check may have seen our token before
+            // its own timer and called it "cancelled"): report the timeout, whichever timer won the race.
+            return !result.Healthy && cts.IsCancellationRequested ? TimedOut(slot) : result;
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
             // Same words as the check's own timeout: which of the two bounds fires first depends on scheduling.
-            return new ModuleHealth(false, $"health check timed out after {HealthTimeout(slot).TotalMilliseconds:0} ms");
+            return TimedOut(slot);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
