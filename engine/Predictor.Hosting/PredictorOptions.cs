@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Predictor.Engine.Telemetry.Collectors;
 
 namespace Predictor.Hosting;
 
@@ -71,6 +72,29 @@ public sealed class PredictorOptions
     /// <summary>Every how many ticks samples waiting for the store are drained and flushed.</summary>
     /// <value>The default value is 10.</value>
     public int StoreFlushEveryTicks { get; set; } = 10;
+
+    /// <summary>
+    /// SQLite store file (created if missing) that receives every collected series each tick and the decision log;
+    /// null records nothing (an <c>ISampleStore</c> you register still receives samples). Series are registered with
+    /// step = <see cref="TickInterval"/>: a store that already holds a host series at another step refuses the start.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public string? StorePath { get; set; }
+
+    /// <summary>
+    /// Module processes: each is watched by the per-process collector (<c>module/&lt;name&gt;/cpu|mem|threads</c>)
+    /// and placed on this host's cores by the placement planner (the Linux backend pins its threads).
+    /// </summary>
+    /// <value>The default value is empty.</value>
+    public IList<ModuleProcess> Modules { get; } = [];
+
+    /// <summary>Where procfs is mounted (e.g. <c>/host/proc</c> in a container).</summary>
+    /// <value>The default value is <c>/proc</c>.</value>
+    public string ProcRoot { get; set; } = "/proc";
+
+    /// <summary>Where cgroups are mounted, for the partitions' usage under the Linux backend.</summary>
+    /// <value>The default value is <c>/sys/fs/cgroup</c>.</value>
+    public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
 }
 
 /// <summary>Checks <see cref="PredictorOptions"/>; each failure names the option and the accepted range.</summary>
@@ -107,6 +131,25 @@ internal sealed class PredictorOptionsValidator : IValidateOptions<PredictorOpti
         if (!Enum.IsDefined(options.Backend) || !Enum.IsDefined(options.Policy))
         {
             failures.Add("Predictor:Backend or Predictor:Policy is not a known value.");
+        }
+
+        if (options.StorePath is { } store && (string.IsNullOrWhiteSpace(store) || Directory.Exists(store)))
+        {
+            failures.Add($"Predictor:StorePath '{store}' is not a file path: give a file such as predictor.db (or null to record nothing).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ProcRoot) || string.IsNullOrWhiteSpace(options.CgroupRoot))
+        {
+            failures.Add("Predictor:ProcRoot and Predictor:CgroupRoot must be directories (defaults /proc and /sys/fs/cgroup).");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var module in options.Modules)
+        {
+            if (module is null || module.Pid <= 0 || string.IsNullOrWhiteSpace(module.Name) || !names.Add(Engine.Telemetry.SeriesNames.Segment(module.Name)))
+            {
+                failures.Add($"Predictor:Modules: '{module?.Name}' (pid {module?.Pid.ToString(CultureInfo.InvariantCulture)}) needs a unique name and a positive pid.");
+            }
         }
 
         foreach (var path in options.ModelPaths)
