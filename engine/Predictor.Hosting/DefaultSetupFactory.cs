@@ -15,8 +15,9 @@ namespace Predictor.Hosting;
 /// The host setup. Series: every series of the engine's telemetry collectors (<see cref="HostCollectorSource"/>),
 /// all recorded. Partitions: memory and CPU over the whole host (or the configured budgets); their demand is
 /// <c>host/mem/anon</c> and <c>host/mem/kernel</c> (bytes) and <c>host/cpu/user</c> and <c>host/cpu/system</c>
-/// (percent of all CPU time, scaled to millicores), or, under the Linux backend, the usage of the backend's own
-/// cgroups <c>partition/{user,system}/{mem,cpu}</c>. Modules (<see cref="PredictorOptions.Modules"/>): watched by the
+/// (percent of all CPU time, scaled to millicores), or with <see cref="PartitionDemand.Cgroups"/> the usage of the
+/// Linux backend's own cgroups <c>partition/{user,system}/{mem,cpu}</c> (collected and recorded whenever the Linux
+/// backend runs). Modules (<see cref="PredictorOptions.Modules"/>): watched by the
 /// per-process collector and placed on one location per CPU. Every loaded model forecasts the four demand series and
 /// each module's CPU series.
 /// </summary>
@@ -86,16 +87,16 @@ internal sealed class DefaultSetupFactory : IControlLoopSetupFactory
             throw;
         }
 
-        var linux = backend is LinuxBackend;
+        var cgroups = options.PartitionDemand == PartitionDemand.Cgroups;
         var memoryBinding = new PartitionBinding(ResourceKind.Memory, memory,
-            source.IndexOf(linux ? "partition/user/mem" : "host/mem/anon"),
-            source.IndexOf(linux ? "partition/system/mem" : "host/mem/kernel"));
+            source.IndexOf(cgroups ? "partition/user/mem" : "host/mem/anon"),
+            source.IndexOf(cgroups ? "partition/system/mem" : "host/mem/kernel"));
 
         // host/cpu/* are percent of all CPU time: 1 % of `cpus` CPUs is cpus × 10 millicores. partition/*/cpu are cores.
         var cpuBinding = new PartitionBinding(ResourceKind.Cpu, cpu,
-            source.IndexOf(linux ? "partition/user/cpu" : "host/cpu/user"),
-            source.IndexOf(linux ? "partition/system/cpu" : "host/cpu/system"),
-            Scale: linux ? 1000 : cpus * 10.0);
+            source.IndexOf(cgroups ? "partition/user/cpu" : "host/cpu/user"),
+            source.IndexOf(cgroups ? "partition/system/cpu" : "host/cpu/system"),
+            Scale: cgroups ? 1000 : cpus * 10.0);
         var moduleSeries = modules.Select(m => source.IndexOf(m.DemandSeries)).ToArray();
         if (backend is SimulatedBackend simulated)
         {

@@ -33,6 +33,22 @@ public enum PolicyKind
     AutopilotStyle,
 }
 
+/// <summary>What the partition policies take as the user and system partitions' use.</summary>
+public enum PartitionDemand
+{
+    /// <summary>
+    /// The host's: memory user = <c>host/mem/anon</c>, system = <c>host/mem/kernel</c> (bytes); CPU user =
+    /// <c>host/cpu/user</c>, system = <c>host/cpu/system</c> (percent of all CPU time, scaled to millicores).
+    /// </summary>
+    Host,
+
+    /// <summary>
+    /// The Linux backend's own cgroups: <c>partition/{user,system}/{mem,cpu}</c> (what runs in them). Linux backend only;
+    /// a cgroup file that cannot be read (e.g. cgroup v1 with cpuacct mounted apart from cpu) makes the loop hold.
+    /// </summary>
+    Cgroups,
+}
+
 /// <summary>Options of the hosted control loop. Validated when the host starts (ValidateOnStart).</summary>
 public sealed class PredictorOptions
 {
@@ -56,6 +72,10 @@ public sealed class PredictorOptions
     /// A model that cannot be used falls back to the naive forecaster, with the reason logged.</summary>
     /// <value>The default value is empty.</value>
     public IList<string> ModelPaths { get; } = [];
+
+    /// <summary>Where the partition policies' demand comes from.</summary>
+    /// <value>The default value is <see cref="PartitionDemand.Host"/>.</value>
+    public PartitionDemand PartitionDemand { get; set; } = PartitionDemand.Host;
 
     /// <summary>Memory budget split between the partitions, bytes; null = the host's MemTotal.</summary>
     /// <value>The default value is null.</value>
@@ -128,9 +148,14 @@ internal sealed class PredictorOptionsValidator : IValidateOptions<PredictorOpti
             failures.Add($"Predictor:CgroupName '{options.CgroupName}' is not a cgroup name: use one path segment (e.g. predictor).");
         }
 
-        if (!Enum.IsDefined(options.Backend) || !Enum.IsDefined(options.Policy))
+        if (!Enum.IsDefined(options.Backend) || !Enum.IsDefined(options.Policy) || !Enum.IsDefined(options.PartitionDemand))
         {
-            failures.Add("Predictor:Backend or Predictor:Policy is not a known value.");
+            failures.Add("Predictor:Backend, Predictor:Policy or Predictor:PartitionDemand is not a known value.");
+        }
+
+        if (options.PartitionDemand == PartitionDemand.Cgroups && options.Backend != BackendKind.Linux)
+        {
+            failures.Add($"Predictor:PartitionDemand = Cgroups needs Predictor:Backend = Linux (it reads the backend's cgroups); got {options.Backend}. Use Host, or the Linux backend.");
         }
 
         if (options.StorePath is { } store && (string.IsNullOrWhiteSpace(store) || Directory.Exists(store)))
