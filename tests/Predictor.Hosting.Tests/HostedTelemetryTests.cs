@@ -267,6 +267,41 @@ public sealed class HostedTelemetryTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_CgroupDemand_SizesByThePartitionsCgroupsOrHoldsSayingWhichIsMissing()
+    {
+        // Needs root, like every Linux-backend test. The policies read partition/{user,system}/{mem,cpu}.
+        var group = $"predictor-demand-{Guid.NewGuid():N}"[..28];
+        var path = Path.Combine(_dir, "demand.db");
+        using var host = Build(s => s.AddPredictor(o =>
+        {
+            o.TickInterval = TimeSpan.FromMilliseconds(20);
+            o.Backend = BackendKind.Linux;
+            o.PartitionDemand = PartitionDemand.Cgroups;
+            o.Policy = PolicyKind.Threshold;
+            o.CgroupName = group;
+            o.StorePath = path;
+        }));
+        await host.StartAsync();
+        var service = host.Services.GetRequiredService<PredictorService>();
+        await WaitFor(() => service.Loop!.Ticks >= 10, "10 ticks");
+        await host.StopAsync();
+
+        using var store = TimeSeriesStore.Open(path);
+        var decisions = store.ReadDecisions(long.MinValue, long.MaxValue);
+        var holds = decisions.Count(d => d.Action == "hold");
+        if (store.ReadRange("partition/user/cpu", long.MinValue, long.MaxValue).Count > 0)
+        {
+            Assert.InRange(holds, 2, (2 * service.Loop!.Ticks) - 1); // readable: ticks after the first decide
+        }
+        else
+        {
+            // This host: cpuacct is mounted apart from cpu, so the partitions' CPU use is unknown: fail closed, every tick.
+            Assert.Equal(2 * service.Loop!.Ticks, holds);
+            Assert.All(decisions, d => Assert.Contains("missing data: partition/user/cpu", d.Reason, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void Validate_CgroupDemandWithoutTheLinuxBackend_NamesTheOptions()
     {
         var services = new ServiceCollection().AddPredictor(o => o.PartitionDemand = PartitionDemand.Cgroups);
