@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Predictor.Engine.Telemetry.Collectors;
 
 namespace Predictor.Hosting;
 
@@ -32,6 +33,22 @@ public enum PolicyKind
     AutopilotStyle,
 }
 
+/// <summary>What the partition policies take as the user and system partitions' use.</summary>
+public enum PartitionDemand
+{
+    /// <summary>
+    /// The host's: memory user = <c>host/mem/anon</c>, system = <c>host/mem/kernel</c> (bytes); CPU user =
+    /// <c>host/cpu/user</c>, system = <c>host/cpu/system</c> (percent of all CPU time, scaled to millicores).
+    /// </summary>
+    Host,
+
+    /// <summary>
+    /// The Linux backend's own cgroups: <c>partition/{user,system}/{mem,cpu}</c> (what runs in them). Linux backend only;
+    /// a cgroup file that cannot be read (e.g. cgroup v1 with cpuacct mounted apart from cpu) makes the loop hold.
+    /// </summary>
+    Cgroups,
+}
+
 /// <summary>Options of the hosted control loop. Validated when the host starts (ValidateOnStart).</summary>
 public sealed class PredictorOptions
 {
@@ -56,6 +73,10 @@ public sealed class PredictorOptions
     /// <value>The default value is empty.</value>
     public IList<string> ModelPaths { get; } = [];
 
+    /// <summary>Where the partition policies' demand comes from.</summary>
+    /// <value>The default value is <see cref="PartitionDemand.Host"/>.</value>
+    public PartitionDemand PartitionDemand { get; set; } = PartitionDemand.Host;
+
     /// <summary>Memory budget split between the partitions, bytes; null = the host's MemTotal.</summary>
     /// <value>The default value is null.</value>
     public long? MemoryBudgetBytes { get; set; }
@@ -71,6 +92,29 @@ public sealed class PredictorOptions
     /// <summary>Every how many ticks samples waiting for the store are drained and flushed.</summary>
     /// <value>The default value is 10.</value>
     public int StoreFlushEveryTicks { get; set; } = 10;
+
+    /// <summary>
+    /// SQLite store file (created if missing) that receives every collected series each tick and the decision log;
+    /// null records nothing (an <c>ISampleStore</c> you register still receives samples). Series are registered with
+    /// step = <see cref="TickInterval"/>: a store that already holds a host series at another step refuses the start.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public string? StorePath { get; set; }
+
+    /// <summary>
+    /// Module processes: each is watched by the per-process collector (<c>module/&lt;name&gt;/cpu|mem|threads</c>)
+    /// and placed on this host's cores by the placement planner (the Linux backend pins its threads).
+    /// </summary>
+    /// <value>The default value is empty.</value>
+    public IList<ModuleProcess> Modules { get; } = [];
+
+    /// <summary>Where procfs is mounted (e.g. <c>/host/proc</c> in a container).</summary>
+    /// <value>The default value is <c>/proc</c>.</value>
+    public string ProcRoot { get; set; } = "/proc";
+
+    /// <summary>Where cgroups are mounted, for the partitions' usage under the Linux backend.</summary>
+    /// <value>The default value is <c>/sys/fs/cgroup</c>.</value>
+    public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
 }
 
 /// <summary>Checks <see cref="PredictorOptions"/>; each failure names the option and the accepted range.</summary>
@@ -104,9 +148,33 @@ internal sealed class PredictorOptionsValidator : IValidateOptions<PredictorOpti
             failures.Add($"Predictor:CgroupName '{options.CgroupName}' is not a cgroup name: use one path segment (e.g. predictor).");
         }
 
-        if (!Enum.IsDefined(options.Backend) || !Enum.IsDefined(options.Policy))
+        if (!Enum.IsDefined(options.Backend) || !Enum.IsDefined(options.Policy) || !Enum.IsDefined(options.PartitionDemand))
         {
-            failures.Add("Predictor:Backend or Predictor:Policy is not a known value.");
+            failures.Add("Predictor:Backend, Predictor:Policy or Predictor:PartitionDemand is not a known value.");
+        }
+
+        if (options.PartitionDemand == PartitionDemand.Cgroups && options.Backend != BackendKind.Linux)
+        {
+            failures.Add($"Predictor:PartitionDemand = Cgroups needs Predictor:Backend = Linux (it reads the backend's cgroups); got {options.Backend}. Use Host, or the Linux backend.");
+        }
+
+        if (options.StorePath is { } store && (string.IsNullOrWhiteSpace(store) || Directory.Exists(store)))
+        {
+            failures.Add($"Predictor:StorePath '{store}' is not a file path: give a file such as predictor.db (or null to record nothing).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ProcRoot) || string.IsNullOrWhiteSpace(options.CgroupRoot))
+        {
+            failures.Add("Predictor:ProcRoot and Predictor:CgroupRoot must be directories (defaults /proc and /sys/fs/cgroup).");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var module in options.Modules)
+        {
+            if (module is null || module.Pid <= 0 || string.IsNullOrWhiteSpace(module.Name) || !names.Add(Engine.Telemetry.SeriesNames.Segment(module.Name)))
+            {
+                failures.Add($"Predictor:Modules: '{module?.Name}' (pid {module?.Pid.ToString(CultureInfo.InvariantCulture)}) needs a unique name and a positive pid.");
+            }
         }
 
         foreach (var path in options.ModelPaths)

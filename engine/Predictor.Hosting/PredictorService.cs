@@ -5,15 +5,19 @@ using Microsoft.Extensions.Options;
 using Predictor.Engine;
 using Predictor.Engine.Control;
 using Predictor.Engine.Forecasting;
+using Predictor.Engine.Storage;
+using Predictor.Engine.Telemetry;
 
 namespace Predictor.Hosting;
 
 /// <summary>
 /// Runs the control loop on a <see cref="PeriodicTimer"/>. StartAsync validates the options, loads the models and
 /// builds the loop (so a bad model or option fails the host's start, not a background thread); ExecuteAsync ticks;
-/// a second task drains the sample channel into the store (if one is registered) so the tick never waits on disk;
-/// StopAsync stops ticking, drains and flushes the store, flushes the decision log and releases the backend (the
-/// Linux backend removes its cgroups). A tick that throws is logged and the loop goes on.
+/// a second task drains the sample channel into the stores (an <see cref="ISampleStore"/> registered in DI, and the
+/// SQLite store of <see cref="PredictorOptions.StorePath"/>) so the tick never waits on disk; with a SQLite store the
+/// decision log also goes to its decision-log table. StopAsync stops ticking, drains the channel, flushes the stores
+/// (samples and decisions committed), releases the backend (the Linux backend removes its cgroups) and the collectors'
+/// files, and closes the SQLite store. A tick that throws is logged and the loop goes on.
 /// </summary>
 internal sealed class PredictorService : BackgroundService
 {
@@ -25,7 +29,10 @@ internal sealed class PredictorService : BackgroundService
     private ControlLoop? _loop;
     private ControlLoopSetup? _setup;
     private SampleChannel? _channel;
-    private ISampleStore? _store;
+    private ISampleStore[] _stores = [];
+    private TimeSeriesStore? _sqlite;
+    private StoreDecisionLog? _storeLog;
+    private SampleHandler? _append;
     private Task? _drainTask;
     private CancellationTokenSource? _drainStop;
 
@@ -39,6 +46,12 @@ internal sealed class PredictorService : BackgroundService
 
     /// <summary>The running loop (null before start).</summary>
     public ControlLoop? Loop => _loop;
+
+    /// <summary>Samples the SQLite store refused because its queue was full (0 without a store).</summary>
+    public long StoreDroppedSamples => _sqlite?.DroppedSamples ?? 0;
+
+    /// <summary>Decision-log records the SQLite store refused because its queue was full (0 without a store).</summary>
+    public long StoreDroppedDecisions => _storeLog?.Dropped ?? 0;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -64,8 +77,30 @@ internal sealed class PredictorService : BackgroundService
         _channel = new SampleChannel(_setup.Series.Count, Math.Max(64, options.StoreFlushEveryTicks * 4));
         _setup.Sink = _channel;
         _setup.Log ??= _services.GetService<IDecisionLog>() ?? new LoggingDecisionLog(_logger);
-        _loop = new ControlLoop(_setup);
-        _store = _services.GetService<ISampleStore>();
+        try
+        {
+            var stores = new List<ISampleStore>();
+            if (_services.GetService<ISampleStore>() is { } registered)
+            {
+                stores.Add(registered);
+            }
+
+            if (options.StorePath is { } path)
+            {
+                OpenStore(path, options, stores);
+            }
+
+            _stores = [.. stores];
+            _loop = new ControlLoop(_setup);
+        }
+        catch
+        {
+            // A failed start must not leave cgroups or open kernel files behind.
+            _setup.Backend.Dispose();
+            (_setup.Source as IDisposable)?.Dispose();
+            throw;
+        }
+
         _drainStop = new CancellationTokenSource();
         _drainTask = Task.Run(() => DrainAsync(_drainStop.Token), CancellationToken.None);
         _logger.LogInformation("Predictor loop starting: tick {Tick}, backend {Backend}, policy {Policy}, {Models} model(s)",
@@ -87,14 +122,29 @@ internal sealed class PredictorService : BackgroundService
         }
 
         Drain();
-        _store?.Flush();
-        if (_setup?.Log is TextDecisionLog)
+        foreach (var store in _stores)
         {
-            // TextDecisionLog writes to a writer the caller owns; flushing it is theirs. Nothing buffered here.
+            try
+            {
+                store.Flush();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _logger.LogError(ex, "Flushing the store failed; what was committed before stays");
+            }
         }
 
+        // TextDecisionLog writes to a writer the caller owns; flushing it is theirs. Nothing is buffered here.
         _setup?.Backend.Dispose();
+        (_setup?.Source as IDisposable)?.Dispose();
         _loop?.Dispose();
+        if (_sqlite is not null)
+        {
+            _logger.LogInformation("Store {Path}: committed up to item {Durable}; {Dropped} samples and {DroppedDecisions} decisions dropped (queue full)",
+                _sqlite.Path, _sqlite.DurableUpTo, _sqlite.DroppedSamples, _storeLog?.Dropped ?? 0);
+            _sqlite.Dispose();
+        }
+
         foreach (var forecaster in _forecasters)
         {
             forecaster.Dispose();
@@ -106,6 +156,7 @@ internal sealed class PredictorService : BackgroundService
     public override void Dispose()
     {
         _drainStop?.Dispose();
+        _sqlite?.Dispose(); // after a stop this is a no-op; without one (a failed start) it closes the file
         base.Dispose();
     }
 
@@ -148,10 +199,36 @@ internal sealed class PredictorService : BackgroundService
         }
     }
 
+    private void OpenStore(string path, PredictorOptions options, List<ISampleStore> stores)
+    {
+        var setup = _setup!;
+        var sqlite = TimeSeriesStore.Open(path, new StoreOptions { OnProblem = p => _logger.LogError("Store {Path}: {Problem}", path, p) });
+        try
+        {
+            var describe = setup.Source as ISeriesDescriptions;
+            var series = new SeriesInfo[setup.Series.Count];
+            for (var i = 0; i < series.Length; i++)
+            {
+                // A custom source that does not describe its series: unit unknown, one value per tick.
+                series[i] = describe?.Describe(i) ?? new SeriesInfo(setup.Series[i], "value", options.TickInterval);
+            }
+
+            stores.Add(new SqliteSampleStore(sqlite, series));
+            _storeLog = new StoreDecisionLog(sqlite, [.. setup.Modules.Select(m => m.Name)], [.. setup.Locations.Select(l => l.Id)]);
+            setup.Log = new TeeDecisionLog(setup.Log!, _storeLog);
+            _sqlite = sqlite;
+            _logger.LogInformation("Recording {Count} series and the decision log to {Path}", series.Length, sqlite.Path);
+        }
+        catch
+        {
+            sqlite.Dispose();
+            throw;
+        }
+    }
+
     private void Drain()
     {
-        var store = _store;
-        if (store is null)
+        if (_stores.Length == 0)
         {
             _channel?.Drain(static (_, _) => { });
             return;
@@ -159,11 +236,19 @@ internal sealed class PredictorService : BackgroundService
 
         try
         {
-            _channel?.Drain(store.Append);
+            _channel?.Drain(_append ??= Append);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             _logger.LogError(ex, "Writing samples to the store failed; the loop goes on, these samples are lost");
+        }
+    }
+
+    private void Append(long timestampMs, ReadOnlySpan<double> values)
+    {
+        foreach (var store in _stores)
+        {
+            store.Append(timestampMs, values);
         }
     }
 }

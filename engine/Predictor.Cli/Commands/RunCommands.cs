@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Predictor.Engine;
+using Predictor.Engine.Storage;
+using Predictor.Engine.Telemetry.Collectors;
 using Predictor.Hosting;
 
 namespace Predictor.Cli.Commands;
@@ -14,7 +17,7 @@ internal static class RunCommands
     {
         var backend = new Option<string>("--backend")
         {
-            Description = "dry-run (log only), simulated (an in-memory machine fed with this host's demand) or linux (cgroup v1 partitions; root).",
+            Description = "dry-run (log only), simulated (an in-memory machine fed with this host's demand) or linux (cgroup partitions, v1 or v2; root).",
             DefaultValueFactory = _ => "dry-run",
         };
         backend.AcceptOnlyFromAmong("dry-run", "simulated", "linux");
@@ -27,22 +30,40 @@ internal static class RunCommands
         policy.AcceptOnlyFromAmong("predictive", "threshold", "vpa", "autopilot");
         var tick = new Option<string>("--tick") { Description = "Tick interval, e.g. 100ms.", DefaultValueFactory = _ => "100ms" };
         var models = new Option<string[]>("--model") { Description = "ONNX model file(s) to load; none uses the default forecaster.", AllowMultipleArgumentsPerToken = true };
+        var store = new Option<string?>("--store")
+        {
+            Description = "SQLite store file (created if missing): every collected series each tick and the decision log are recorded; flushed on stop.",
+        };
+        var modules = new Option<string[]>("--module") { Description = "A module process to watch and place on this host's cores: NAME=PID (repeatable)." };
+        var demand = new Option<string>("--partition-demand")
+        {
+            Description = "What the partition policies size by: host (/proc: anon and kernel memory, user and system CPU) or cgroups (the linux backend's own partitions).",
+            DefaultValueFactory = _ => "host",
+        };
+        demand.AcceptOnlyFromAmong("host", "cgroups");
 
         var run = new Command(
             "run",
-            "Run the control loop live on this machine: read the host's memory and CPU use every tick, forecast, size the " +
-            "user/system partitions and hand the decisions to the backend. Prints each decision that changes something " +
-            "and a summary at the end.");
+            "Run the control loop live on this machine: read the telemetry collectors (/proc/stat, /proc/meminfo, " +
+            "/proc/pressure, module processes, the partitions' cgroups) every tick, forecast, size the user/system partitions, " +
+            "place modules and hand the decisions to the backend; with --store, record every series and decision. Prints each " +
+            "decision that changes something and a summary at the end.");
         run.Options.Add(backend);
         run.Options.Add(duration);
         run.Options.Add(policy);
         run.Options.Add(tick);
         run.Options.Add(models);
+        run.Options.Add(store);
+        run.Options.Add(modules);
+        run.Options.Add(demand);
         run.SetAction(parseResult =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var length = parseResult.GetValue(duration) is { } d ? ParseDuration(d, "--duration") : (TimeSpan?)null;
             var interval = ParseDuration(parseResult.GetValue(tick)!, "--tick");
+            var watched = (parseResult.GetValue(modules) ?? []).Select(ParseModule).ToList();
+            var storePath = parseResult.GetValue(store);
+            var started = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
             var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSingleton(new PredictorConsole(output));
             builder.Services.AddPredictor(o =>
@@ -65,6 +86,14 @@ internal static class RunCommands
                 {
                     o.ModelPaths.Add(m);
                 }
+
+                foreach (var m in watched)
+                {
+                    o.Modules.Add(m);
+                }
+
+                o.StorePath = storePath;
+                o.PartitionDemand = parseResult.GetValue(demand) == "cgroups" ? PartitionDemand.Cgroups : PartitionDemand.Host;
             });
             using var host = builder.Build();
             using var stop = new CancellationTokenSource();
@@ -76,7 +105,15 @@ internal static class RunCommands
             Console.CancelKeyPress += onCancel;
             try
             {
-                host.StartAsync().GetAwaiter().GetResult();
+                try
+                {
+                    host.StartAsync().GetAwaiter().GetResult();
+                }
+                catch (OptionsValidationException ex)
+                {
+                    throw new PredictorException(string.Join(" ", ex.Failures));
+                }
+
                 try
                 {
                     Task.Delay(length ?? Timeout.InfiniteTimeSpan, stop.Token).GetAwaiter().GetResult();
@@ -92,13 +129,32 @@ internal static class RunCommands
                 Console.CancelKeyPress -= onCancel;
             }
 
-            var loop = host.Services.GetRequiredService<PredictorService>().Loop!;
+            var service = host.Services.GetRequiredService<PredictorService>();
+            var loop = service.Loop!;
             var last = loop.LastDecision;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ran {loop.Ticks} ticks; last decision: memory[{last[Engine.Partitioning.ResourceKind.Memory]}] cpu[{last[Engine.Partitioning.ResourceKind.Cpu]}]{(last.Held ? $" (held: {last.Detail})" : string.Empty)}"));
+            if (storePath is not null)
+            {
+                // Read back from the file after the stop closed it: what is printed is what was committed.
+                using var recorded = TimeSeriesStore.Open(storePath);
+                var decisions = recorded.ReadDecisions(started, long.MaxValue).Count;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"store {recorded.Path}: {recorded.ListSeries().Count} series, {decisions} decision-log records from this run committed; {service.StoreDroppedSamples} samples and {service.StoreDroppedDecisions} records dropped (queue full)"));
+            }
+
             return 0;
         });
         return run;
+    }
+
+    /// <summary>Parses NAME=PID.</summary>
+    private static ModuleProcess ParseModule(string text)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        return eq > 0 && int.TryParse(text.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
+            ? new ModuleProcess(text[..eq], pid)
+            : throw new PredictorException($"--module '{text}' is not NAME=PID; use e.g. web=1234.");
     }
 
     /// <summary>Parses 500ms, 30s, 5m, 2h or a TimeSpan (00:00:30).</summary>

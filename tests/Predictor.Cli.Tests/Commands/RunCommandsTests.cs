@@ -1,3 +1,6 @@
+using System.Globalization;
+using Predictor.Engine.Storage;
+
 namespace Predictor.Cli.Tests.Commands;
 
 public sealed class RunCommandsTests
@@ -32,5 +35,61 @@ public sealed class RunCommandsTests
         var code = Program.Run(["run", "--duration", "soon"], new StringWriter(), error);
         Assert.Equal(1, code);
         Assert.Contains("--duration 'soon' is not a duration", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_WithStore_RecordsTheCollectorsSeriesAndTheDecisionLog()
+    {
+        var dir = Directory.CreateTempSubdirectory("predictor-run-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "run.db");
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var code = Program.Run(["run", "--backend", "dry-run", "--duration", "1s", "--tick", "50ms", "--policy", "threshold", "--store", path], output, error);
+            Assert.True(code == 0, error.ToString());
+            var lines = output.ToString().Split('\n');
+            var ticks = long.Parse(Assert.Single(lines, l => l.StartsWith("ran ", StringComparison.Ordinal)).Split(' ')[1], CultureInfo.InvariantCulture);
+            Assert.Single(lines, l => l.StartsWith("store ", StringComparison.Ordinal) && l.Contains("0 samples and 0 records dropped", StringComparison.Ordinal));
+
+            using var store = TimeSeriesStore.Open(path);
+            Assert.Equal("ok", store.CheckIntegrity());
+            var names = store.ListSeries().Select(x => x.Info.Name).ToHashSet(StringComparer.Ordinal);
+            Assert.Superset(new HashSet<string>(["host/cpu/user", "host/cpu/busy", "host/core/0/busy", "host/mem/used", "host/mem/anon", "host/mem/kernel"]), names);
+
+            // Memory is read every tick (two ticks in the same millisecond would share one stored sample).
+            var total = store.ReadRange("host/mem/total", long.MinValue, long.MaxValue);
+            Assert.InRange(total.Count, ticks - 1, ticks);
+            var busy = store.ReadRange("host/cpu/busy", long.MinValue, long.MaxValue);
+            Assert.NotEmpty(busy.Values);
+            Assert.All(busy.Values, v => Assert.InRange(v, 0, 100));
+
+            var decisions = store.ReadDecisions(long.MinValue, long.MaxValue);
+            Assert.Contains(decisions, d => d.Action == "hold" && d.Reason.Contains("missing data: host/cpu/user", StringComparison.Ordinal));
+            Assert.All(decisions, d => Assert.Contains(d.Subject, new[] { "partition/memory", "partition/cpu" }));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Run_BadModule_OneLineErrorSayingTheShape()
+    {
+        var error = new StringWriter();
+        var code = Program.Run(["run", "--duration", "100ms", "--module", "web"], new StringWriter(), error);
+        Assert.Equal(1, code);
+        Assert.Contains("--module 'web' is not NAME=PID", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_CgroupDemandWithoutLinuxBackend_OneLineErrorNamingTheOption()
+    {
+        var error = new StringWriter();
+        var code = Program.Run(["run", "--duration", "100ms", "--partition-demand", "cgroups"], new StringWriter(), error);
+        Assert.Equal(1, code);
+        Assert.Contains("Predictor:PartitionDemand = Cgroups needs Predictor:Backend = Linux", error.ToString(), StringComparison.Ordinal);
+        Assert.Single(error.ToString().Trim().Split('\n'));
     }
 }

@@ -2,12 +2,14 @@ namespace Predictor.Engine.Telemetry.Collectors;
 
 /// <summary>
 /// /proc/meminfo (kB) as bytes: <c>host/mem/{total,free,available,used,buffers,cached,swap_used}</c>, where
-/// used = MemTotal − MemAvailable (what applications really hold; the kernel's estimate of reclaimable memory is not used).
+/// used = MemTotal − MemAvailable (what applications really hold; the kernel's estimate of reclaimable memory is not used);
+/// and the split the hosted loop sizes partitions by: <c>host/mem/anon</c> = AnonPages (process memory not backed by
+/// files) and <c>host/mem/kernel</c> = Slab + KernelStack + PageTables (the kernel's own memory; added when Slab is there).
 /// </summary>
 internal sealed class MeminfoCollector : ITelemetryCollector, IDisposable
 {
     private readonly KernelFile _file;
-    private readonly int _total, _free, _available, _used, _buffers, _cached, _swapUsed;
+    private readonly int _total, _free, _available, _used, _buffers, _cached, _swapUsed, _anon, _kernel;
 
     public MeminfoCollector(HostTelemetryOptions options, ISeriesRegistry registry, ProblemReporter problems)
     {
@@ -20,6 +22,8 @@ internal sealed class MeminfoCollector : ITelemetryCollector, IDisposable
         _buffers = R("buffers");
         _cached = R("cached");
         _swapUsed = R("swap_used");
+        _anon = R("anon");
+        _kernel = R("kernel");
     }
 
     public void Collect(SampleBuffer output)
@@ -41,6 +45,15 @@ internal sealed class MeminfoCollector : ITelemetryCollector, IDisposable
         if (Kb(d, "SwapTotal:"u8, out var swapTotal) && Kb(d, "SwapFree:"u8, out var swapFree))
         {
             output.Add(_swapUsed, swapTotal - swapFree);
+        }
+
+        AddIf(output, _anon, Kb(d, "AnonPages:"u8, out var anon), anon);
+        if (Kb(d, "Slab:"u8, out var slab))
+        {
+            // KernelStack and PageTables exist on every kernel since 2.6; a missing one counts as 0 rather than hiding Slab.
+            _ = Kb(d, "KernelStack:"u8, out var stack);
+            _ = Kb(d, "PageTables:"u8, out var tables);
+            output.Add(_kernel, slab + stack + tables);
         }
     }
 
