@@ -22,6 +22,7 @@ public sealed class CgroupLayoutTests
             Assert.Equal("/sys/fs/cgroup/cpu", layout.V1("cpu"));
             Assert.Equal("/sys/fs/cgroup/memory", layout.V1("memory"));
             Assert.Equal("/sys/fs/cgroup/cpu,cpuacct", layout.V1("cpuacct"));
+            Assert.Equal("/sys/fs/cgroup/cpu,cpuacct", layout.CpuacctMount);
             Assert.Null(layout.V1("cpuset"));
             Assert.Equal("/tmp/no-such-unified", layout.V2Mount);
             Assert.Empty(layout.V2Controllers);
@@ -29,6 +30,62 @@ public sealed class CgroupLayoutTests
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("rw,cpu,cpuacct", "rw,memory", false)] // co-mounted: /sys/fs/cgroup/cpu,cpuacct
+    [InlineData("rw,cpuacct", "rw,cpu", true)] // apart, as on this host
+    [InlineData("rw,cpuacct", "rw,memory", true)] // cpuacct without v1 cpu
+    public void Detect_CpuacctMount_SaysWhetherItIsApartFromCpu(string first, string second, bool separate)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(file,
+            [
+                $"32 25 0:28 / /cg/a rw,relatime - cgroup cgroup {first}",
+                $"33 25 0:29 / /cg/b rw,relatime - cgroup cgroup {second}",
+            ]);
+            var layout = CgroupLayout.Detect(file);
+            Assert.Equal("/cg/a", layout.CpuacctMount);
+            Assert.Equal(separate, layout.CpuacctSeparate);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Detect_NoCpuacct_HasNoMountAndIsNotSeparate()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(file, ["33 25 0:29 / /cg/b rw,relatime - cgroup cgroup rw,cpu"]);
+            var layout = CgroupLayout.Detect(file);
+            Assert.Null(layout.CpuacctMount);
+            Assert.False(layout.CpuacctSeparate);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void HostDoctor_ThisHost_SaysWhereCpuUsageIsRead()
+    {
+        var layout = CgroupLayout.Detect();
+        var check = HostDoctor.Run().Single(c => c.Name == "cgroup v1 cpuacct");
+        var expected = layout.CpuacctMount is null ? "cgroup v2 (cpu.stat usage_usec)"
+            : layout.CpuacctSeparate ? "apart from cpu: the Linux backend also makes each partition a group here"
+            : "co-mounted with cpu";
+        Assert.Contains(expected, check.Detail, StringComparison.Ordinal);
+        if (layout.CpuacctMount is { } mount)
+        {
+            Assert.Contains($"mounted at {mount}", check.Detail, StringComparison.Ordinal);
         }
     }
 

@@ -4,6 +4,8 @@ using Predictor.Engine.Backends.Linux;
 using Predictor.Engine.Control;
 using Predictor.Engine.Partitioning;
 using Predictor.Engine.Placement;
+using Predictor.Engine.Telemetry;
+using Predictor.Engine.Telemetry.Collectors;
 
 namespace Predictor.Engine.Tests.Backends;
 
@@ -121,6 +123,11 @@ public sealed class LinuxBackendTests
             var cgroups = File.ReadAllText($"/proc/{child.Id}/cgroup");
             Assert.Contains($":memory:/{options.GroupName}/system", cgroups, StringComparison.Ordinal);
             Assert.Contains($":cpu:/{options.GroupName}/system", cgroups, StringComparison.Ordinal);
+            if (CgroupLayout.Detect().CpuacctSeparate)
+            {
+                Assert.Contains($":cpuacct:/{options.GroupName}/system", cgroups, StringComparison.Ordinal);
+            }
+
             Kill(child);
             child = null;
         }
@@ -130,6 +137,70 @@ public sealed class LinuxBackendTests
         }
 
         Assert.False(Directory.Exists(Path.Combine("/sys/fs/cgroup/memory", options.GroupName)));
+        Assert.All(CgroupLayout.Detect().V1Mounts.Values, m => Assert.False(Directory.Exists(Path.Combine(m, options.GroupName))));
+    }
+
+    [Fact]
+    public void HostTelemetry_BusyTaskInUserPartition_ReadsRisingPartitionCpuAndDisposeRemovesEveryGroup()
+    {
+        RequireRoot();
+        var options = Options();
+        var layout = CgroupLayout.Detect();
+        Assert.True(layout.CpuacctMount is not null || layout.V2Mount is not null, "This host has neither v1 cpuacct nor cgroup v2: partition CPU use cannot be read.");
+        var signal = Path.Combine(Path.GetTempPath(), options.GroupName + ".go");
+        var groups = layout.V1Mounts.Values.Distinct(StringComparer.Ordinal).Select(m => Path.Combine(m, options.GroupName)).ToList();
+        Process? child = null;
+        try
+        {
+            using (var backend = new LinuxBackend(options, Cores, layout))
+            {
+                var acct = backend.PartitionPath("cpuacct", PartitionId.User);
+                Assert.True(File.Exists(Path.Combine(acct, "cpuacct.usage")), $"{acct} has no cpuacct.usage");
+
+                // The shell waits for the signal, so the busy loop it then forks starts inside the partition: a task
+                // the backend did not attach, which Dispose must still move out before it can remove the groups.
+                child = Start("sh", "-c", $"while [ ! -e '{signal}' ]; do sleep 0.01; done; (while :; do :; done) & wait");
+                backend.AttachToPartition(PartitionId.User, child.Id);
+                File.WriteAllText(signal, "");
+
+                var problems = new List<string>();
+                var telemetry = new HostTelemetryOptions { PerCore = false, OnProblem = problems.Add };
+                telemetry.Partitions.Add(new CgroupPartition("user", $"{options.GroupName}/user"));
+                telemetry.Partitions.Add(new CgroupPartition("system", $"{options.GroupName}/system"));
+                var catalog = new SeriesCatalog();
+                using var host = new HostTelemetry(telemetry, catalog, TimeProvider.System);
+                var buffer = new SampleBuffer();
+                host.Collect(buffer);
+                var user = new List<double>();
+                var system = new List<double>();
+                for (var i = 0; i < 3; i++)
+                {
+                    Thread.Sleep(200);
+                    buffer.Clear();
+                    host.Collect(buffer);
+                    for (var j = 0; j < buffer.Count; j++)
+                    {
+                        var name = catalog[buffer.SeriesIds[j]].Name;
+                        (name == "partition/user/cpu" ? user : name == "partition/system/cpu" ? system : null)?.Add(buffer.Values[j]);
+                    }
+                }
+
+                Assert.Empty(problems);
+                Assert.Equal(3, user.Count);
+                Assert.All(user, v => Assert.InRange(v, 1e-3, Environment.ProcessorCount + 0.5)); // the busy loop runs: usage rises every read
+                Assert.Equal([0.0, 0.0, 0.0], system); // no task in system: its cpuacct.usage does not move
+                Assert.True(Directory.Exists(Path.Combine("/proc", child.Id.ToString(CultureInfo.InvariantCulture))), "the child still runs when the backend is disposed");
+            }
+
+            Assert.All(groups, g => Assert.False(Directory.Exists(g), $"{g} was not removed"));
+        }
+        finally
+        {
+            Kill(child);
+            File.Delete(signal);
+        }
+
+        Assert.All(groups, g => Assert.False(Directory.Exists(g), $"{g} was not removed"));
     }
 
     [Fact]

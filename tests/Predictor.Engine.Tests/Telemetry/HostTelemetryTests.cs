@@ -145,6 +145,92 @@ public sealed class HostTelemetryTests : IDisposable
         Assert.Equal(8192.0, m["partition/system/mem"]);
     }
 
+    /// <summary>A mountinfo naming fake v1 hierarchies below the fixture's cgroup root: (directory, controllers).</summary>
+    private string MountInfo(params (string Dir, string Controllers)[] mounts)
+    {
+        var lines = mounts.Select((m, i) => $"{40 + i} 31 0:{40 + i} / {Path.Combine(Cgroup, m.Dir)} rw,relatime - cgroup cgroup rw,{m.Controllers}");
+        var path = Path.Combine(_root, "mountinfo");
+        File.WriteAllLines(path, ["31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755", .. lines]);
+        return path;
+    }
+
+    /// <summary>Two reads 500 ms apart of partition "user" at predictor/user: its cpu (cores) and mem, as a map.</summary>
+    private Dictionary<string, double> ReadUserPartition(HostTelemetryOptions options, string cpuacctUsageFile)
+    {
+        WriteStat(1, 1, 1, 1, 1, 1);
+        options.Partitions.Add(new CgroupPartition("user", "predictor/user"));
+        using var host = Build(options);
+        var buffer = new SampleBuffer();
+        host.Collect(buffer);
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        Write(cpuacctUsageFile, "1750000000\n"); // +750 ms of CPU in 500 ms: 1.5 cores
+        buffer.Clear();
+        host.Collect(buffer);
+        return ToMap(buffer, _catalog);
+    }
+
+    [Fact]
+    public void Collect_CpuacctCoMountedWithCpu_ReadsCpuacctUsageInTheCpuGroup()
+    {
+        Write("cgroup/cpu,cpuacct/predictor/user/cpuacct.usage", "1000000000\n");
+        Write("cgroup/cpu,cpuacct/predictor/user/cpu.cfs_quota_us", "-1\n");
+        Write("cgroup/memory/predictor/user/memory.usage_in_bytes", "4096\n");
+        var options = Options();
+        options.MountInfoPath = MountInfo(("cpu,cpuacct", "cpu,cpuacct"), ("memory", "memory"));
+
+        var m = ReadUserPartition(options, "cgroup/cpu,cpuacct/predictor/user/cpuacct.usage");
+
+        Assert.Equal(1.5, m["partition/user/cpu"], 9);
+        Assert.Equal(4096.0, m["partition/user/mem"]);
+        Assert.DoesNotContain(_problems, p => p.Contains(Cgroup, StringComparison.Ordinal)); // (no meminfo, PSI here)
+    }
+
+    [Fact]
+    public void Collect_CpuacctMountedApartUnderAnUnusualName_FindsItThroughMountInfo()
+    {
+        // Only the mountinfo says where cpuacct is: "acct-h" is none of the names the collector would guess.
+        Write("cgroup/acct-h/predictor/user/cpuacct.usage", "1000000000\n");
+        Write("cgroup/cpu/predictor/user/cpu.cfs_quota_us", "-1\n");
+        Write("cgroup/mem-h/predictor/user/memory.usage_in_bytes", "8192\n");
+        var options = Options();
+        options.MountInfoPath = MountInfo(("cpu", "cpu"), ("acct-h", "cpuacct"), ("mem-h", "memory"));
+
+        var m = ReadUserPartition(options, "cgroup/acct-h/predictor/user/cpuacct.usage");
+
+        Assert.Equal(1.5, m["partition/user/cpu"], 9);
+        Assert.Equal(8192.0, m["partition/user/mem"]);
+        Assert.DoesNotContain(_problems, p => p.Contains(Cgroup, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Collect_MountInfoMountsOutsideTheCgroupRoot_AreIgnoredAndTheMissingFileReportedOnce()
+    {
+        // The host's real mounts (/sys/fs/cgroup/...) are not below the fixture root: never read from there.
+        var outside = Directory.CreateTempSubdirectory("predictor-outside-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(outside, "predictor", "user"));
+            File.WriteAllText(Path.Combine(outside, "predictor", "user", "cpuacct.usage"), "5\n");
+            var mountInfo = Path.Combine(_root, "mountinfo");
+            File.WriteAllText(mountInfo, $"40 31 0:40 / {outside} rw,relatime - cgroup cgroup rw,cpuacct\n");
+            WriteStat(1, 1, 1, 1, 1, 1);
+            var options = Options();
+            options.MountInfoPath = mountInfo;
+            options.Partitions.Add(new CgroupPartition("user", "predictor/user"));
+            using var host = Build(options);
+            var buffer = new SampleBuffer();
+            host.Collect(buffer);
+            host.Collect(buffer);
+
+            Assert.Single(_problems, p => p.Contains(Path.Combine(Cgroup, "cpuacct", "predictor", "user", "cpuacct.usage"), StringComparison.Ordinal));
+            Assert.DoesNotContain(_problems, p => p.Contains(outside, StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
     [Fact]
     public void Collect_MissingFiles_ReportsEachOnceAndKeepsCollectingTheRest()
     {

@@ -75,6 +75,19 @@ public sealed class CgroupLayout
     /// <summary>The v1 mount of a controller, or null.</summary>
     public string? V1(string controller) => _v1.TryGetValue(controller, out var path) ? path : null;
 
+    /// <summary>
+    /// The v1 mount of cpuacct, which holds a cgroup's CPU usage (cpuacct.usage, ns); null when v1 has no cpuacct
+    /// (then CPU usage is v2's cpu.stat usage_usec). Either co-mounted with cpu (<c>cpu,cpuacct</c>: same directory
+    /// as <see cref="V1"/>("cpu")) or a hierarchy of its own (<see cref="CpuacctSeparate"/>).
+    /// </summary>
+    public string? CpuacctMount => V1("cpuacct");
+
+    /// <summary>
+    /// True when v1 cpuacct is mounted apart from v1 cpu (its own hierarchy, or cpu not mounted in v1): a cgroup in the
+    /// cpu hierarchy then has no cpuacct.usage, so a partition needs a group of its own in the cpuacct hierarchy.
+    /// </summary>
+    public bool CpuacctSeparate => CpuacctMount is { } acct && !string.Equals(acct, V1("cpu"), StringComparison.Ordinal);
+
     /// <summary>True when the v2 root offers <paramref name="controller"/>.</summary>
     public bool V2Has(string controller) => V2Controllers.Contains(controller, StringComparer.Ordinal);
 }

@@ -35,13 +35,15 @@ public static class HostDoctor
             var mount = layout.V1(controller);
             if (mount is null)
             {
-                checks.Add(new($"cgroup v1 {controller}", false, "not mounted"));
+                checks.Add(new($"cgroup v1 {controller}", false, controller == "cpuacct"
+                    ? "not mounted: partition/*/cpu can only come from cgroup v2 (cpu.stat usage_usec), when the partitions are there"
+                    : "not mounted"));
                 continue;
             }
 
             var writable = IsWritableDirectory(mount);
             checks.Add(new($"cgroup v1 {controller}", writable,
-                $"mounted at {mount}, {(writable ? "writable" : root ? "not writable (read-only mount?)" : "writable only by root")}" + Purpose(controller)));
+                $"mounted at {mount}, {(writable ? "writable" : root ? "not writable (read-only mount?)" : "writable only by root")}" + Purpose(controller, layout)));
         }
 
         if (layout.V2Mount is null)
@@ -99,12 +101,14 @@ public static class HostDoctor
         return checks;
     }
 
-    private static string Purpose(string controller) => controller switch
+    private static string Purpose(string controller, CgroupLayout layout) => controller switch
     {
         "memory" => " (partition memory limits: memory.limit_in_bytes)",
         "cpu" => " (partition CPU quotas: cpu.cfs_quota_us)",
         "cpuset" => " (partition CPU sets and the Secure profile's exclusive cpuset)",
-        _ => " (CPU accounting)",
+        _ when layout.CpuacctSeparate =>
+            " apart from cpu: the Linux backend also makes each partition a group here with the same tasks; partition/*/cpu is its cpuacct.usage",
+        _ => " co-mounted with cpu: partition/*/cpu is the cpu group's cpuacct.usage",
     };
 
     private static bool IsWritableDirectory(string path) => Directory.Exists(path) && LibC.CanWrite(path);

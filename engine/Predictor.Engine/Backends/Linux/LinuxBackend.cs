@@ -61,7 +61,9 @@ public sealed class LinuxBackendOptions
 /// <summary>
 /// The Linux backend: a partition is a pair of cgroups <c>&lt;mount&gt;/&lt;group&gt;/{user,system}</c> in the
 /// memory hierarchy (memory.limit_in_bytes) and in the cpu hierarchy (cpu.cfs_quota_us / cpu.cfs_period_us) or the
-/// cpuset hierarchy (cpuset.cpus, cpuset.mems), like systemd's user.slice and system.slice. A module migration pins
+/// cpuset hierarchy (cpuset.cpus, cpuset.mems), like systemd's user.slice and system.slice. When v1 cpuacct is
+/// mounted apart from those (its own hierarchy), the partition also gets a group there holding the same tasks, so its
+/// CPU use (cpuacct.usage) can be read; co-mounted (cpu,cpuacct) the cpu group already has it. A module migration pins
 /// every thread of the module's process (/proc/&lt;pid&gt;/task/*) to the target location's CPUs with
 /// sched_setaffinity. Writes happen only when a value changes. The host refusing a value (e.g. a memory limit below
 /// current use: EBUSY) is reported, not thrown, so the loop keeps ticking. Dispose moves processes it attached and
@@ -130,6 +132,19 @@ public sealed class LinuxBackend : IExecutionBackend
             _controllers.Add(controller);
         }
 
+        // A partition's CPU use (cpuacct.usage) lives in the v1 cpuacct hierarchy. Co-mounted with a hierarchy the
+        // partitions already use (cpu,cpuacct) it is that group; mounted on its own, the partition needs a group there
+        // too, holding the same tasks, or partition/*/cpu cannot be read. No v1 cpuacct: v2's cpu.stat has usage_usec.
+        string? accountingShared = null;
+        if (layout.CpuacctMount is { } acct)
+        {
+            accountingShared = _controllers.FirstOrDefault(c => !_v2Controllers.Contains(c) && string.Equals(layout.V1(c), acct, StringComparison.Ordinal));
+            if (accountingShared is null)
+            {
+                _controllers.Add("cpuacct");
+            }
+        }
+
         _cpuCount = Environment.ProcessorCount;
         try
         {
@@ -175,6 +190,11 @@ public sealed class LinuxBackend : IExecutionBackend
                     }
                 }
             }
+
+            if (accountingShared is not null)
+            {
+                _groupDirs["cpuacct"] = _groupDirs[accountingShared];
+            }
         }
         catch
         {
@@ -183,7 +203,10 @@ public sealed class LinuxBackend : IExecutionBackend
         }
     }
 
-    /// <summary>The directory of a partition's cgroup in one hierarchy (<c>memory</c>, <c>cpu</c> or <c>cpuset</c>).</summary>
+    /// <summary>
+    /// The directory of a partition's cgroup in one hierarchy (<c>memory</c>, <c>cpu</c>, <c>cpuset</c>, or
+    /// <c>cpuacct</c> when v1 has it: the group holding cpuacct.usage, shared with cpu when they are co-mounted).
+    /// </summary>
     public string PartitionPath(string controller, PartitionId partition) =>
         Path.Combine(_groupDirs.TryGetValue(controller, out var dir)
             ? dir
@@ -354,6 +377,25 @@ public sealed class LinuxBackend : IExecutionBackend
             }
         }
 
+        foreach (var controller in _controllers)
+        {
+            // Tasks we did not attach (children forked inside a partition) keep rmdir failing with EBUSY: v1 has no
+            // record of where they came from, so they go to the hierarchy's root, which takes any task.
+            if (_v2Controllers.Contains(controller) || !_groupDirs.TryGetValue(controller, out var group))
+            {
+                continue;
+            }
+
+            var mount = Path.GetDirectoryName(group)!;
+            foreach (var name in PartitionNames)
+            {
+                foreach (var pid in TasksOf(Path.Combine(group, name)))
+                {
+                    TryWrite(Path.Combine(mount, "cgroup.procs"), pid.ToString(CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
         if (_v2Mount is not null)
         {
             // Tasks we did not attach (e.g. children forked inside a partition) would keep rmdir failing with EBUSY.
@@ -450,6 +492,30 @@ public sealed class LinuxBackend : IExecutionBackend
         }
 
         return result;
+    }
+
+    private static List<int> TasksOf(string cgroup)
+    {
+        var pids = new List<int>();
+        try
+        {
+            var procs = Path.Combine(cgroup, "cgroup.procs");
+            if (File.Exists(procs))
+            {
+                foreach (var line in File.ReadAllLines(procs))
+                {
+                    if (int.TryParse(line.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                    {
+                        pids.Add(pid);
+                    }
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return pids;
     }
 
     private void RemoveGroups()

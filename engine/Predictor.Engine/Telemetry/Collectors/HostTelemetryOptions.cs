@@ -20,12 +20,21 @@ public sealed class HostTelemetryOptions
     public string ProcRoot { get; set; } = "/proc";
 
     /// <summary>
-    /// Where cgroups are mounted. v2: <c>&lt;root&gt;/&lt;path&gt;/cpu.stat</c> and <c>memory.current</c> (also tried under
-    /// <c>&lt;root&gt;/unified</c>); v1: <c>&lt;root&gt;/{cpuacct,cpu,cpu,cpuacct}/&lt;path&gt;/cpuacct.usage</c> and
+    /// Where cgroups are mounted. The hierarchies <see cref="MountInfoPath"/> lists at or below this root are looked in
+    /// first (v1 cpuacct wherever it is mounted: on its own or co-mounted with cpu); then the usual names below it.
+    /// v2: <c>&lt;root&gt;/&lt;path&gt;/cpu.stat</c> (usage_usec) and <c>memory.current</c> (also tried under
+    /// <c>&lt;root&gt;/unified</c>); v1: <c>&lt;root&gt;/&lt;h&gt;/&lt;path&gt;/cpuacct.usage</c> for h = cpuacct, cpu,cpuacct, cpuacct,cpu, cpu, and
     /// <c>&lt;root&gt;/memory/&lt;path&gt;/memory.usage_in_bytes</c>.
     /// </summary>
     /// <value>The default value is <c>/sys/fs/cgroup</c>.</value>
     public string CgroupRoot { get; set; } = "/sys/fs/cgroup";
+
+    /// <summary>
+    /// The mountinfo file that says where each cgroup hierarchy is mounted (only mounts at or below
+    /// <see cref="CgroupRoot"/> are used, so a fixture root is never mixed with the host's). A missing file means none.
+    /// </summary>
+    /// <value>The default value is <c>/proc/self/mountinfo</c>.</value>
+    public string MountInfoPath { get; set; } = "/proc/self/mountinfo";
 
     /// <summary>Module processes to watch.</summary>
     /// <value>The default value is empty.</value>
