@@ -80,8 +80,8 @@ public sealed class CgroupLayoutTests
         var layout = CgroupLayout.Detect();
         var check = HostDoctor.Run().Single(c => c.Name == "cgroup v1 cpuacct");
         var expected = layout.CpuacctMount is null ? "cgroup v2 (cpu.stat usage_usec)"
-            : layout.CpuacctSeparate ? "apart from cpu: the Linux backend also makes each partition a group here"
-            : "co-mounted with cpu";
+            : layout.CpuacctSeparate ? "mounted apart from cpu, so the Linux backend also makes each partition a group here"
+            : "co-mounted with cpu, so it is read in the partition's cpu group";
         Assert.Contains(expected, check.Detail, StringComparison.Ordinal);
         if (layout.CpuacctMount is { } mount)
         {

@@ -107,8 +107,8 @@ public static class HostDoctor
         "cpu" => " (partition CPU quotas: cpu.cfs_quota_us)",
         "cpuset" => " (partition CPU sets and the Secure profile's exclusive cpuset)",
         _ when layout.CpuacctSeparate =>
-            " apart from cpu: the Linux backend also makes each partition a group here with the same tasks; partition/*/cpu is its cpuacct.usage",
-        _ => " co-mounted with cpu: partition/*/cpu is the cpu group's cpuacct.usage",
+            " (partition CPU use: cpuacct.usage; mounted apart from cpu, so the Linux backend also makes each partition a group here with the same tasks)",
+        _ => " (partition CPU use: cpuacct.usage; co-mounted with cpu, so it is read in the partition's cpu group)",
     };
 
     private static bool IsWritableDirectory(string path) => Directory.Exists(path) && LibC.CanWrite(path);
