@@ -44,7 +44,7 @@ public enum PartitionDemand
 
     /// <summary>
     /// The Linux backend's own cgroups: <c>partition/{user,system}/{mem,cpu}</c> (what runs in them). Linux backend only;
-    /// a cgroup file that cannot be read (e.g. cgroup v1 with cpuacct mounted apart from cpu) makes the loop hold.
+    /// a cgroup file that cannot be read (e.g. no cpuacct controller at all) makes the loop hold.
     /// </summary>
     Cgroups,
 }
