@@ -1,6 +1,6 @@
 using Predictor.TestSupport;
 
-namespace Predictor.Engine.Tests.Notebooks;
+namespace Predictor.Notebooks.Tests;
 
 public sealed class NotebookTests
 {
@@ -90,8 +90,43 @@ public sealed class NotebookTests
         {
             var cell = Assert.Single(NotebookRunner.ReadCells(path));
 
-            Assert.Equal(typeof(PredictorException).Assembly.Location, Assert.Single(cell.References));
+            Assert.Equal(typeof(Predictor.Engine.PredictorException).Assembly.Location, Assert.Single(cell.References));
             Assert.DoesNotContain("#r", cell.Code, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_TrainingAssemblyReferencedFromTheCliOutput_UsesThisBuildsTrainingApi()
+    {
+        var path = WriteNotebook([
+            "#r \"../engine/Predictor.Cli/bin/Debug/net10.0/Predictor.Training.dll\"\nusing Predictor.Training.Pipeline;",
+            "display(new TrainingOptions().Horizon);",
+        ]);
+        try
+        {
+            var globals = await NotebookRunner.RunAsync(path);
+
+            Assert.Equal("12", globals.Output.ToString().Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_HtmlDisplayed_RecordsTheMarkup()
+    {
+        var path = WriteNotebook(["display(HTML(\"<svg width='10'></svg>\"));"]);
+        try
+        {
+            var globals = await NotebookRunner.RunAsync(path);
+
+            Assert.Equal("<svg width='10'></svg>", globals.Output.ToString().Trim());
         }
         finally
         {
