@@ -27,6 +27,11 @@ public sealed class NotebookTests
     {
         var globals = await NotebookRunner.RunAsync(RepoPaths.InRepo("notebooks", notebook));
 
+        // What the cells displayed, for a reader without Polyglot (README, "Notebooks").
+        var shown = Path.Combine(Path.GetTempPath(), "predictor-notebooks", Path.ChangeExtension(notebook, ".displayed.txt"));
+        Directory.CreateDirectory(Path.GetDirectoryName(shown)!);
+        await File.WriteAllTextAsync(shown, globals.Output.ToString());
+
         // A notebook that runs but shows nothing is not doing its job.
         Assert.NotEqual(0, globals.Output.Length);
     }
