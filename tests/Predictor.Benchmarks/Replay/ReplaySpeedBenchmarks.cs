@@ -36,6 +36,11 @@ public class ReplaySpeedBenchmarks
     private ScenarioOptions _scenario = null!;
     private ScenarioInputs _inputs = null!;
     private string _modelPath = null!;
+    private IForecaster _forecaster = null!;
+    private float[] _window = null!;
+    private float[] _calendar = null!;
+    private float[] _forecast = null!;
+    private float[] _upper = null!;
 
     /// <summary>
     /// The model the predictive policy runs: <c>naive.onnx</c> (W = 1, the cheapest graph: the loop's own cost),
@@ -103,11 +108,49 @@ public class ReplaySpeedBenchmarks
             [.. modules.Select((d, m) => new DemandSeries($"m{m}", d, [$"m{m}"]))],
             total,
             note);
+
+        // For the inference-only benchmark: the same model, 40 rows of real windows, calendar features of tick 0.
+        _forecaster = Open(_scenario.Models.FirstOrDefault() ?? new ScenarioModel("naive", null));
+        var shape = _forecaster.Shape;
+        var series = new[] { user, system }.Concat(modules).ToArray();
+        _window = new float[series.Length * shape.Window];
+        for (var s = 0; s < series.Length; s++)
+        {
+            for (var k = 0; k < shape.Window; k++)
+            {
+                _window[(s * shape.Window) + k] = (float)series[s][1000 + k];
+            }
+        }
+
+        _calendar = new float[series.Length * shape.CalendarWidth];
+        for (var s = 0; s < series.Length && shape.CalendarWidth > 0; s++)
+        {
+            CalendarFeatures.Compute(_inputs.StartUnixMs, _calendar.AsSpan(s * shape.CalendarWidth, shape.CalendarWidth));
+        }
+
+        _forecast = new float[series.Length * shape.Horizon];
+        _upper = new float[series.Length * shape.Horizon];
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _forecaster.Dispose();
 
     /// <summary>One whole replay: opens the model, runs 8,640 ticks of the control loop, measures the result.</summary>
     [Benchmark]
     public ReplayResult Replay30Days40Series() => ReplayRunner.Run(_scenario, _inputs, Open);
+
+    /// <summary>The inference alone: the 8,640 batched calls (40 rows each) the replay makes, without the loop around them.</summary>
+    [Benchmark]
+    public float Inference8640Calls()
+    {
+        var rows = 2 + Modules;
+        for (var t = 0; t < Ticks; t++)
+        {
+            _forecaster.Forecast(_window, _calendar, rows, _forecast, _upper);
+        }
+
+        return _upper[0];
+    }
 
     private IForecaster Open(ScenarioModel model) => model.Path is null
         ? ForecasterLoader.Naive(new NaiveForecasterOptions { Step = TimeSpan.FromMinutes(5) })
