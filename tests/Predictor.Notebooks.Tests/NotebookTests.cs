@@ -49,6 +49,15 @@ public sealed class NotebookTests
     };
 
     [Fact]
+    public void MustShow_EveryListedNotebook_Exists()
+    {
+        // A renamed notebook must not silently lose its checks.
+        var present = Directory.EnumerateFiles(RepoPaths.InRepo("notebooks"), "*.ipynb").Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+
+        Assert.All(MustShow.Keys, name => Assert.Contains(name, present));
+    }
+
+    [Fact]
     public async Task RunAsync_CellThatThrows_FailureNamesNotebookAndCell()
     {
         var path = WriteNotebook(["var x = 1;", "throw new InvalidOperationException(\"boom\");"]);
