@@ -1,6 +1,6 @@
 using Predictor.TestSupport;
 
-namespace Predictor.Engine.Tests.Notebooks;
+namespace Predictor.Notebooks.Tests;
 
 public sealed class NotebookTests
 {
@@ -27,8 +27,34 @@ public sealed class NotebookTests
     {
         var globals = await NotebookRunner.RunAsync(RepoPaths.InRepo("notebooks", notebook));
 
-        // A notebook that runs but shows nothing is not doing its job.
+        // What the cells displayed, for a reader without Polyglot (README, "Notebooks").
+        var shown = Path.Combine(Path.GetTempPath(), "predictor-notebooks", Path.ChangeExtension(notebook, ".displayed.txt"));
+        Directory.CreateDirectory(Path.GetDirectoryName(shown)!);
+        await File.WriteAllTextAsync(shown, globals.Output.ToString());
+
+        // A notebook that runs but shows nothing is not doing its job; the ones listed must show what they promise.
         Assert.NotEqual(0, globals.Output.Length);
+        foreach (var expected in MustShow.GetValueOrDefault(notebook, []))
+        {
+            Assert.Contains(expected, globals.Output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    // What each notebook's markdown promises to show (a notebook not listed only has to show something).
+    private static readonly Dictionary<string, string[]> MustShow = new(StringComparer.Ordinal)
+    {
+        ["forecasting.ipynb"] = ["selected: ", "calib MASE", "gbdt ", "ridge ", "ssa ", "seasonal_naive ", "held-out, one hour ahead", "<svg", "upper (q = 0.9)"],
+        ["replay.ipynb"] = ["predictive/ssa-e47b3b", "dominated", "<iframe", "replay-azure-placement.html", "migrations / module-day"],
+        ["replay-metrics.ipynb"] = ["static-half", "last-hour-max+20%", "report: "],
+    };
+
+    [Fact]
+    public void MustShow_EveryListedNotebook_Exists()
+    {
+        // A renamed notebook must not silently lose its checks.
+        var present = Directory.EnumerateFiles(RepoPaths.InRepo("notebooks"), "*.ipynb").Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
+
+        Assert.All(MustShow.Keys, name => Assert.Contains(name, present));
     }
 
     [Fact]
@@ -90,8 +116,43 @@ public sealed class NotebookTests
         {
             var cell = Assert.Single(NotebookRunner.ReadCells(path));
 
-            Assert.Equal(typeof(PredictorException).Assembly.Location, Assert.Single(cell.References));
+            Assert.Equal(typeof(Predictor.Engine.PredictorException).Assembly.Location, Assert.Single(cell.References));
             Assert.DoesNotContain("#r", cell.Code, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_TrainingAssemblyReferencedFromTheCliOutput_UsesThisBuildsTrainingApi()
+    {
+        var path = WriteNotebook([
+            "#r \"../engine/Predictor.Cli/bin/Debug/net10.0/Predictor.Training.dll\"\nusing Predictor.Training.Pipeline;",
+            "display(new TrainingOptions().Horizon);",
+        ]);
+        try
+        {
+            var globals = await NotebookRunner.RunAsync(path);
+
+            Assert.Equal("12", globals.Output.ToString().Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_HtmlDisplayed_RecordsTheMarkup()
+    {
+        var path = WriteNotebook(["display(HTML(\"<svg width='10'></svg>\"));"]);
+        try
+        {
+            var globals = await NotebookRunner.RunAsync(path);
+
+            Assert.Equal("<svg width='10'></svg>", globals.Output.ToString().Trim());
         }
         finally
         {

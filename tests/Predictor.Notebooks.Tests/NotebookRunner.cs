@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
 
-namespace Predictor.Engine.Tests.Notebooks;
+namespace Predictor.Notebooks.Tests;
 
 /// <summary>What a notebook cell can call besides the project's API, mirroring the Polyglot Notebooks kernel.</summary>
 public sealed class NotebookGlobals
@@ -19,6 +19,17 @@ public sealed class NotebookGlobals
         Output.AppendLine(value?.ToString() ?? "null");
         return value;
     }
+
+    /// <summary>Like Polyglot's <c>HTML(text)</c> (PocketViewTags): markup that <c>display</c> renders; here its text is recorded.</summary>
+    public NotebookHtml HTML(string html) => new(html);
+}
+
+/// <summary>What <see cref="NotebookGlobals.HTML"/> returns: HTML text, shown as itself.</summary>
+/// <param name="Html">The markup.</param>
+public sealed record NotebookHtml(string Html)
+{
+    /// <inheritdoc/>
+    public override string ToString() => Html;
 }
 
 /// <summary>One C# code cell to run: its position (for messages) and its source with directives handled.</summary>
@@ -135,6 +146,9 @@ public static class NotebookRunner
 
     private static NotebookCell Directives(string notebookPath, int index, int codeNumber, string text)
     {
+        // Load the project's assemblies so a #r naming one of them resolves to this build's copy.
+        _ = typeof(Predictor.Engine.PredictorException).Assembly;
+        _ = typeof(Predictor.Training.Pipeline.ModelTrainer).Assembly;
         var loaded = AppDomain.CurrentDomain.GetAssemblies()
             .Where(a => !a.IsDynamic && a.Location.Length > 0)
             .GroupBy(a => Path.GetFileName(a.Location), StringComparer.OrdinalIgnoreCase)
@@ -184,7 +198,7 @@ public static class NotebookRunner
 
     private static IEnumerable<MetadataReference> BaseReferences()
     {
-        // The framework (as Polyglot's kernel has it) and this build's Predictor assemblies.
+        // The framework (as Polyglot's kernel has it) and this build's Predictor assemblies (engine and training).
         var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         foreach (var path in tpa)
         {
@@ -197,6 +211,7 @@ public static class NotebookRunner
         }
 
         yield return MetadataReference.CreateFromFile(typeof(Predictor.Engine.PredictorException).Assembly.Location);
+        yield return MetadataReference.CreateFromFile(typeof(Predictor.Training.Pipeline.ModelTrainer).Assembly.Location);
     }
 }
 
