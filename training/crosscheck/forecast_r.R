@@ -17,7 +17,7 @@
 #   arima_fourier auto.arima(y, xreg = fourier(y, K = 4), seasonal = FALSE) -- dynamic harmonic regression: ARIMA
 #                                      errors on 4 Fourier pairs of the daily season (Hyndman & Athanasopoulos, FPP2 12.1)
 #
-# Usage: Rscript forecast_r.R DATASETS_DIR OUT.json
+# Usage: Rscript forecast_r.R DATASETS_DIR OUT.json [SERIES_REGEX]   (the regex keeps only matching series)
 suppressPackageStartupMessages(library(forecast))
 
 H <- 12
@@ -50,8 +50,9 @@ json_number <- function(x) if (is.finite(x)) format(x, digits = 17) else "null"
 
 main <- function() {
   args <- commandArgs(trailingOnly = TRUE)
-  if (length(args) != 2) stop("usage: Rscript forecast_r.R DATASETS_DIR OUT.json")
+  if (length(args) < 2 || length(args) > 3) stop("usage: Rscript forecast_r.R DATASETS_DIR OUT.json [SERIES_REGEX]")
   root <- args[1]; out <- args[2]
+  if (length(args) == 3) series <- Filter(function(s) grepl(args[3], s$name), series)
   entries <- character()
   for (s in series) {
     x <- load_series(root, s$kind, s$where)
