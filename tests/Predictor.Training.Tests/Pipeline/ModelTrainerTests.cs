@@ -33,6 +33,29 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
+    public void Train_LevelShiftEarlyInTheCalibrationPart_SelectsTheKindThatWinsAfterTheShift()
+    {
+        // n = 2000: training part [0, 1400), calibration [1400, 1700), test [1700, 2000). The level jumps by +240 at
+        // 1410 (as nab rds_cc0c53's does in its calibration part): window models (W = 96, 8 h) are far off while their
+        // window straddles the jump (the first third of the calibration origins), then beat naive again. Unweighted,
+        // that transition makes naive look best; weighted toward recent origins, the window model wins.
+        var clean = SyntheticSeries.Cyclic("synthetic/shift", 2000, 7);
+        double[] shifted = [.. clean.Values.Select((v, i) => i >= 1410 ? v + 240 : v)];
+        var series = new RecordedSeries(clean.Info, [.. clean.Timestamps], shifted);
+        var old = Options with { Window = 96, SelectionHalfLife = Timeout.InfiniteTimeSpan, SelectionStandardErrors = 0, Kinds = ["ssa", "ridge", "naive"] };
+
+        var unweighted = ModelTrainer.Train([series], old);
+        var weighted = ModelTrainer.Train([series], old with { SelectionHalfLife = TimeSpan.FromHours(6), SelectionStandardErrors = 1 });
+
+        var scores = Assert.Single(weighted.Series).Scores;
+        Assert.NotEqual("naive", scores[0].Model);
+        Assert.True(scores[0].Test.MaseAtHorizon < scores.Single(s => s.Model == "naive").Test.MaseAtHorizon);
+        var before = Assert.Single(unweighted.Series).Scores;
+        Assert.True(before[0].Model == "naive", string.Join("; ", before.Select(m => $"{m.Model} {m.ValidationMase:F3} test@H {m.Test.MaseAtHorizon:F3}")));
+        Assert.Contains("\"half_life_hours\":6", weighted.Card.Extra["predictor.selection"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_SameDataTwice_WritesIdenticalBytes()
     {
         RecordedSeries[] data = [SyntheticSeries.Cyclic("synthetic/a", 1500, 2), SyntheticSeries.Cyclic("synthetic/b", 1500, 3, level: 200, amplitude: 60)];

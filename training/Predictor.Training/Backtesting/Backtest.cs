@@ -65,6 +65,25 @@ internal sealed class Backtest
         return residuals;
     }
 
+    /// <summary>Per origin, mean |residual| over the H steps ÷ <see cref="Scale"/> (that origin's MASE; NaN when the scale is 0).</summary>
+    public double[] OriginLosses(ReadOnlySpan<double> residuals)
+    {
+        int count = residuals.Length / Horizon;
+        var losses = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            double abs = 0;
+            for (int h = 0; h < Horizon; h++)
+            {
+                abs += Math.Abs(residuals[(i * Horizon) + h]);
+            }
+
+            losses[i] = Scale > 0 ? abs / Horizon / Scale : double.NaN;
+        }
+
+        return losses;
+    }
+
     /// <summary>Scores residuals of origins first..last, with <c>upper</c> = forecast + offsets.</summary>
     public BacktestMetrics Score(ReadOnlySpan<double> residuals, (int First, int Last) origins, ReadOnlySpan<double> upperOffsets, double quantile)
     {

@@ -51,13 +51,15 @@ public static class MetricsJson
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    internal static string Selection(string selected, IEnumerable<(string Kind, double ValidationMase)> scores)
+    internal static string Selection(string selected, IEnumerable<(string Kind, double ValidationMase)> scores, TrainingOptions options)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            w.WriteString("rule", "lowest mean MASE on the calibration part");
+            w.WriteString("rule", "recency-weighted calibration MASE; the simplest kind within the given standard errors of the best");
+            Number(w, "half_life_hours", options.SelectionHalfLife == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : options.SelectionHalfLife.TotalHours);
+            w.WriteNumber("standard_errors", options.SelectionStandardErrors);
             w.WriteString("selected", selected);
             w.WriteStartObject("validation_mase");
             foreach (var (kind, mase) in scores)

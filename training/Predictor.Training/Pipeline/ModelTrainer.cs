@@ -83,11 +83,15 @@ public static class ModelTrainer
             b => new DecayedPercentileForecaster(MaxAbs(b.Series.Values.AsSpan(0, b.TrainEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile),
             backtests, options, constantUpper: true);
 
-        // Selection: lowest mean calibration score among the selectable kinds (candidates first on ties).
-        var selected = evaluations
-            .Where(e => options.Kinds.Contains(e.Kind))
-            .OrderBy(e => double.IsNaN(e.ValidationMase) ? double.PositiveInfinity : e.ValidationMase)
-            .First();
+        // Selection (Backtesting/ModelSelection): recency-weighted calibration MASE; a simpler kind within one
+        // standard error of the best is preferred (candidates first on ties).
+        var selectable = evaluations.Where(e => options.Kinds.Contains(e.Kind)).ToList();
+        var selected = selectable[ModelSelection.Choose(
+            [.. selectable.Select(e => e.Kind)],
+            [.. selectable.Select(e => e.CalibrationLosses)],
+            HalfLifeSteps(options, setup.StepSeconds),
+            setup.SeasonSteps,
+            options.SelectionStandardErrors)];
 
         progress?.Report(new("refitting on all data", (double)stage++ / stages));
         string ssaRank = evaluations.FirstOrDefault(e => e.Kind == "ssa")?.Detail ?? "";
@@ -125,9 +129,15 @@ public static class ModelTrainer
         return new TrainingResult(bytes, card with { Kind = final.Kind, Window = final.Window }, table);
     }
 
+    /// <summary>One kind's backtest: <see cref="ValidationMase"/> is the recency-weighted calibration MASE averaged over series; <see cref="CalibrationLosses"/> its per-origin MASE (mean |e| over the H steps ÷ scale) per series.</summary>
     internal sealed record Evaluated(
         string Kind, string Detail, string Role, double ValidationMase,
-        IReadOnlyList<double[]> CalibrationResiduals, IReadOnlyList<double[]> TestResiduals, IReadOnlyList<BacktestMetrics> Test);
+        IReadOnlyList<double[]> CalibrationResiduals, IReadOnlyList<double[]> TestResiduals, IReadOnlyList<BacktestMetrics> Test,
+        IReadOnlyList<double[]> CalibrationLosses);
+
+    /// <summary>The selection half-life in steps (∞ when <see cref="TrainingOptions.SelectionHalfLife"/> is infinite).</summary>
+    internal static double HalfLifeSteps(TrainingOptions options, double stepSeconds) =>
+        options.SelectionHalfLife == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : options.SelectionHalfLife.TotalSeconds / stepSeconds;
 
     /// <summary>Backtests one forecaster (built per series) on every series: calibration residuals → selection score and offsets, test → metrics.</summary>
     internal static Evaluated Evaluate(
@@ -137,6 +147,7 @@ public static class ModelTrainer
         var calibration = new List<double[]>();
         var test = new List<double[]>();
         var metrics = new List<BacktestMetrics>();
+        var losses = new List<double[]>();
         double maseSum = 0;
         int maseCount = 0;
         foreach (var b in backtests)
@@ -146,9 +157,11 @@ public static class ModelTrainer
             double[] tst = calibrationOnly ? [] : b.Residuals(forecaster, b.TestOrigins);
             // A percentile estimator is already an upper bound: its upper is the estimate itself (offset 0).
             double[] offsets = constantUpper ? new double[options.Horizon] : SplitConformal.Offsets(cal, options.Horizon, options.Quantile);
-            // Selection compares plain MASE on the calibration part. (Trimming the worst origins was tried and
-            // dropped: on spiky daily loads the "worst" origins are the daily peaks, exactly what must be forecast.)
-            double score = b.Score(cal, b.CalibrationOrigins, new double[options.Horizon], options.Quantile).Mase;
+            // Selection compares recency-weighted MASE on the calibration part. (Trimming the worst origins was
+            // tried and dropped: on spiky daily loads the "worst" origins are the daily peaks, exactly what must be forecast.)
+            double[] originLoss = b.OriginLosses(cal);
+            double score = ModelSelection.WeightedMean(originLoss, ModelSelection.RecencyWeights(originLoss.Length, HalfLifeSteps(options, b.Series.StepSeconds)));
+            losses.Add(originLoss);
             if (!double.IsNaN(score))
             {
                 maseSum += score;
@@ -163,7 +176,7 @@ public static class ModelTrainer
             }
         }
 
-        return new Evaluated(kind, detail, role, maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics);
+        return new Evaluated(kind, detail, role, maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics, losses);
     }
 
     private static (IExportableForecaster Model, string Detail) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
@@ -322,7 +335,7 @@ public static class ModelTrainer
     {
         var extra = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["predictor.selection"] = MetricsJson.Selection(selected.Kind, evaluations.Select(e => (e.Kind, e.ValidationMase))),
+            ["predictor.selection"] = MetricsJson.Selection(selected.Kind, evaluations.Select(e => (e.Kind, e.ValidationMase)), options),
             ["predictor.upper_offsets"] = "[" + string.Join(",", offsets.Select(o => o.ToString("R", CultureInfo.InvariantCulture))) + "]",
             ["predictor.conformal_residuals"] = residualCount.ToString(CultureInfo.InvariantCulture),
             ["predictor.season_steps"] = setup.SeasonSteps.ToString(CultureInfo.InvariantCulture),
