@@ -23,10 +23,8 @@ public sealed class PredictivePolicyOptions
     public double MaxStepShare { get => _maxStepShare; set => _maxStepShare = Check(value, 1e-9, 1, nameof(MaxStepShare)); }
 
     /// <summary>
-    /// A partition changes only when its target leaves the band [allocation − band, allocation] (band = this share of
-    /// the total): growth is due as soon as the target exceeds the allocation, and then overshoots the target by half
-    /// the band, so that the next small rise is absorbed instead of being another change; a shrink is due only when
-    /// the target is more than the band below the allocation.
+    /// A partition shrinks only when the largest target of the stabilisation window is more than this share of the total
+    /// below its allocation (growth is due as soon as the target exceeds the allocation).
     /// </summary>
     /// <value>The default value is 0.05.</value>
     public double DeadBandShare { get => _deadBandShare; set => _deadBandShare = Check(value, 0, 1, nameof(DeadBandShare)); }
@@ -66,7 +64,7 @@ public sealed class PredictivePolicyOptions
 /// <summary>
 /// Sizes each partition from the forecast: target = ⌈max(upper, floor × usage) × (1 + headroom)⌉ where upper is the
 /// maximum over the horizon of the forecast's upper bound and usage what the partition used at this tick, clamped to
-/// the bounds. Growth is immediate, to the target plus half the dead band; a shrink goes only
+/// the bounds. Growth is immediate, to the target; a shrink goes only
 /// to the largest target of the last k ticks (scale-down stabilisation window) and only when that is more than the
 /// dead band below the allocation, also at most MaxStep per tick. What neither partition needs is left in the free
 /// pool. When the two targets together exceed the total, each gives up part of what it holds above its minimum, in
@@ -126,7 +124,7 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         var deadBand = (long)Math.Round(total * _options.DeadBandShare, MidpointRounding.AwayFromZero);
         if (target > allocation)
         {
-            return _options.Bounds.Clamp(target + (deadBand / 2), total);
+            return target;
         }
 
         // Shrink only to the largest target of the stabilisation window, and only by more than the dead band.

@@ -13,9 +13,9 @@ public sealed class PredictivePartitionPolicyTests
     {
         var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1 });
         var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(300, 250));
-        Assert.Equal(355, next.User);   // 300 × 1.1 + half the 50 dead band
-        Assert.Equal(300, next.System); // 250 × 1.1 + 25
-        Assert.Equal(345, next.Pool);
+        Assert.Equal(330, next.User);   // 300 × 1.1
+        Assert.Equal(275, next.System); // 250 × 1.1
+        Assert.Equal(395, next.Pool);
     }
 
     [Fact]
