@@ -151,8 +151,8 @@ public sealed class ReplayResult
         {
             var notBeaten = NotBeaten(p.Run.Name);
             sentences.Add(notBeaten.Count == 0
-                ? $"{p.Run.Name} beats every baseline on the Pareto front of the baselines ({string.Join(", ", front)}): fewer under-provisioned ticks at no more slack, or less slack at no more under-provisioned ticks."
-                : $"{p.Run.Name} does NOT beat {string.Join(", ", notBeaten)} of the Pareto front of the baselines ({string.Join(", ", front)}).");
+                ? $"Against the baselines on their Pareto front ({string.Join(", ", front)}), {p.Run.Name} beats every one: fewer under-provisioned ticks at no more slack, or less slack at no more under-provisioned ticks."
+                : $"Against the baselines on their Pareto front ({string.Join(", ", front)}), {p.Run.Name} does NOT beat {string.Join(", ", notBeaten)}: neither fewer under-provisioned ticks at no more slack nor less slack at no more under-provisioned ticks.");
         }
 
         return string.Join(" ", sentences);

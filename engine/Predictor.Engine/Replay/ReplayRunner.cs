@@ -50,7 +50,7 @@ public static class ReplayRunner
         // The loop keeps budgets as integers (1/1000 of a unit); measure against the total it actually split.
         var total = LoopTotal(inputs) / LoopUnitsPerScenarioUnit;
         var measuredFrom = inputs.StartUnixMs + (warmUp * (long)inputs.Tick.TotalMilliseconds);
-        var note = warmUp == 0 ? inputs.BudgetNote : FormattableString.Invariant($"{inputs.BudgetNote}; measured after a warm-up of {warmUp} ticks ({scenario.WarmUp.TotalDays:0.###} days)");
+        var note = warmUp == 0 ? inputs.BudgetNote : FormattableString.Invariant($"{inputs.BudgetNote}; measured after a warm-up of {warmUp} ticks ({WarmUp.Format(scenario.WarmUp)})");
         var info = new ReplayRunInfo(scenario.Name, inputs.Tick, hasWallClock ? measuredFrom : null, total, note, scenario.Unit);
         return new ReplayResult(info, runs, scenario.Surge);
     }

@@ -27,6 +27,15 @@ internal static class WarmUp
         return ticks;
     }
 
+    /// <summary>A warm-up for people: "7 days", "6 h", "30 s".</summary>
+    public static string Format(TimeSpan span) => span.TotalDays >= 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalDays:0.###} days")
+        : span.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalHours:0.###} h")
+            : span.TotalMinutes >= 1
+                ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.###} min")
+                : string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.###} s");
+
     /// <summary>The run from tick <paramref name="from"/> on, with migration ticks renumbered from there.</summary>
     public static PolicyRun Trim(PolicyRun run, int from)
     {

@@ -47,7 +47,7 @@ public sealed class ReplayResultTests
 
         Assert.Equal(["threshold", "tight"], result.BaselineFront());
         Assert.Equal(["tight"], result.NotBeaten("predictive"));
-        Assert.Contains("predictive does NOT beat tight of the Pareto front of the baselines (threshold, tight).", result.PredictiveVerdict(), StringComparison.Ordinal);
+        Assert.Contains("Against the baselines on their Pareto front (threshold, tight), predictive does NOT beat tight:", result.PredictiveVerdict(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,12 +56,13 @@ public sealed class ReplayResultTests
         var result = new ReplayResult(Info,
         [
             Run("threshold", false, [5, 5, 5, 7], [5, 5, 5, 3]),
-            Run("wide", false, [6, 6, 6, 7], [3, 3, 4, 3]),            // dominated by threshold? no: less slack; both never short
+            Run("wide", false, [6, 6, 6, 7], [3, 3, 4, 3]),            // never short, less slack than threshold: dominates it
             Run("predictive", true, [3, 5, 4, 6], [2, 2, 3, 1]),      // exactly the demand: never short, no slack
         ]);
 
+        Assert.Equal(["wide"], result.BaselineFront());
         Assert.Empty(result.NotBeaten("predictive"));
-        Assert.Contains("predictive beats every baseline on the Pareto front of the baselines", result.PredictiveVerdict(), StringComparison.Ordinal);
+        Assert.Contains("Against the baselines on their Pareto front (wide), predictive beats every one:", result.PredictiveVerdict(), StringComparison.Ordinal);
     }
 
     [Fact]
