@@ -88,16 +88,31 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
     public PartitionSplit Propose(PartitionSplit current, in PartitionObservation observation)
     {
         var total = current.Total;
-        var user = Next(current.User, observation.UserUpper, observation.UserUsage, total, _user);
-        var system = Next(current.System, observation.SystemUpper, observation.SystemUsage, total, _system);
+        var user = Next(current.User, observation.UserUpper, observation.UserUsage, total, _user, out var userTarget);
+        var system = Next(current.System, observation.SystemUpper, observation.SystemUsage, total, _system, out var systemTarget);
 
         // Contention (the two targets exceed the total): forecast headroom yields before observed use. Each partition
-        // first keeps what it uses now (within its bounds and its target); only what lies above that is cut, in
-        // proportion. When even the observed use does not fit, both fall back to the bounds' minimum as the floor.
+        // first keeps what it uses now (within its bounds and its target); what is left goes in proportion to that use
+        // (a busier partition's next surprise is larger in absolute terms), never beyond a partition's own target.
+        // When even the observed use does not fit, both fall back to the bounds' minimum and share proportionally.
         var min = _options.Bounds.Min(total);
         var userFloor = Math.Min(user, _options.Bounds.Clamp(SplitMath.ToUnits(observation.UserUsage, total), total));
         var systemFloor = Math.Min(system, _options.Bounds.Clamp(SplitMath.ToUnits(observation.SystemUsage, total), total));
-        if (userFloor + systemFloor <= total)
+        if (userFloor + systemFloor <= total && user + system > total)
+        {
+            // Under contention a partition keeps no more than its present target: holding a higher allocation for the
+            // stabilisation window is for when there is room.
+            user = Math.Min(user, Math.Max(userTarget, userFloor));
+            system = Math.Min(system, Math.Max(systemTarget, systemFloor));
+            var spare = total - userFloor - systemFloor;
+            var useSum = Math.Max(1e-9, Math.Max(0, observation.UserUsage) + Math.Max(0, observation.SystemUsage));
+            var userShare = Math.Min(user - userFloor, (long)(spare * Math.Max(0, observation.UserUsage) / useSum));
+            var systemShare = Math.Min(system - systemFloor, spare - userShare);
+            userShare = Math.Min(user - userFloor, spare - systemShare);
+            user = userFloor + userShare;
+            system = systemFloor + systemShare;
+        }
+        else if (userFloor + systemFloor <= total)
         {
             SplitMath.FitToTotal(ref user, ref system, total, userFloor, systemFloor);
         }
@@ -109,16 +124,17 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         return new PartitionSplit(total, user, system);
     }
 
-    private long Next(long allocation, double upper, double usage, long total, Recent recent)
+    private long Next(long allocation, double upper, double usage, long total, Recent recent, out long target)
     {
         if (double.IsNaN(upper))
         {
             recent.Clear();
-            return _options.Bounds.Clamp(allocation, total);
+            target = _options.Bounds.Clamp(allocation, total);
+            return target;
         }
 
         var need = _options.UsageFloor > 0 && usage * _options.UsageFloor > upper ? usage * _options.UsageFloor : upper;
-        var target = _options.Bounds.Clamp(SplitMath.ToUnits(need * (1 + _options.Headroom), total), total);
+        target = _options.Bounds.Clamp(SplitMath.ToUnits(need * (1 + _options.Headroom), total), total);
         var hold = recent.Add(target);
         var maxStep = Math.Max(1, (long)Math.Round(total * _options.MaxStepShare, MidpointRounding.AwayFromZero));
         var deadBand = (long)Math.Round(total * _options.DeadBandShare, MidpointRounding.AwayFromZero);

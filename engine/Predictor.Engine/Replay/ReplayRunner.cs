@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Predictor.Engine.Backends;
 using Predictor.Engine.Control;
 using Predictor.Engine.Forecasting;
@@ -95,7 +96,10 @@ public static class ReplayRunner
             Time = clock,
             InferenceEveryTicks = 1,
         };
-        using var loop = new ControlLoop(setup);
+        // A meter of its own: replayed ticks are not this process's live loop, and must not show in the "Predictor"
+        // meter that dotnet-counters (or a listener in the same process) watches.
+        using var meter = new Meter(ControlLoop.MeterName + ".Replay");
+        using var loop = new ControlLoop(setup, meter);
 
         var userAllocation = new double[ticks];
         var systemAllocation = new double[ticks];

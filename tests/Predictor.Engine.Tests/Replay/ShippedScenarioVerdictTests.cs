@@ -42,13 +42,15 @@ public sealed class ShippedScenarioVerdictTests
     }
 
     [Fact]
-    public void Replay_BuildRecording_NaivePredictiveIsOnTheFrontButDoesNotBeatThreshold()
+    public void Replay_BuildRecording_NaivePredictiveDominatesVpaAndAutopilotButDoesNotBeatThreshold()
     {
         var result = ShippedScenarioReplay.Run("build-recording.json");
 
         var predictive = Assert.Single(result.Policies, p => p.Run.IsPredictive);
         Assert.Equal("predictive/naive", predictive.Run.Name);
         Assert.False(predictive.IsDominated);
+        Assert.Contains("predictive/naive", result.Policies.Single(p => p.Run.Name == "vpa").DominatedBy);
+        Assert.Contains("predictive/naive", result.Policies.Single(p => p.Run.Name == "autopilot").DominatedBy);
         Assert.Equal(["threshold"], result.BaselineFront());
         Assert.Equal(["threshold"], result.NotBeaten(predictive.Run.Name));
         var threshold = result.Policies.Single(p => p.Run.Name == "threshold");
