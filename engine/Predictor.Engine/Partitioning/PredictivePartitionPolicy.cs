@@ -64,12 +64,12 @@ public sealed class PredictivePolicyOptions
 /// <summary>
 /// Sizes each partition from the forecast: target = ⌈max(upper, floor × usage) × (1 + headroom)⌉ where upper is the
 /// maximum over the horizon of the forecast's upper bound and usage what the partition used at this tick, clamped to
-/// the bounds. Growth is immediate, to the target; a shrink goes only
-/// to the largest target of the last k ticks (scale-down stabilisation window) and only when that is more than the
-/// dead band below the allocation, also at most MaxStep per tick. What neither partition needs is left in the free
-/// pool. When the two targets together exceed the total, each gives up part of what it holds above its minimum, in
-/// proportion to that part (<see cref="SplitMath.FitToTotal"/>). A NaN upper bound (no forecast) holds that partition
-/// where it is. Allocation-free per call: the window of recent targets is a fixed ring per partition.
+/// the bounds. Growth is immediate, to the target; a shrink goes only to the largest target of the last k ticks
+/// (scale-down stabilisation window) and only when that is more than the dead band below the allocation, at most
+/// MaxStep per tick. What neither partition needs is left in the free pool. When the two together exceed the total,
+/// each keeps what it uses now and the rest is shared in proportion to use (<see cref="Arbitrate"/>). A NaN upper bound
+/// (no forecast) holds that partition where it is. Allocation-free per call: the recent targets are a fixed ring per
+/// partition.
 /// </summary>
 internal sealed class PredictivePartitionPolicy : IPartitionPolicy
 {
@@ -91,37 +91,49 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         var user = Next(current.User, observation.UserUpper, observation.UserUsage, total, _user, out var userTarget);
         var system = Next(current.System, observation.SystemUpper, observation.SystemUsage, total, _system, out var systemTarget);
 
-        // Contention (the two targets exceed the total): forecast headroom yields before observed use. Each partition
-        // first keeps what it uses now (within its bounds and its target); what is left goes in proportion to that use
-        // (a busier partition's next surprise is larger in absolute terms), never beyond a partition's own target.
-        // When even the observed use does not fit, both fall back to the bounds' minimum and share proportionally.
-        var min = _options.Bounds.Min(total);
-        var userFloor = Math.Min(user, _options.Bounds.Clamp(SplitMath.ToUnits(observation.UserUsage, total), total));
-        var systemFloor = Math.Min(system, _options.Bounds.Clamp(SplitMath.ToUnits(observation.SystemUsage, total), total));
-        if (userFloor + systemFloor <= total && user + system > total)
+        if (user + system > total)
         {
-            // Under contention a partition keeps no more than its present target: holding a higher allocation for the
-            // stabilisation window is for when there is room.
-            user = Math.Min(user, Math.Max(userTarget, userFloor));
-            system = Math.Min(system, Math.Max(systemTarget, systemFloor));
-            var spare = total - userFloor - systemFloor;
-            var useSum = Math.Max(1e-9, Math.Max(0, observation.UserUsage) + Math.Max(0, observation.SystemUsage));
-            var userShare = Math.Min(user - userFloor, (long)(spare * Math.Max(0, observation.UserUsage) / useSum));
-            var systemShare = Math.Min(system - systemFloor, spare - userShare);
-            userShare = Math.Min(user - userFloor, spare - systemShare);
-            user = userFloor + userShare;
-            system = systemFloor + systemShare;
-        }
-        else if (userFloor + systemFloor <= total)
-        {
-            SplitMath.FitToTotal(ref user, ref system, total, userFloor, systemFloor);
-        }
-        else
-        {
-            SplitMath.FitToTotal(ref user, ref system, total, min, min);
+            Arbitrate(ref user, ref system, userTarget, systemTarget, observation, total);
         }
 
         return new PartitionSplit(total, user, system);
+    }
+
+    /// <summary>
+    /// Contention (the two proposals exceed the total): forecast headroom yields before observed use. Each partition
+    /// first keeps what it uses now (raised to its minimum, within its proposal) and no more than its present target
+    /// (holding a higher allocation for the stabilisation window is for when there is room); what is left goes in
+    /// proportion to the uses (a busier partition's next surprise is larger in absolute terms), never beyond a
+    /// partition's own cap. When even the uses do not fit, both fall back to the bounds' minimum and give up in
+    /// proportion to what they hold above it (<see cref="SplitMath.FitToTotal(ref long, ref long, long, long)"/>).
+    /// </summary>
+    private void Arbitrate(ref long user, ref long system, long userTarget, long systemTarget, in PartitionObservation observation, long total)
+    {
+        var userFloor = Math.Min(user, _options.Bounds.Clamp(SplitMath.ToUnits(observation.UserUsage, total), total));
+        var systemFloor = Math.Min(system, _options.Bounds.Clamp(SplitMath.ToUnits(observation.SystemUsage, total), total));
+        if (userFloor + systemFloor > total)
+        {
+            SplitMath.FitToTotal(ref user, ref system, total, _options.Bounds.Min(total));
+            return;
+        }
+
+        user = Math.Min(user, Math.Max(userTarget, userFloor));
+        system = Math.Min(system, Math.Max(systemTarget, systemFloor));
+        if (user + system <= total)
+        {
+            return;
+        }
+
+        // Weights: the uses, with a missing (NaN) or negative use counting as none; equal weights when both are none.
+        var userWeight = observation.UserUsage > 0 ? observation.UserUsage : 0;
+        var systemWeight = observation.SystemUsage > 0 ? observation.SystemUsage : 0;
+        var weights = userWeight + systemWeight;
+        var spare = total - userFloor - systemFloor;
+        var userShare = Math.Min(user - userFloor, weights > 0 ? (long)(spare * (userWeight / weights)) : spare / 2);
+        var systemShare = Math.Min(system - systemFloor, spare - userShare);
+        userShare = Math.Min(user - userFloor, spare - systemShare);
+        user = userFloor + userShare;
+        system = systemFloor + systemShare;
     }
 
     private long Next(long allocation, double upper, double usage, long total, Recent recent, out long target)

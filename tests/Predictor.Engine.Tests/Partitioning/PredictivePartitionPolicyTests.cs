@@ -113,6 +113,16 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
+    public void Propose_ContentionWithMissingUse_SharesByBoundsWithoutThrowing()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { DeadBandShare = 0 });
+        var next = policy.Propose(new PartitionSplit(Total, 500, 500), new PartitionObservation(0, double.NaN, double.NaN, 700, 600));
+        Assert.Equal(Total, next.User + next.System);
+        Assert.InRange(next.User, 200, 800);
+        Assert.InRange(next.System, 200, 800);
+    }
+
+    [Fact]
     public void Propose_NoForecast_HoldsThatPartition()
     {
         var policy = PartitionPolicies.Predictive();
