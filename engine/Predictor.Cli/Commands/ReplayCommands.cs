@@ -78,7 +78,7 @@ internal static class ReplayCommands
 
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"scenario {options.Name}: {inputs.Ticks} ticks of {Durations.Format(inputs.Tick)} ({inputs.Ticks * inputs.Tick.TotalDays:0.#} days), " +
-                $"total budget {inputs.TotalBudget:0.###} {options.Unit} ({inputs.BudgetNote})"));
+                $"{result.TickCount} measured, total budget {inputs.TotalBudget:0.###} {options.Unit} ({result.Info.BudgetNote})"));
             console.Write(Render(MetricTable.From(result)));
             console.WriteLine(result.PredictiveVerdict());
 

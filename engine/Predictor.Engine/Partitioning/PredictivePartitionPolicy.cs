@@ -2,35 +2,53 @@ using System.Globalization;
 
 namespace Predictor.Engine.Partitioning;
 
-/// <summary>Options of the predictive partition policy, with documented, validated defaults.</summary>
+/// <summary>Options of the predictive partition policy, with documented, validated defaults (README, "Policies", says why each).</summary>
 public sealed class PredictivePolicyOptions
 {
     private double _headroom = 0.1;
     private double _maxStepShare = 0.2;
     private double _deadBandShare = 0.05;
-    private int _shrinkAfterTicks = 3;
+    private int _shrinkAfterTicks = 12;
+    private double _usageFloor = 1.0;
 
     /// <summary>Extra allocation above the forecast's upper bound, as a fraction of that bound (0.1 = +10 %).</summary>
     /// <value>The default value is 0.1.</value>
     public double Headroom { get => _headroom; set => _headroom = Check(value, 0, 10, nameof(Headroom)); }
 
-    /// <summary>Largest change of one partition in one tick, as a share of the total.</summary>
+    /// <summary>
+    /// Largest shrink of one partition in one tick, as a share of the total. Growth is not rate-limited: being short costs
+    /// the workload, holding too much costs only slack, so the policy releases slowly and takes at once.
+    /// </summary>
     /// <value>The default value is 0.2.</value>
     public double MaxStepShare { get => _maxStepShare; set => _maxStepShare = Check(value, 1e-9, 1, nameof(MaxStepShare)); }
 
-    /// <summary>A partition shrinks only when its target is below its allocation by more than this share of the total.</summary>
+    /// <summary>
+    /// A partition shrinks only when the largest target of the stabilisation window is more than this share of the total
+    /// below its allocation (growth is due as soon as the target exceeds the allocation).
+    /// </summary>
     /// <value>The default value is 0.05.</value>
     public double DeadBandShare { get => _deadBandShare; set => _deadBandShare = Check(value, 0, 1, nameof(DeadBandShare)); }
 
-    /// <summary>Consecutive ticks the target must stay below the dead band before a partition shrinks (growth is immediate).</summary>
-    /// <value>The default value is 3.</value>
+    /// <summary>
+    /// Scale-down stabilisation window, in ticks: a partition shrinks only to the largest target of the last k ticks, and
+    /// only once that is below the dead band (growth is immediate). Like the scale-down stabilisation window of the
+    /// Kubernetes Horizontal Pod Autoscaler. The default is the models' horizon (12 steps).
+    /// </summary>
+    /// <value>The default value is 12.</value>
     public int ShrinkAfterTicks
     {
         get => _shrinkAfterTicks;
-        set => _shrinkAfterTicks = value >= 1
+        set => _shrinkAfterTicks = value is >= 1 and <= 100_000
             ? value
-            : throw new PredictorException($"PredictivePolicyOptions.ShrinkAfterTicks = {value} is out of range: use 1 or more ticks (e.g. 3).");
+            : throw new PredictorException($"PredictivePolicyOptions.ShrinkAfterTicks = {value} is out of range: use 1 to 100000 ticks (e.g. 12).");
     }
+
+    /// <summary>
+    /// Reactive floor: the target is never below this factor × (1 + <see cref="Headroom"/>) × the usage just observed,
+    /// so a forecast that misses a level shift is corrected at the next tick rather than never. 0 turns it off.
+    /// </summary>
+    /// <value>The default value is 1.0.</value>
+    public double UsageFloor { get => _usageFloor; set => _usageFloor = Check(value, 0, 10, nameof(UsageFloor)); }
 
     /// <summary>User and system bounds.</summary>
     /// <value>The default value is 20–80 %.</value>
@@ -44,62 +62,138 @@ public sealed class PredictivePolicyOptions
 }
 
 /// <summary>
-/// Sizes each partition from the forecast: target = ⌈upper × (1 + headroom)⌉ where upper is the maximum over the
-/// horizon of the forecast's upper bound, clamped to the bounds. Growth is immediate but at most MaxStep per tick;
-/// shrinking waits until the target has been more than the dead band below the allocation for k consecutive
-/// ticks (hysteresis against flapping), then also moves at most MaxStep per tick. What neither partition needs is
-/// left in the free pool. When the two targets together exceed the total, each gives up part of what it holds above
-/// its minimum, in proportion to that part (<see cref="SplitMath.FitToTotal"/>). A NaN upper bound (no forecast)
-/// holds that partition where it is.
+/// Sizes each partition from the forecast: target = ⌈max(upper, floor × usage) × (1 + headroom)⌉ where upper is the
+/// maximum over the horizon of the forecast's upper bound and usage what the partition used at this tick, clamped to
+/// the bounds. Growth is immediate, to the target; a shrink goes only to the largest target of the last k ticks
+/// (scale-down stabilisation window) and only when that is more than the dead band below the allocation, at most
+/// MaxStep per tick. What neither partition needs is left in the free pool. When the two together exceed the total,
+/// each keeps what it uses now and the rest is shared in proportion to use (<see cref="Arbitrate"/>). A NaN upper bound
+/// (no forecast) holds that partition where it is. Allocation-free per call: the recent targets are a fixed ring per
+/// partition.
 /// </summary>
 internal sealed class PredictivePartitionPolicy : IPartitionPolicy
 {
     private readonly PredictivePolicyOptions _options;
-    private int _userBelowTicks;
-    private int _systemBelowTicks;
+    private readonly Recent _user;
+    private readonly Recent _system;
 
     public PredictivePartitionPolicy(PredictivePolicyOptions? options = null)
     {
         _options = options ?? new PredictivePolicyOptions();
         _options.Bounds.Validate();
+        _user = new Recent(_options.ShrinkAfterTicks);
+        _system = new Recent(_options.ShrinkAfterTicks);
     }
 
     public PartitionSplit Propose(PartitionSplit current, in PartitionObservation observation)
     {
         var total = current.Total;
-        var user = Next(current.User, observation.UserUpper, total, ref _userBelowTicks);
-        var system = Next(current.System, observation.SystemUpper, total, ref _systemBelowTicks);
-        SplitMath.FitToTotal(ref user, ref system, total, _options.Bounds.Min(total));
+        var user = Next(current.User, observation.UserUpper, observation.UserUsage, total, _user, out var userTarget);
+        var system = Next(current.System, observation.SystemUpper, observation.SystemUsage, total, _system, out var systemTarget);
+
+        if (user + system > total)
+        {
+            Arbitrate(ref user, ref system, userTarget, systemTarget, observation, total);
+        }
+
         return new PartitionSplit(total, user, system);
     }
 
-    private long Next(long allocation, double upper, long total, ref int belowTicks)
+    /// <summary>
+    /// Contention (the two proposals exceed the total): forecast headroom yields before observed use. Each partition
+    /// first keeps what it uses now (raised to its minimum, within its proposal) and no more than its present target
+    /// (holding a higher allocation for the stabilisation window is for when there is room); what is left goes in
+    /// proportion to the uses (a busier partition's next surprise is larger in absolute terms), never beyond a
+    /// partition's own cap. When even the uses do not fit, both fall back to the bounds' minimum and give up in
+    /// proportion to what they hold above it (<see cref="SplitMath.FitToTotal(ref long, ref long, long, long)"/>).
+    /// </summary>
+    private void Arbitrate(ref long user, ref long system, long userTarget, long systemTarget, in PartitionObservation observation, long total)
+    {
+        var userFloor = Math.Min(user, _options.Bounds.Clamp(SplitMath.ToUnits(observation.UserUsage, total), total));
+        var systemFloor = Math.Min(system, _options.Bounds.Clamp(SplitMath.ToUnits(observation.SystemUsage, total), total));
+        if (userFloor + systemFloor > total)
+        {
+            SplitMath.FitToTotal(ref user, ref system, total, _options.Bounds.Min(total));
+            return;
+        }
+
+        user = Math.Min(user, Math.Max(userTarget, userFloor));
+        system = Math.Min(system, Math.Max(systemTarget, systemFloor));
+        if (user + system <= total)
+        {
+            return;
+        }
+
+        // Weights: the uses, with a missing (NaN) or negative use counting as none; equal weights when both are none.
+        var userWeight = observation.UserUsage > 0 ? observation.UserUsage : 0;
+        var systemWeight = observation.SystemUsage > 0 ? observation.SystemUsage : 0;
+        var weights = userWeight + systemWeight;
+        var spare = total - userFloor - systemFloor;
+        var userShare = Math.Min(user - userFloor, weights > 0 ? (long)(spare * (userWeight / weights)) : spare / 2);
+        var systemShare = Math.Min(system - systemFloor, spare - userShare);
+        userShare = Math.Min(user - userFloor, spare - systemShare);
+        user = userFloor + userShare;
+        system = systemFloor + systemShare;
+    }
+
+    private long Next(long allocation, double upper, double usage, long total, Recent recent, out long target)
     {
         if (double.IsNaN(upper))
         {
-            belowTicks = 0;
-            return _options.Bounds.Clamp(allocation, total);
+            recent.Clear();
+            target = _options.Bounds.Clamp(allocation, total);
+            return target;
         }
 
-        var target = _options.Bounds.Clamp(SplitMath.ToUnits(upper * (1 + _options.Headroom), total), total);
+        var need = _options.UsageFloor > 0 && usage * _options.UsageFloor > upper ? usage * _options.UsageFloor : upper;
+        target = _options.Bounds.Clamp(SplitMath.ToUnits(need * (1 + _options.Headroom), total), total);
+        var hold = recent.Add(target);
         var maxStep = Math.Max(1, (long)Math.Round(total * _options.MaxStepShare, MidpointRounding.AwayFromZero));
-        if (target >= allocation)
+        var deadBand = (long)Math.Round(total * _options.DeadBandShare, MidpointRounding.AwayFromZero);
+        if (target > allocation)
         {
-            belowTicks = 0;
-            return _options.Bounds.Clamp(Math.Min(target, allocation + maxStep), total);
+            return target;
         }
 
-        var deadBand = (long)Math.Round(total * _options.DeadBandShare, MidpointRounding.AwayFromZero);
-        if (allocation - target <= deadBand)
+        // Shrink only to the largest target of the stabilisation window, and only by more than the dead band.
+        if (!recent.Full || allocation - hold <= deadBand)
         {
-            belowTicks = 0;
             return _options.Bounds.Clamp(allocation, total);
         }
 
-        belowTicks++;
-        return belowTicks >= _options.ShrinkAfterTicks
-            ? _options.Bounds.Clamp(Math.Max(target, allocation - maxStep), total)
-            : _options.Bounds.Clamp(allocation, total);
+        return _options.Bounds.Clamp(Math.Max(hold, allocation - maxStep), total);
+    }
+
+    /// <summary>The last k targets in a ring; <see cref="Add"/> returns their maximum (k is small: a linear scan).</summary>
+    private sealed class Recent
+    {
+        private readonly long[] _ring;
+        private int _next;
+        private int _count;
+
+        public Recent(int size) => _ring = new long[size];
+
+        public bool Full => _count == _ring.Length;
+
+        public long Add(long value)
+        {
+            _ring[_next] = value;
+            _next = (_next + 1) % _ring.Length;
+            _count = Math.Min(_count + 1, _ring.Length);
+            var max = long.MinValue;
+            for (var i = 0; i < _count; i++)
+            {
+                max = Math.Max(max, _ring[i]);
+            }
+
+            return max;
+        }
+
+        public void Clear()
+        {
+            _next = 0;
+            _count = 0;
+        }
     }
 }
 
@@ -121,7 +215,12 @@ internal static class SplitMath
     /// Makes user + system ≤ total by taking the excess from both, each in proportion to what it holds above
     /// <paramref name="min"/> (so neither goes below its minimum; 2·min ≤ total is guaranteed by the bounds).
     /// </summary>
-    public static void FitToTotal(ref long user, ref long system, long total, long min)
+    public static void FitToTotal(ref long user, ref long system, long total, long min) => FitToTotal(ref user, ref system, total, min, min);
+
+    /// <summary>
+    /// As <see cref="FitToTotal(ref long, ref long, long, long)"/> with a floor per partition (their sum must not exceed the total).
+    /// </summary>
+    public static void FitToTotal(ref long user, ref long system, long total, long userMin, long systemMin)
     {
         var excess = user + system - total;
         if (excess <= 0)
@@ -129,8 +228,8 @@ internal static class SplitMath
             return;
         }
 
-        var userSlack = Math.Max(0, user - min);
-        var systemSlack = Math.Max(0, system - min);
+        var userSlack = Math.Max(0, user - userMin);
+        var systemSlack = Math.Max(0, system - systemMin);
         var slack = userSlack + systemSlack;
         var fromUser = slack == 0 ? excess / 2 : (long)((double)excess * userSlack / slack);
         fromUser = Math.Min(fromUser, userSlack);

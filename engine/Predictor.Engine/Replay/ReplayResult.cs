@@ -141,8 +141,52 @@ public sealed class ReplayResult
                 : $"The predictive policy {p.Run.Name} is not dominated by any other policy{tail}.");
         }
 
-        return sentences.Count == 0 ? "This run has no predictive policy." : string.Join(" ", sentences);
+        if (sentences.Count == 0)
+        {
+            return "This run has no predictive policy.";
+        }
+
+        var front = BaselineFront();
+        foreach (var p in Policies.Where(p => p.Run.IsPredictive && front.Count > 0))
+        {
+            var notBeaten = NotBeaten(p.Run.Name);
+            sentences.Add(notBeaten.Count == 0
+                ? $"Against the baselines on their Pareto front ({string.Join(", ", front)}), {p.Run.Name} beats every one: fewer under-provisioned ticks at no more slack, or less slack at no more under-provisioned ticks."
+                : $"Against the baselines on their Pareto front ({string.Join(", ", front)}), {p.Run.Name} does NOT beat {string.Join(", ", notBeaten)}: neither fewer under-provisioned ticks at no more slack nor less slack at no more under-provisioned ticks.");
+        }
+
+        return string.Join(" ", sentences);
     }
+
+    /// <summary>
+    /// The baselines (every policy that is not predictive) that no other baseline dominates: the best a baseline
+    /// does, each on its own trade-off of under-provisioned ticks against slack.
+    /// </summary>
+    public IReadOnlyList<string> BaselineFront()
+    {
+        var baselines = Policies.Where(p => !p.Run.IsPredictive).ToList();
+        return baselines
+            .Where(b => !baselines.Any(o => Pareto.Dominates(Point(o), Point(b))))
+            .Select(b => b.Run.Name)
+            .ToList();
+    }
+
+    /// <summary>
+    /// The baselines on <see cref="BaselineFront"/> that policy <paramref name="name"/> does not beat, where beating a
+    /// baseline is dominating it: fewer under-provisioned ticks at no more relative slack, or less slack at no more
+    /// under-provisioned ticks. Empty when the policy beats the best baseline on every trade-off.
+    /// </summary>
+    public IReadOnlyList<string> NotBeaten(string name)
+    {
+        var policy = Policies.FirstOrDefault(p => p.Run.Name == name)
+            ?? throw new ArgumentException($"No policy named '{name}' in this result.", nameof(name));
+        return BaselineFront()
+            .Where(b => !Pareto.Dominates(Point(policy), Point(Policies.First(p => p.Run.Name == b))))
+            .ToList();
+    }
+
+    private static ParetoPoint Point(PolicyOutcome p) =>
+        new(p.Run.Name, p.Metrics.Partitions.UnderProvisionedShare, p.Metrics.Partitions.RelativeSlack);
 
     private PolicyMetrics Measure(PolicyRun run)
     {

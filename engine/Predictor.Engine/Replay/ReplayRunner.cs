@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Predictor.Engine.Backends;
 using Predictor.Engine.Control;
 using Predictor.Engine.Forecasting;
@@ -23,17 +24,20 @@ public static class ReplayRunner
     /// <param name="openForecaster">Opens a model: a predictive policy gets its own; the baselines get the naive one, used only by placement.</param>
     /// <param name="hasWallClock">False when the trace has offsets only (the report then shows elapsed days).</param>
     /// <param name="progress">Receives the number of policy-ticks replayed so far.</param>
+    /// <param name="predictive">Options of the predictive policies; null for the documented defaults.</param>
     public static ReplayResult Run(
         ScenarioOptions scenario,
         ScenarioInputs inputs,
         Func<ScenarioModel, IForecaster> openForecaster,
         bool hasWallClock = true,
-        IProgress<long>? progress = null)
+        IProgress<long>? progress = null,
+        PredictivePolicyOptions? predictive = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(openForecaster);
         var runs = new List<PolicyRun>();
+        var warmUp = WarmUp.Ticks(scenario, inputs);
         long done = 0;
         foreach (var policy in scenario.Policies)
         {
@@ -41,16 +45,18 @@ public static class ReplayRunner
                 ? new ScenarioModel("naive", null)
                 : scenario.Models.FirstOrDefault(m => m.Name == policy.Model) ?? new ScenarioModel(policy.Model, null);
             using var forecaster = openForecaster(model);
-            runs.Add(RunOne(scenario, inputs, policy, forecaster, () => progress?.Report(++done)));
+            runs.Add(WarmUp.Trim(RunOne(scenario, inputs, policy, forecaster, predictive, () => progress?.Report(++done)), warmUp));
         }
 
         // The loop keeps budgets as integers (1/1000 of a unit); measure against the total it actually split.
         var total = LoopTotal(inputs) / LoopUnitsPerScenarioUnit;
-        var info = new ReplayRunInfo(scenario.Name, inputs.Tick, hasWallClock ? inputs.StartUnixMs : null, total, inputs.BudgetNote, scenario.Unit);
+        var measuredFrom = inputs.StartUnixMs + (warmUp * (long)inputs.Tick.TotalMilliseconds);
+        var note = warmUp == 0 ? inputs.BudgetNote : FormattableString.Invariant($"{inputs.BudgetNote}; measured after a warm-up of {warmUp} ticks ({WarmUp.Format(scenario.WarmUp)})");
+        var info = new ReplayRunInfo(scenario.Name, inputs.Tick, hasWallClock ? measuredFrom : null, total, note, scenario.Unit);
         return new ReplayResult(info, runs, scenario.Surge);
     }
 
-    private static PolicyRun RunOne(ScenarioOptions scenario, ScenarioInputs inputs, ScenarioPolicy policy, IForecaster forecaster, Action tickDone)
+    private static PolicyRun RunOne(ScenarioOptions scenario, ScenarioInputs inputs, ScenarioPolicy policy, IForecaster forecaster, PredictivePolicyOptions? predictive, Action tickDone)
     {
         var ticks = inputs.Ticks;
         var tickMs = (long)inputs.Tick.TotalMilliseconds;
@@ -77,8 +83,8 @@ public static class ReplayRunner
             // The scenario has one resource; memory is bound to the same demand so the loop's invariants hold, and ignored.
             Memory = new PartitionBinding(ResourceKind.Memory, total, 0, 1, LoopUnitsPerScenarioUnit),
             Cpu = new PartitionBinding(ResourceKind.Cpu, total, 0, 1, LoopUnitsPerScenarioUnit),
-            MemoryPolicy = Create(policy.Kind),
-            CpuPolicy = Create(policy.Kind),
+            MemoryPolicy = Create(policy.Kind, predictive),
+            CpuPolicy = Create(policy.Kind, predictive),
             Modules = modules,
             ModuleSeries = Enumerable.Range(2, modules.Count).ToArray(),
             Locations = locations,
@@ -90,7 +96,10 @@ public static class ReplayRunner
             Time = clock,
             InferenceEveryTicks = 1,
         };
-        using var loop = new ControlLoop(setup);
+        // A meter of its own: replayed ticks are not this process's live loop, and must not show in the "Predictor"
+        // meter that dotnet-counters (or a listener in the same process) watches.
+        using var meter = new Meter(ControlLoop.MeterName + ".Replay");
+        using var loop = new ControlLoop(setup, meter);
 
         var userAllocation = new double[ticks];
         var systemAllocation = new double[ticks];
@@ -141,12 +150,12 @@ public static class ReplayRunner
 
     private static long LoopTotal(ScenarioInputs inputs) => (long)Math.Round(inputs.TotalBudget * LoopUnitsPerScenarioUnit);
 
-    private static IPartitionPolicy Create(ScenarioPolicyKind kind) => kind switch
+    private static IPartitionPolicy Create(ScenarioPolicyKind kind, PredictivePolicyOptions? predictive) => kind switch
     {
         ScenarioPolicyKind.Threshold => PartitionPolicies.Threshold(),
         ScenarioPolicyKind.Vpa => PartitionPolicies.VpaStyle(),
         ScenarioPolicyKind.Autopilot => PartitionPolicies.AutopilotStyle(),
-        _ => PartitionPolicies.Predictive(),
+        _ => PartitionPolicies.Predictive(predictive),
     };
 
     /// <summary>The collectors of a replay: the recorded values of the tick the clock is at.</summary>

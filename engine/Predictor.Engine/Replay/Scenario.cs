@@ -190,6 +190,14 @@ public sealed class ScenarioOptions
     /// <summary>The replay tick; null to use the series' own step.</summary>
     public TimeSpan? Tick { get; }
 
+    /// <summary>
+    /// Time at the start of the replay that every policy runs through (so windows, histograms and models fill) but that
+    /// no metric, table or report counts: the measured replay starts here. A model trained on a prefix of the trace
+    /// must end at or before it, so that no model is judged on ticks it was trained on.
+    /// </summary>
+    /// <value>The default value is zero (every tick is measured).</value>
+    public TimeSpan WarmUp { get; init; }
+
     /// <summary>Unit of demand, allocations and budget after scaling, e.g. <c>cores</c>.</summary>
     public string Unit { get; }
 

@@ -97,11 +97,14 @@ public static class ScenarioFile
 
         public ScenarioOptions Scenario(JsonElement root)
         {
-            var o = Object(root, "$", "name", "description", "source", "tickSeconds", "unit", "partitions", "budget", "locations", "modules", "policies", "models", "surge");
+            var o = Object(root, "$", "name", "description", "source", "tickSeconds", "warmUp", "unit", "partitions", "budget", "locations", "modules", "policies", "models", "surge");
             var name = RequiredString(o, "name", "$");
             var description = OptionalString(o, "description", "$") ?? "";
             var source = Source(Required(o, "source", "$"), "$.source");
             TimeSpan? tick = o.TryGetValue("tickSeconds", out var ts) ? TimeSpan.FromSeconds(Number(ts, "$.tickSeconds", 0.001, 86_400, "a tick length in seconds, e.g. 300")) : null;
+            // Days replayed by every policy (windows, histograms and models fill) but left out of every metric: the
+            // replayed suffix a model trained on the trace's prefix is judged on (no leakage).
+            var warmUp = o.TryGetValue("warmUp", out var wu) ? Duration(wu, "$.warmUp") : TimeSpan.Zero;
             var unit = OptionalString(o, "unit", "$") ?? "units";
             var partitions = Partitions(Required(o, "partitions", "$"), "$.partitions");
             var budget = Budget(Required(o, "budget", "$"), "$.budget");
@@ -110,7 +113,7 @@ public static class ScenarioFile
             var models = o.TryGetValue("models", out var md) ? Models(md, "$.models") : [];
             var policies = Policies(Required(o, "policies", "$"), "$.policies", models);
             var surge = o.TryGetValue("surge", out var sg) ? Surge(sg, "$.surge") : new SurgeDefinition();
-            return new ScenarioOptions(_file, name, description, source, tick, unit, partitions, budget, locations, modules, policies, models, surge);
+            return new ScenarioOptions(_file, name, description, source, tick, unit, partitions, budget, locations, modules, policies, models, surge) { WarmUp = warmUp };
         }
 
         private ScenarioSource Source(JsonElement e, string path)
@@ -483,6 +486,32 @@ public static class ScenarioFile
             }
 
             return list;
+        }
+
+        // A duration as a number and a unit: "30s", "7d", "90m", "1.5h", "250ms" (≥ 0, at most ten years).
+        private TimeSpan Duration(JsonElement e, string path)
+        {
+            const string what = "a duration such as \"30s\", \"90m\", \"12h\" or \"7d\" (a number ≥ 0 and one of ms, s, m, h, d)";
+            var text = e.ValueKind == JsonValueKind.String ? e.GetString()!.Trim() : null;
+            if (text is not null)
+            {
+                var unitStart = text.Length;
+                while (unitStart > 0 && char.IsAsciiLetter(text[unitStart - 1]))
+                {
+                    unitStart--;
+                }
+
+                var unit = text[unitStart..];
+                double? perUnitMs = unit switch { "ms" => 1, "s" => 1000, "m" => 60_000, "h" => 3_600_000, "d" => 86_400_000, _ => null };
+                if (perUnitMs is { } ms
+                    && double.TryParse(text.AsSpan(0, unitStart), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
+                    && amount * ms <= TimeSpan.FromDays(3650).TotalMilliseconds)
+                {
+                    return TimeSpan.FromMilliseconds(amount * ms);
+                }
+            }
+
+            throw Error(path, $"expected {what}, found {Describe(e)}.");
         }
 
         private double Number(JsonElement e, string path, double min, double max, string what, bool integer = false)

@@ -42,14 +42,16 @@ public sealed class ReplayCommandsTests : IDisposable
         var (code, output, err) = Run("replay", "--scenario", ShippedScenario("nab-host"), "--out", _dir);
 
         Assert.True(code == 0, err);
-        string[] policies = ["threshold", "vpa", "autopilot", "predictive/naive"];
+        string[] policies = ["threshold", "vpa", "autopilot", "predictive/ssa-first7d"];
         foreach (var p in policies)
         {
             Assert.Contains(" " + p + " ", output, StringComparison.Ordinal);
         }
 
         Assert.Contains("under-provisioned ticks", output, StringComparison.Ordinal);
-        Assert.Contains("The predictive policy predictive/naive", output, StringComparison.Ordinal);
+        Assert.Contains("The predictive policy predictive/ssa-first7d", output, StringComparison.Ordinal);
+        Assert.Contains("4032 ticks of 5m (14 days), 2016 measured", output, StringComparison.Ordinal);
+        Assert.Contains("does NOT beat threshold, autopilot", output, StringComparison.Ordinal);
         // Captured stderr is not a terminal: no progress bar, nothing else written there.
         Assert.Equal("", err);
 

@@ -19,17 +19,53 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
-    public void Propose_SurgeForecast_GrowsImmediatelyByAtMostMaxStep()
+    public void Propose_SurgeForecast_GrowsAtOnceWhateverMaxStep()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 0.1 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 0.1, DeadBandShare = 0 });
         var next = policy.Propose(new PartitionSplit(Total, 300, 200), Upper(700, 150));
-        Assert.Equal(400, next.User);
+        Assert.InRange(next.User, 770, 771); // ⌈700 × 1.1⌉ (771 from the double product): growth is not rate-limited, shrinking is
+    }
+
+    [Fact]
+    public void Propose_ForecastBelowObservedUse_SizesFromTheUse()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { DeadBandShare = 0 });
+        var next = policy.Propose(new PartitionSplit(Total, 300, 200), new PartitionObservation(0, 500, 100, 400, 100));
+        Assert.Equal(550, next.User); // max(upper 400, use 500) × 1.1
+    }
+
+    [Fact]
+    public void Propose_ShrinkAfterStabilisationWindow_GoesToTheLargestRecentTargetAtMostMaxStepPerTick()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 3, MaxStepShare = 0.1, DeadBandShare = 0 });
+        var split = new PartitionSplit(Total, 700, 200);
+        split = policy.Propose(split, Upper(400, 150, 1)); // target 440
+        split = policy.Propose(split, Upper(300, 150, 2)); // target 330
+        Assert.Equal(700, split.User);                      // window not full yet
+        split = policy.Propose(split, Upper(300, 150, 3)); // window 440, 330, 330 → toward 440, 100 per tick
+        Assert.Equal(600, split.User);
+        split = policy.Propose(split, Upper(300, 150, 4)); // window 330, 330, 330 → 500 (max step)
+        Assert.Equal(500, split.User);
+    }
+
+    [Fact]
+    public void Propose_ContentionWithObservedUse_KeepsUseAndSharesTheRestByUseUpToEachTarget()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { DeadBandShare = 0 });
+        // user uses 700 and forecasts 700 (target 770); system uses 100 but forecasts 600 (target 660): 1430 > 1000.
+        var next = policy.Propose(new PartitionSplit(Total, 500, 500), new PartitionObservation(0, 700, 100, 700, 600));
+        // Floors: the uses (700, and system's 100 raised to its 200 minimum); the 100 left is shared 7 : 1 by use, but
+        // user takes only the 70 up to its target, so system gets the other 30.
+        Assert.Equal(Total, next.User + next.System);
+        Assert.InRange(next.User, 770, 771);
+        Assert.InRange(next.System, 229, 230);
     }
 
     [Fact]
     public void Propose_TargetBelowByMoreThanDeadBand_ShrinksOnlyAfterKTicks()
     {
         var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0.05 });
+        // target 330 below 600 by more than the 50 dead band: held until the 3-tick window is full, then 330.
         var split = new PartitionSplit(Total, 600, 200);
         split = policy.Propose(split, Upper(300, 150, 1));
         Assert.Equal(600, split.User);
@@ -53,15 +89,17 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
-    public void Propose_InterruptedLowRun_RestartsTheHysteresisCount()
+    public void Propose_HighTargetInWindow_HoldsUntilItLeavesTheWindow()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 2, MaxStepShare = 1 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 2, MaxStepShare = 1, DeadBandShare = 0 });
         var split = new PartitionSplit(Total, 600, 200);
-        split = policy.Propose(split, Upper(300, 150, 1)); // below: 1
-        split = policy.Propose(split, Upper(560, 150, 2)); // target 616 ≥ 600: grows, resets
+        split = policy.Propose(split, Upper(300, 150, 1)); // target 330, window not full
+        split = policy.Propose(split, Upper(560, 150, 2)); // target 616 ≥ 600: grows at once
         Assert.Equal(616, split.User);
-        split = policy.Propose(split, Upper(300, 150, 3)); // below: 1 again
+        split = policy.Propose(split, Upper(300, 150, 3)); // window 616, 330: the max is 616, hold
         Assert.Equal(616, split.User);
+        split = policy.Propose(split, Upper(300, 150, 4)); // window 330, 330: shrink
+        Assert.Equal(330, split.User);
     }
 
     [Fact]
@@ -75,6 +113,16 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
+    public void Propose_ContentionWithMissingUse_SharesByBoundsWithoutThrowing()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { DeadBandShare = 0 });
+        var next = policy.Propose(new PartitionSplit(Total, 500, 500), new PartitionObservation(0, double.NaN, double.NaN, 700, 600));
+        Assert.Equal(Total, next.User + next.System);
+        Assert.InRange(next.User, 200, 800);
+        Assert.InRange(next.System, 200, 800);
+    }
+
+    [Fact]
     public void Propose_NoForecast_HoldsThatPartition()
     {
         var policy = PartitionPolicies.Predictive();
@@ -83,7 +131,7 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
-    public void Propose_RandomisedForecasts_InvariantBoundsAndMaxStepHold()
+    public void Propose_RandomisedForecasts_InvariantBoundsAndMaxShrinkHold()
     {
         var random = new Random(42);
         var options = new PredictivePolicyOptions { MaxStepShare = 0.15 };
@@ -99,8 +147,12 @@ public sealed class PredictivePartitionPolicyTests
                 Assert.True(next.Pool >= 0);
                 Assert.InRange(next.User, options.Bounds.Min(total), options.Bounds.Max(total));
                 Assert.InRange(next.System, options.Bounds.Min(total), options.Bounds.Max(total));
-                // Growth is bounded by MaxStep (+1 unit of rounding); fitting into the total may only lower it.
-                Assert.True(next.User - split.User <= (long)Math.Round(total * 0.15) + 1, $"user grew {next.User - split.User} of {total}");
+                // A shrink is bounded by MaxStep (+1 unit of rounding) unless it makes room for the other partition.
+                if (split.User - next.User > (long)Math.Round(total * 0.15) + 1)
+                {
+                    Assert.True(next.System > split.System, $"user shrank {split.User - next.User} of {total} while system did not grow");
+                }
+
                 split = next;
             }
         }

@@ -32,7 +32,37 @@ public sealed class ReplayResultTests
         Assert.Equal(3.0 / 8.0, result.Policies[1].Metrics.Partitions.UnderProvisionedShare, 12);
         // predictive: allocation 4+5+5+6 + 2+2+3+2 = 29, demand 18 + 8 = 26, never short → slack 3/29.
         Assert.Equal(3.0 / 29.0, result.Policies[2].Metrics.Partitions.RelativeSlack, 12);
-        Assert.Equal("The predictive policy predictive is not dominated by any other policy and dominates threshold.", result.PredictiveVerdict());
+        Assert.StartsWith("The predictive policy predictive is not dominated by any other policy and dominates threshold.", result.PredictiveVerdict(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NotBeaten_PredictiveBetweenTwoFrontBaselines_NamesTheOneItDoesNotDominate()
+    {
+        var result = new ReplayResult(Info,
+        [
+            Run("threshold", false, [5, 5, 5, 7], [5, 5, 5, 3]),
+            Run("tight", false, [3, 4, 4, 5], [2, 2, 2, 1]),
+            Run("predictive", true, [4, 5, 5, 6], [2, 2, 3, 2]),
+        ]);
+
+        Assert.Equal(["threshold", "tight"], result.BaselineFront());
+        Assert.Equal(["tight"], result.NotBeaten("predictive"));
+        Assert.Contains("Against the baselines on their Pareto front (threshold, tight), predictive does NOT beat tight:", result.PredictiveVerdict(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NotBeaten_PredictiveDominatesTheWholeBaselineFront_IsEmptyAndTheVerdictSaysBeats()
+    {
+        var result = new ReplayResult(Info,
+        [
+            Run("threshold", false, [5, 5, 5, 7], [5, 5, 5, 3]),
+            Run("wide", false, [6, 6, 6, 7], [3, 3, 4, 3]),            // never short, less slack than threshold: dominates it
+            Run("predictive", true, [3, 5, 4, 6], [2, 2, 3, 1]),      // exactly the demand: never short, no slack
+        ]);
+
+        Assert.Equal(["wide"], result.BaselineFront());
+        Assert.Empty(result.NotBeaten("predictive"));
+        Assert.Contains("Against the baselines on their Pareto front (wide), predictive beats every one:", result.PredictiveVerdict(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,9 +7,10 @@ public sealed class ReplayRunnerTests
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMinutes(5);
 
-    private static ScenarioOptions Scenario() => ScenarioFile.Parse("""
+    private static ScenarioOptions Scenario(string warmUp = "0s") => ScenarioFile.Parse($$"""
         {
           "name": "runner",
+          "warmUp": "{{warmUp}}",
           "source": { "trace": ".", "format": "csv" },
           "unit": "cores",
           "partitions": { "user": { "series": ["u"] }, "system": { "series": ["s"] } },
@@ -51,6 +52,36 @@ public sealed class ReplayRunnerTests
         Assert.Equal(inputs.TotalBudget / 2, threshold.Run.Partitions[0].Allocation[0], 2);
         Assert.All(result.Policies, p => Assert.NotNull(p.Metrics.Placement));
         Assert.True(result.Policies[3].Run.IsPredictive);
+    }
+
+    [Fact]
+    public void Run_OneDayWarmUp_MeasuresOnlyTheTicksAfterItAndTheyMatchTheFullRun()
+    {
+        const int ticks = 3 * 288;
+        var inputs = Inputs(Daily(4, 2, ticks), Daily(2, 1, ticks, 1), Daily(0.5, 0.3, ticks), Daily(0.4, 0.3, ticks, 2));
+
+        var full = ReplayRunner.Run(Scenario(), inputs, Naive);
+        var measured = ReplayRunner.Run(Scenario("1d"), inputs, Naive);
+
+        Assert.Equal(ticks - 288, measured.TickCount);
+        Assert.Equal(inputs.StartUnixMs + (288 * (long)Tick.TotalMilliseconds), measured.Info.StartUnixMs);
+        Assert.Contains("warm-up of 288 ticks", measured.Info.BudgetNote, StringComparison.Ordinal);
+        for (var p = 0; p < full.Policies.Count; p++)
+        {
+            // The warm-up changes what is counted, not what the loop did.
+            Assert.Equal(full.Policies[p].Run.Partitions[0].Allocation[288..], measured.Policies[p].Run.Partitions[0].Allocation);
+            Assert.All(measured.Policies[p].Run.Migrations, m => Assert.InRange(m.Tick, 0, ticks - 289));
+        }
+    }
+
+    [Fact]
+    public void Run_WarmUpLongerThanTheData_PointsAtTheField()
+    {
+        var inputs = Inputs(Daily(4, 2, 288), Daily(2, 1, 288, 1), Daily(0.5, 0.3, 288), Daily(0.4, 0.3, 288, 2));
+
+        var e = Assert.Throws<ScenarioException>(() => ReplayRunner.Run(Scenario("2d"), inputs, Naive));
+
+        Assert.Equal("$.warmUp", e.JsonPath);
     }
 
     [Fact]

@@ -99,6 +99,30 @@ public sealed class ScenarioFileTests : IDisposable
         Assert.Equal(4, s.Policies.Count);
     }
 
+    [Theory]
+    [InlineData("7d", 7 * 86_400_000.0)]
+    [InlineData("30s", 30_000.0)]
+    [InlineData("1.5h", 5_400_000.0)]
+    [InlineData("250ms", 250.0)]
+    public void Parse_WarmUp_ReadsNumberAndUnit(string text, double expectedMs)
+    {
+        var doc = JsonNode.Parse(Valid, documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip })!.AsObject();
+        doc["warmUp"] = text;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), Parse(doc.ToJsonString()).WarmUp);
+        Assert.Equal(TimeSpan.Zero, Parse(Valid).WarmUp);
+    }
+
+    [Fact]
+    public void Parse_WarmUpWithoutUnit_PointsAtTheFieldAndShowsTheForm()
+    {
+        var e = Fails(d => d["warmUp"] = 7);
+
+        Assert.Equal("$.warmUp", e.JsonPath);
+        Assert.Contains("expected a duration such as \"30s\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains("found the number 7", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_InvalidJson_ReportsLineAndColumn()
     {

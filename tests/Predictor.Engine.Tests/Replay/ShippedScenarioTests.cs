@@ -32,7 +32,7 @@ public sealed class ShippedScenarioTests
 
         var inputs = ScenarioInputs.Assemble(scenario, series);
 
-        Assert.True(inputs.Ticks >= 14 * 288 - 2, $"{file}: only {inputs.Ticks} ticks");
+        Assert.True(inputs.Ticks >= 4000, $"{file}: only {inputs.Ticks} ticks");
         var peak = Enumerable.Range(0, inputs.Ticks).Max(t => inputs.Partitions.Sum(p => p.Demand[t]));
         Assert.Equal(0.8, peak / inputs.TotalBudget, 9);   // 1 / 1.25
         Assert.Equal(scenario.Modules.Count, inputs.Modules.Count);
@@ -44,6 +44,12 @@ public sealed class ShippedScenarioTests
     private static List<RecordedSeries> Read(ScenarioSource source)
     {
         var step = TimeSpan.FromMinutes(5);
+        if (source.StorePath is { } store)
+        {
+            using var ts = Predictor.Engine.Storage.TimeSeriesStore.Open(store);
+            return ts.ListSeries().Select(s => ts.ReadRange(s.Info.Name, long.MinValue, long.MaxValue)).ToList();
+        }
+
         switch (source.Format)
         {
             case ScenarioTraceFormat.Nab:
