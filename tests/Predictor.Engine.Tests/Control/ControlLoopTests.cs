@@ -29,7 +29,7 @@ public sealed class ControlLoopTests
 
     private sealed class Rig : IDisposable
     {
-        public Rig(int inferenceEvery = 1, IDecisionLog? log = null, ISampleSink? sink = null)
+        public Rig(int inferenceEvery = 1, IDecisionLog? log = null, ISampleSink? sink = null, Meter? meter = null)
         {
             Time = new ManualTime(new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero));
             Source = new ArraySource(Series.Length);
@@ -61,7 +61,7 @@ public sealed class ControlLoopTests
                 Log = Log,
                 Time = Time,
                 InferenceEveryTicks = inferenceEvery,
-            });
+            }, meter);
         }
 
         public ManualTime Time { get; }
@@ -211,12 +211,15 @@ public sealed class ControlLoopTests
     [Fact]
     public void RunOnce_EveryStep_RecordedInThePredictorMeter()
     {
+        // This loop's own Meter instance (same name as every loop's): other tests run loops in parallel, and
+        // matching by name alone would count their ticks too.
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var meter = new Meter(ControlLoop.MeterName);
         using var listener = new MeterListener();
-        using var rig = new Rig();
+        using var rig = new Rig(meter: meter);
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ControlLoop.MeterName)
+            if (ReferenceEquals(instrument.Meter, meter))
             {
                 l.EnableMeasurementEvents(instrument);
             }
