@@ -44,7 +44,7 @@ public sealed class NotebookTests
     private static readonly Dictionary<string, string[]> MustShow = new(StringComparer.Ordinal)
     {
         ["forecasting.ipynb"] = ["selected: ", "calib MASE", "gbdt ", "ridge ", "ssa ", "seasonal_naive ", "held-out, one hour ahead", "<svg", "upper (q = 0.9)"],
-        ["replay.ipynb"] = ["predictive/ssa-e47b3b", "dominated", "<iframe", "replay-azure-placement.html", "migrations / module-day"],
+        ["replay.ipynb"] = ["predictive/ssa-first7d", "dominated", "<iframe", "replay-azure-placement.html", "migrations / module-day"],
         ["replay-metrics.ipynb"] = ["static-half", "last-hour-max+20%", "report: "],
     };
 
