@@ -147,7 +147,11 @@ internal static class ReplayCommands
     private static bool HasWallClock(ScenarioTraceFormat format) =>
         format is not (ScenarioTraceFormat.AzureV1 or ScenarioTraceFormat.Aggregate or ScenarioTraceFormat.Google2011 or ScenarioTraceFormat.Alibaba);
 
-    /// <summary>Opens each declared model once before the replay so a fallback is reported before the progress bar, not inside it.</summary>
+    /// <summary>
+    /// Opens each declared model once before the replay. Unlike the live loop (which falls back to the naive forecaster
+    /// to keep running), a replay exists to judge models: a row named after a model must be that model's result, so a
+    /// model that cannot be opened stops the replay with the reason.
+    /// </summary>
     private static void CheckModels(ScenarioOptions scenario, NaiveForecasterOptions naive, TextWriter error)
     {
         foreach (var model in scenario.Models.Where(m => m.Path is not null))
@@ -156,9 +160,12 @@ internal static class ReplayCommands
             using var forecaster = loaded.Forecaster;
             if (loaded.IsFallback)
             {
-                error.WriteLine($"predictor: warning: model '{model.Name}': {loaded.FallbackReason}");
+                throw new PredictorException(
+                    $"scenario {scenario.File}: model '{model.Name}' ({model.Path}) cannot be used: {loaded.FallbackReason} " +
+                    "Fix or retrain the model (predictor models inspect FILE shows what it holds), or remove it from \"models\".");
             }
-            else if (forecaster.Shape.Step != naive.Step)
+
+            if (forecaster.Shape.Step != naive.Step)
             {
                 error.WriteLine(
                     $"predictor: warning: model '{model.Name}' was trained at a {Durations.Format(forecaster.Shape.Step)} step but the replay ticks every " +
@@ -172,7 +179,7 @@ internal static class ReplayCommands
     {
         IForecaster Open(ScenarioModel model) => model.Path is null
             ? ForecasterLoader.Naive(naive)
-            : ForecasterLoader.LoadOrFallback(model.Path, fallback: naive).Forecaster;
+            : ForecasterLoader.OpenOnnx(model.Path);
 
         // A live bar only on a terminal: redirected or captured stderr gets no escape codes or redraws.
         if (!ReferenceEquals(error, Console.Error) || Console.IsErrorRedirected)

@@ -167,7 +167,7 @@ public sealed class ReplayCommandsTests : IDisposable
     }
 
     [Fact]
-    public void Replay_MissingModelFile_FallsBackToNaiveWithAWarning()
+    public void Replay_BrokenModelFile_ExitsOneNamingTheModelAndWritesNothing()
     {
         var model = Path.Combine(_dir, "broken.onnx");
         File.WriteAllText(model, "not an onnx model");
@@ -179,10 +179,13 @@ public sealed class ReplayCommandsTests : IDisposable
 
         var (code, output, err) = Run("replay", "--scenario", path, "--out", _dir);
 
-        Assert.True(code == 0, err);
-        Assert.Contains("predictor: warning: model 'm':", err, StringComparison.Ordinal);
-        Assert.Contains("naive", err, StringComparison.Ordinal);
-        Assert.Contains("predictive/m", output, StringComparison.Ordinal);
+        // A replay judges models: a row called predictive/m must never hold the naive forecaster's numbers.
+        Assert.Equal(1, code);
+        Assert.Contains("predictor: error: scenario ", err, StringComparison.Ordinal);
+        Assert.Contains("model 'm'", err, StringComparison.Ordinal);
+        Assert.Contains("broken.onnx", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("predictive/m", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir, "*.html"));
     }
 
     [Fact]
