@@ -235,7 +235,7 @@ internal static class TrainCommands
     private static void WriteTable(IAnsiConsole console, IReadOnlyList<SeriesScores> table)
     {
         var t = new Table().Border(TableBorder.Simple);
-        foreach (string column in new[] { "series", "model", "role", "MASE", "MASE@H", "MAE", "RMSE", "sMAPE %", "pinball", "coverage" })
+        foreach (string column in new[] { "series", "model", "role", "MASE", "MASE@H", "MAE", "RMSE", "sMAPE %", "pinball", "coverage", "tracked" })
         {
             t.AddColumn(new TableColumn(column) { Alignment = column is "series" or "model" or "role" ? Justify.Left : Justify.Right });
         }
@@ -245,7 +245,7 @@ internal static class TrainCommands
             foreach (var m in s.Scores)
             {
                 var x = m.Test;
-                t.AddRow(Markup.Escape(s.Series), m.Model, m.Role, F(x.Mase), F(x.MaseAtHorizon), F(x.Mae), F(x.Rmse), F(x.Smape), F(x.Pinball), F(x.Coverage));
+                t.AddRow(Markup.Escape(s.Series), m.Model, m.Role, F(x.Mase), F(x.MaseAtHorizon), F(x.Mae), F(x.Rmse), F(x.Smape), F(x.Pinball), F(x.Coverage), F(x.TrackedCoverage));
             }
         }
 

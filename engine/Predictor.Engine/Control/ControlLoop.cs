@@ -24,6 +24,7 @@ public sealed class ControlLoop : IDisposable
     private readonly ControlLoopSetup _setup;
     private readonly double[] _values;
     private readonly double[] _upperMax;
+    private readonly double[] _upperLead;
     private readonly ModelState[] _models;
     private readonly int[] _assignment;
     private readonly double[] _predictedCpu;
@@ -45,7 +46,9 @@ public sealed class ControlLoop : IDisposable
         _values = new double[n];
         _upperMax = new double[n];
         _upperMax.AsSpan().Fill(double.NaN);
-        _models = [.. setup.Models.Select(m => new ModelState(m))];
+        _upperLead = new double[n];
+        _upperLead.AsSpan().Fill(double.NaN);
+        _models = [.. setup.Models.Select(m => new ModelState(m, setup.UpperTracking))];
 
         var memory = PartitionSplit.Even(setup.Memory.Total);
         var cpu = PartitionSplit.Even(setup.Cpu.Total);
@@ -91,6 +94,12 @@ public sealed class ControlLoop : IDisposable
 
     /// <summary>Max over the horizon of the last forecast's upper bound per series (NaN: no forecast).</summary>
     public ReadOnlySpan<double> UpperMax => _upperMax;
+
+    /// <summary>
+    /// Max of the last forecast's upper bound over the first <see cref="ControlLoopSetup.PartitionLeadSteps"/> steps per
+    /// series (the whole horizon when that is null): what the partition policies see (NaN: no forecast).
+    /// </summary>
+    public ReadOnlySpan<double> UpperLead => _upperLead;
 
     /// <summary>Runs one tick.</summary>
     public Decision RunOnce()
@@ -145,7 +154,7 @@ public sealed class ControlLoop : IDisposable
             {
                 try
                 {
-                    model.Forecast(now, _upperMax);
+                    model.Forecast(now, _upperMax, _upperLead, _setup.PartitionLeadSteps);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -239,7 +248,7 @@ public sealed class ControlLoop : IDisposable
         }
 
         var observation = new PartitionObservation(
-            _context.NowMs, user, system, _upperMax[binding.UserSeries] * binding.Scale, _upperMax[binding.SystemSeries] * binding.Scale);
+            _context.NowMs, user, system, _upperLead[binding.UserSeries] * binding.Scale, _upperLead[binding.SystemSeries] * binding.Scale);
         _decision[binding.Resource] = policy.Propose(_context.LastSafe[binding.Resource], observation);
     }
 
@@ -330,9 +339,11 @@ public sealed class ControlLoop : IDisposable
         private readonly float[] _forecast;
         private readonly float[] _upper;
         private readonly ForecastShape _shape;
+        private readonly UpperTracker? _tracker;
+        private readonly double[] _closed;
         private long _originMs;
 
-        public ModelState(ModelBinding binding)
+        public ModelState(ModelBinding binding, UpperTrackerOptions? tracking)
         {
             _forecaster = binding.Forecaster;
             _shape = binding.Forecaster.Shape;
@@ -344,6 +355,8 @@ public sealed class ControlLoop : IDisposable
             _calendar = new float[n * _shape.CalendarWidth];
             _forecast = new float[n * _shape.Horizon];
             _upper = new float[n * _shape.Horizon];
+            _closed = new double[n];
+            _tracker = tracking is null ? null : new UpperTracker(n, _shape.Horizon, _shape.Quantile, tracking);
         }
 
         public void Add(long nowMs, double[] values)
@@ -356,10 +369,15 @@ public sealed class ControlLoop : IDisposable
             if (_windows.Add(nowMs, _subset))
             {
                 _originMs = nowMs;
+                if (_tracker is not null)
+                {
+                    _windows.CopyLastClosed(_closed);
+                    _tracker.Observe(_closed);
+                }
             }
         }
 
-        public void Forecast(long nowMs, double[] upperMax)
+        public void Forecast(long nowMs, double[] upperMax, double[] upperLead, int? leadSteps)
         {
             if (_windows.Filled < _shape.Window)
             {
@@ -376,22 +394,32 @@ public sealed class ControlLoop : IDisposable
             }
 
             _forecaster.Forecast(_window, _calendar, _series.Length, _forecast, _upper);
+            _tracker?.Correct(_forecast, _upper);
             var h = _shape.Horizon;
+            var lead = Math.Min(leadSteps ?? h, h);
             for (var i = 0; i < _series.Length; i++)
             {
-                var max = double.NegativeInfinity;
                 var row = _upper.AsSpan(i * h, h);
-                foreach (var u in row)
+                upperLead[_series[i]] = Max(row[..lead]);
+                upperMax[_series[i]] = lead == h ? upperLead[_series[i]] : Max(row);
+            }
+        }
+
+        /// <summary>The largest value; NaN when any is NaN (a forecast with a hole is no forecast).</summary>
+        private static double Max(ReadOnlySpan<float> values)
+        {
+            var max = double.NegativeInfinity;
+            foreach (var u in values)
+            {
+                if (float.IsNaN(u))
                 {
-                    max = float.IsNaN(u) ? double.NaN : Math.Max(max, u);
-                    if (double.IsNaN(max))
-                    {
-                        break;
-                    }
+                    return double.NaN;
                 }
 
-                upperMax[_series[i]] = max;
+                max = Math.Max(max, u);
             }
+
+            return max;
         }
 
         public void CheckFresh(int maxStaleSteps, IReadOnlyList<string> names, SafetyContext context)

@@ -24,6 +24,7 @@ public sealed record ModelBinding(IForecaster Forecaster, IReadOnlyList<int> Ser
 public sealed class ControlLoopSetup
 {
     private int _inferenceEveryTicks = 10;
+    private int? _partitionLeadSteps = 3;
     private int _maxStaleSteps = 3;
 
     /// <summary>Names of the series, in the order <see cref="ISampleSource.Read"/> writes them.</summary>
@@ -85,6 +86,29 @@ public sealed class ControlLoopSetup
     {
         get => _inferenceEveryTicks;
         init => _inferenceEveryTicks = value >= 1 ? value : throw new PredictorException($"ControlLoopSetup.InferenceEveryTicks = {value} is out of range: use 1 or more ticks.");
+    }
+
+    /// <summary>
+    /// Online tracking of each model's upper bound (<see cref="UpperTracker"/>): keeps <c>upper</c> at the model's stated
+    /// quantile while the data drift away from what its conformal offsets were calibrated on. Null turns it off (the
+    /// policies then see the model's bounds as written in the ONNX file).
+    /// </summary>
+    /// <value>The default value is the documented <see cref="UpperTrackerOptions"/> defaults.</value>
+    public UpperTrackerOptions? UpperTracking { get; init; } = new();
+
+    /// <summary>
+    /// How many forecast steps the partition policies size for: each partition sees the maximum of the (tracked) upper
+    /// bound over the first k steps of the horizon; null for the whole horizon. Placement always looks over the whole
+    /// horizon, so a module can move before a surge. Why 3: a window ends at the last closed step, so step 1 is the step
+    /// in progress and step 2 the one a decision made now applies to; step 3 covers the next one too, so one late or held
+    /// tick does not leave a partition short. Growth is immediate at every tick, so sizing for the whole hour ahead only
+    /// buys slack (README, "Policies", has the comparison).
+    /// </summary>
+    /// <value>The default value is 3.</value>
+    public int? PartitionLeadSteps
+    {
+        get => _partitionLeadSteps;
+        init => _partitionLeadSteps = value is null or >= 1 ? value : throw new PredictorException($"ControlLoopSetup.PartitionLeadSteps = {value} is out of range: use 1 or more forecast steps, or null for the whole horizon.");
     }
 
     /// <summary>A model series without a fresh value for more than this many model steps counts as missing data (fail closed).</summary>

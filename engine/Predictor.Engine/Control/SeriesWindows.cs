@@ -61,6 +61,16 @@ internal sealed class SeriesWindows
         return closed;
     }
 
+    /// <summary>The step that closed last, one value per series; NaN for a series that had no fresh value in it.</summary>
+    public void CopyLastClosed(Span<double> destination)
+    {
+        var last = (_head - 1 + _capacity) % _capacity;
+        for (var s = 0; s < _series; s++)
+        {
+            destination[s] = Filled == 0 || _stale[s] > 0 ? double.NaN : _ring[(s * _capacity) + last];
+        }
+    }
+
     /// <summary>Writes the last <paramref name="window"/> observations of each series, oldest first, row-major N×W.</summary>
     public void CopyWindow(int window, Span<float> destination)
     {

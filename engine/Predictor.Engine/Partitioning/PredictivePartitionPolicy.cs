@@ -5,14 +5,18 @@ namespace Predictor.Engine.Partitioning;
 /// <summary>Options of the predictive partition policy, with documented, validated defaults (README, "Policies", says why each).</summary>
 public sealed class PredictivePolicyOptions
 {
-    private double _headroom = 0.1;
+    private double _headroom;
     private double _maxStepShare = 0.2;
     private double _deadBandShare = 0.05;
     private int _shrinkAfterTicks = 12;
     private double _usageFloor = 1.0;
 
-    /// <summary>Extra allocation above the forecast's upper bound, as a fraction of that bound (0.1 = +10 %).</summary>
-    /// <value>The default value is 0.1.</value>
+    /// <summary>
+    /// Extra allocation above the forecast's upper bound, as a fraction of that bound (0.1 = +10 %). None by default: the
+    /// loop's <see cref="Forecasting.UpperTracker"/> keeps the bound at its stated quantile, so a margin on top would only
+    /// add slack; set one when upper-bound tracking is off (<see cref="Control.ControlLoopSetup.UpperTracking"/> = null).
+    /// </summary>
+    /// <value>The default value is 0.</value>
     public double Headroom { get => _headroom; set => _headroom = Check(value, 0, 10, nameof(Headroom)); }
 
     /// <summary>

@@ -207,8 +207,8 @@ public sealed partial class HostedModuleBackendTests
                 Series = Series,
                 Memory = new PartitionBinding(ResourceKind.Memory, 1000, 0, 1),
                 Cpu = new PartitionBinding(ResourceKind.Cpu, 2000, 2, 3, Scale: 1000),
-                MemoryPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
-                CpuPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
+                MemoryPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
+                CpuPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
                 Modules = Modules,
                 ModuleSeries = [4, 5],
                 Locations = Cores,
@@ -219,6 +219,8 @@ public sealed partial class HostedModuleBackendTests
                 Backend = HostedModules.Wrap(Backend, Migrator, Modules, Cores, _log),
                 Time = _time,
                 InferenceEveryTicks = 1,
+                UpperTracking = null, // scripted bounds, used as written
+                PartitionLeadSteps = null,
             });
         }
 

@@ -20,13 +20,15 @@ public sealed class ControlLoopOnnxTests
             Series = ["mem/user", "mem/system", "cpu/user", "cpu/system"],
             Memory = new PartitionBinding(ResourceKind.Memory, 10_000, 0, 1),
             Cpu = new PartitionBinding(ResourceKind.Cpu, 4000, 2, 3, Scale: 1000),
-            MemoryPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1, ShrinkAfterTicks = 1 }),
-            CpuPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1, ShrinkAfterTicks = 1 }),
+            MemoryPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1, ShrinkAfterTicks = 1 }),
+            CpuPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1, ShrinkAfterTicks = 1 }),
             Models = [new ModelBinding(forecaster, [0, 1, 2, 3])],
             Source = source,
             Backend = new SimulatedBackend([], [], PartitionSplit.Even(10_000), PartitionSplit.Even(4000)),
             Time = time,
             InferenceEveryTicks = 1,
+            UpperTracking = null, // scripted bounds, used as written
+            PartitionLeadSteps = null,
         });
 
         // One observation per model step: user memory alternates 3000/3400, the rest is flat.

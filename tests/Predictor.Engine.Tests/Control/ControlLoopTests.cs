@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Predictor.Engine.Backends;
 using Predictor.Engine.Control;
+using Predictor.Engine.Forecasting;
 using Predictor.Engine.Partitioning;
 using Predictor.Engine.Placement;
 
@@ -29,7 +30,9 @@ public sealed class ControlLoopTests
 
     private sealed class Rig : IDisposable
     {
-        public Rig(int inferenceEvery = 1, IDecisionLog? log = null, ISampleSink? sink = null, Meter? meter = null)
+        // Upper-bound tracking off and the whole horizon by default: most tests check the loop's mechanics against the
+        // scripted bounds as written; the tests of tracking and lead steps turn them on.
+        public Rig(int inferenceEvery = 1, IDecisionLog? log = null, ISampleSink? sink = null, Meter? meter = null, UpperTrackerOptions? tracking = null, int? lead = null)
         {
             Time = new ManualTime(new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero));
             Source = new ArraySource(Series.Length);
@@ -47,8 +50,8 @@ public sealed class ControlLoopTests
                 Series = Series,
                 Memory = new PartitionBinding(ResourceKind.Memory, Memory, 0, 1),
                 Cpu = new PartitionBinding(ResourceKind.Cpu, Cpu, 2, 3, Scale: 1000),
-                MemoryPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
-                CpuPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
+                MemoryPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
+                CpuPolicy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1, DeadBandShare = 0, ShrinkAfterTicks = 3 }),
                 Modules = Modules,
                 ModuleSeries = [4, 5],
                 Locations = Cores,
@@ -61,6 +64,8 @@ public sealed class ControlLoopTests
                 Log = Log,
                 Time = Time,
                 InferenceEveryTicks = inferenceEvery,
+                UpperTracking = tracking,
+                PartitionLeadSteps = lead,
             }, meter);
         }
 
@@ -102,6 +107,82 @@ public sealed class ControlLoopTests
         Assert.Equal(10, decision[ResourceKind.Memory].Pool);
         Assert.InRange(decision[ResourceKind.Cpu].User, 825, 826); // float forecast, rounded up
         Assert.Equal(660, rig.Backend.Split(ResourceKind.Memory).User);
+    }
+
+    [Fact]
+    public void RunOnce_LeadSteps_PartitionsSizeForTheFirstKStepsWhilePlacementSeesTheWholeHorizon()
+    {
+        using var rig = new Rig(lead: 2);
+        rig.Forecaster.Upper = (s, j) => s != 0 ? 100f : j == 2 ? 900f : 500f; // user: a surge at step 3 only
+        for (var t = 0; t < 10; t++)
+        {
+            rig.Step();
+        }
+
+        Assert.Equal(500, rig.Loop.UpperLead[0]);
+        Assert.Equal(900, rig.Loop.UpperMax[0]);
+        Assert.Equal(550, rig.Loop.LastDecision[ResourceKind.Memory].User); // 500 × 1.1, not 900 × 1.1
+
+        using var whole = new Rig(lead: null);
+        whole.Forecaster.Upper = (s, j) => s != 0 ? 100f : j == 2 ? 900f : 500f;
+        for (var t = 0; t < 10; t++)
+        {
+            whole.Step();
+        }
+
+        Assert.Equal(900, whole.Loop.UpperLead[0]);
+        Assert.InRange(whole.Loop.LastDecision[ResourceKind.Memory].User, 700, 800); // from 990, capped by the 80 % bound and the total
+    }
+
+    [Fact]
+    public void Setup_LeadStepsBelowOne_IsRefusedWithTheField()
+    {
+        var ex = Assert.Throws<PredictorException>(() => new ControlLoopSetup
+        {
+            Series = Series,
+            Memory = new PartitionBinding(ResourceKind.Memory, Memory, 0, 1),
+            Cpu = new PartitionBinding(ResourceKind.Cpu, Cpu, 2, 3),
+            MemoryPolicy = PartitionPolicies.Predictive(),
+            CpuPolicy = PartitionPolicies.Predictive(),
+            Source = new ArraySource(Series.Length),
+            Backend = new SimulatedBackend(Cores, [0, 0], PartitionSplit.Even(Memory), PartitionSplit.Even(Cpu)),
+            PartitionLeadSteps = 0,
+        });
+        Assert.Contains("PartitionLeadSteps", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(3, new ControlLoopSetup
+        {
+            Series = Series,
+            Memory = new PartitionBinding(ResourceKind.Memory, Memory, 0, 1),
+            Cpu = new PartitionBinding(ResourceKind.Cpu, Cpu, 2, 3),
+            MemoryPolicy = PartitionPolicies.Predictive(),
+            CpuPolicy = PartitionPolicies.Predictive(),
+            Source = new ArraySource(Series.Length),
+            Backend = new SimulatedBackend(Cores, [0, 0], PartitionSplit.Even(Memory), PartitionSplit.Even(Cpu)),
+        }.PartitionLeadSteps);
+    }
+
+    [Fact]
+    public void RunOnce_UpperTracking_NarrowsABoundThatNeverMisses()
+    {
+        // Demand alternates 380/420; the scripted bound is 1.5 × the last value, far above every outcome. Untracked, the
+        // partition keeps (1.5 × last) × 1.1; tracked, hits pull the bound down toward the 0.9 quantile of the outcomes.
+        static long Run(UpperTrackerOptions? tracking)
+        {
+            using var rig = new Rig(tracking: tracking);
+            rig.Source.Values[1] = 100; // system small, so the two never contend for the total
+            for (var t = 0; t < 1000; t++)
+            {
+                rig.Source.Values[0] = t % 2 == 0 ? 380 : 420;
+                rig.Step();
+            }
+
+            return rig.Loop.LastDecision[ResourceKind.Memory].User;
+        }
+
+        var untracked = Run(null);
+        var tracked = Run(new UpperTrackerOptions { LearningRate = 1 });
+        Assert.InRange(untracked, 627, 694);     // 1.5 × 380..420 × 1.1
+        Assert.InRange(tracked, 462, 600);       // covers 420 × 1.1 at least, well below the untracked size
     }
 
     [Fact]
@@ -247,7 +328,7 @@ public sealed class ControlLoopTests
     public void RunOnce_SteadyState_AllocatesNothing()
     {
         var sink = new SampleChannel(Series.Length, 8);
-        using var rig = new Rig(inferenceEvery: 2, sink: sink);
+        using var rig = new Rig(inferenceEvery: 2, sink: sink, tracking: new UpperTrackerOptions(), lead: 3); // the live defaults
         SampleHandler drain = (_, _) => { };
         for (var t = 0; t < 50; t++)
         {

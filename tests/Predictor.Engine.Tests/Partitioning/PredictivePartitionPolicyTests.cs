@@ -11,7 +11,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_LowForecast_SizesFromUpperPlusHeadroomAndLeavesThePool()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1 });
         var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(300, 250));
         Assert.Equal(330, next.User);   // 300 × 1.1
         Assert.Equal(275, next.System); // 250 × 1.1
@@ -21,7 +21,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_SurgeForecast_GrowsAtOnceWhateverMaxStep()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 0.1, DeadBandShare = 0 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 0.1, DeadBandShare = 0 });
         var next = policy.Propose(new PartitionSplit(Total, 300, 200), Upper(700, 150));
         Assert.InRange(next.User, 770, 771); // ⌈700 × 1.1⌉ (771 from the double product): growth is not rate-limited, shrinking is
     }
@@ -29,7 +29,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_ForecastBelowObservedUse_SizesFromTheUse()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { DeadBandShare = 0 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, DeadBandShare = 0 });
         var next = policy.Propose(new PartitionSplit(Total, 300, 200), new PartitionObservation(0, 500, 100, 400, 100));
         Assert.Equal(550, next.User); // max(upper 400, use 500) × 1.1
     }
@@ -37,7 +37,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_ShrinkAfterStabilisationWindow_GoesToTheLargestRecentTargetAtMostMaxStepPerTick()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 3, MaxStepShare = 0.1, DeadBandShare = 0 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, ShrinkAfterTicks = 3, MaxStepShare = 0.1, DeadBandShare = 0 });
         var split = new PartitionSplit(Total, 700, 200);
         split = policy.Propose(split, Upper(400, 150, 1)); // target 440
         split = policy.Propose(split, Upper(300, 150, 2)); // target 330
@@ -51,7 +51,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_ContentionWithObservedUse_KeepsUseAndSharesTheRestByUseUpToEachTarget()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { DeadBandShare = 0 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, DeadBandShare = 0 });
         // user uses 700 and forecasts 700 (target 770); system uses 100 but forecasts 600 (target 660): 1430 > 1000.
         var next = policy.Propose(new PartitionSplit(Total, 500, 500), new PartitionObservation(0, 700, 100, 700, 600));
         // Floors: the uses (700, and system's 100 raised to its 200 minimum); the 100 left is shared 7 : 1 by use, but
@@ -64,7 +64,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_TargetBelowByMoreThanDeadBand_ShrinksOnlyAfterKTicks()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0.05 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0.05 });
         // target 330 below 600 by more than the 50 dead band: held until the 3-tick window is full, then 330.
         var split = new PartitionSplit(Total, 600, 200);
         split = policy.Propose(split, Upper(300, 150, 1));
@@ -78,7 +78,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_TargetWithinDeadBand_NeverShrinks()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 1, DeadBandShare = 0.05 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, ShrinkAfterTicks = 1, DeadBandShare = 0.05 });
         var split = new PartitionSplit(Total, 370, 200);
         for (var t = 0; t < 10; t++)
         {
@@ -91,7 +91,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_HighTargetInWindow_HoldsUntilItLeavesTheWindow()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { ShrinkAfterTicks = 2, MaxStepShare = 1, DeadBandShare = 0 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, ShrinkAfterTicks = 2, MaxStepShare = 1, DeadBandShare = 0 });
         var split = new PartitionSplit(Total, 600, 200);
         split = policy.Propose(split, Upper(300, 150, 1)); // target 330, window not full
         split = policy.Propose(split, Upper(560, 150, 2)); // target 616 ≥ 600: grows at once
@@ -105,7 +105,7 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_BothNeedMoreThanTotal_FitsInTotalAboveMinimums()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { MaxStepShare = 1 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 1 });
         var next = policy.Propose(new PartitionSplit(Total, 400, 400), Upper(900, 900));
         Assert.Equal(0, next.Pool);
         Assert.Equal(500, next.User);
@@ -115,11 +115,21 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_ContentionWithMissingUse_SharesByBoundsWithoutThrowing()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { DeadBandShare = 0 });
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, DeadBandShare = 0 });
         var next = policy.Propose(new PartitionSplit(Total, 500, 500), new PartitionObservation(0, double.NaN, double.NaN, 700, 600));
         Assert.Equal(Total, next.User + next.System);
         Assert.InRange(next.User, 200, 800);
         Assert.InRange(next.System, 200, 800);
+    }
+
+    [Fact]
+    public void Propose_Defaults_SizeFromTheUpperBoundWithNoMargin()
+    {
+        // The loop's upper-bound tracking keeps the bound at its quantile, so the default adds no headroom on top.
+        var policy = PartitionPolicies.Predictive();
+        var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(300, 250));
+        Assert.Equal(300, next.User);
+        Assert.Equal(250, next.System);
     }
 
     [Fact]
@@ -134,7 +144,7 @@ public sealed class PredictivePartitionPolicyTests
     public void Propose_RandomisedForecasts_InvariantBoundsAndMaxShrinkHold()
     {
         var random = new Random(42);
-        var options = new PredictivePolicyOptions { MaxStepShare = 0.15 };
+        var options = new PredictivePolicyOptions { Headroom = 0.1, MaxStepShare = 0.15 };
         var policy = PartitionPolicies.Predictive(options);
         for (var run = 0; run < 20; run++)
         {

@@ -60,6 +60,30 @@ public sealed class BacktestTests
     }
 
     [Fact]
+    public void Score_NoiseGrowsInTheTestPart_TrackedCoverageReturnsTowardTheQuantile()
+    {
+        // A random walk whose steps are σ = 1 for the first 70 % and σ = 3 after: the offsets (the 0.9 quantile of
+        // residuals at σ = 1, with the naive forecaster) under-cover the test part; the engine's tracker, replayed over
+        // the test origins, moves the bound back toward 0.9.
+        var random = new Random(3);
+        var x = new double[20_000];
+        for (var t = 1; t < x.Length; t++)
+        {
+            var z = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            x[t] = x[t - 1] + ((t < 14_000 ? 1.0 : 3.0) * z);
+        }
+
+        var b = new Backtest(Series(x), 2, 24, 0.3);
+        var residuals = b.Residuals(new NaiveForecaster(1), b.TestOrigins);
+        double[] offsets = [1.2816, 1.2816 * Math.Sqrt(2)]; // the 0.9 quantiles of N(0, 1) and N(0, 2)
+
+        var m = b.Score(residuals, b.TestOrigins, offsets, 0.9);
+
+        Assert.InRange(m.Coverage, 0.6, 0.72);           // P(3z ≤ 1.28) ≈ 0.665
+        Assert.InRange(m.TrackedCoverage, 0.85, 0.92);
+    }
+
+    [Fact]
     public void DecayedPercentile_StepFromLowToHigh_FollowsWithinAFewHalfLives()
     {
         // 400 steps at 10 then 400 at 50, half-life 50 steps: after the step the p90 moves to the new level.

@@ -1,3 +1,4 @@
+using Predictor.Engine.Forecasting;
 using Predictor.Training.Data;
 using Predictor.Training.Models;
 
@@ -119,6 +120,7 @@ internal sealed class Backtest
 
         double cells = (double)count * Horizon;
         double mae = abs / cells;
+        double tracked = TrackedCoverage(residuals, origins.First, count, upperOffsets, quantile);
         return new BacktestMetrics(
             count,
             mae,
@@ -127,7 +129,50 @@ internal sealed class Backtest
             Scale > 0 ? mae / Scale : double.NaN,
             Scale > 0 ? absAtH / count / Scale : double.NaN,
             pinball / cells,
-            covered / cells);
+            covered / cells,
+            tracked);
+    }
+
+    /// <summary>
+    /// Coverage of <c>upper</c> as the engine serves it: the origins replayed in order through an
+    /// <see cref="UpperTracker"/> (default options, cold start), which at origin t has observed x(first..t) only.
+    /// </summary>
+    private double TrackedCoverage(ReadOnlySpan<double> residuals, int first, int count, ReadOnlySpan<double> upperOffsets, double quantile)
+    {
+        if (count == 0 || !(quantile is > 0 and < 1))
+        {
+            return double.NaN;
+        }
+
+        var values = Series.Values;
+        var tracker = new UpperTracker(1, Horizon, quantile);
+        var forecast = new float[Horizon];
+        var upper = new float[Horizon];
+        var observed = new double[1];
+        int covered = 0;
+        for (int i = 0; i < count; i++)
+        {
+            int t = first + i;
+            observed[0] = values[t];
+            tracker.Observe(observed);
+            for (int h = 0; h < Horizon; h++)
+            {
+                double e = residuals[(i * Horizon) + h];
+                forecast[h] = (float)(values[t + 1 + h] - e);
+                upper[h] = (float)(forecast[h] + upperOffsets[h]);
+            }
+
+            tracker.Correct(forecast, upper);
+            for (int h = 0; h < Horizon; h++)
+            {
+                if (values[t + 1 + h] <= upper[h])
+                {
+                    covered++;
+                }
+            }
+        }
+
+        return covered / ((double)count * Horizon);
     }
 
     /// <summary>mean |x(t) − x(t−S)| over t ≥ S.</summary>

@@ -13,5 +13,10 @@ namespace Predictor.Training.Backtesting;
 /// <param name="Mase">MAE / in-sample seasonal-naive MAE, over all steps.</param>
 /// <param name="MaseAtHorizon">MASE of step H alone.</param>
 /// <param name="Pinball">Pinball loss of <c>upper</c> at q.</param>
-/// <param name="Coverage">Share of actuals at or below <c>upper</c>.</param>
-public sealed record BacktestMetrics(int Origins, double Mae, double Rmse, double Smape, double Mase, double MaseAtHorizon, double Pinball, double Coverage);
+/// <param name="Coverage">Share of actuals at or below <c>upper</c> as the model writes it (static conformal offsets).</param>
+/// <param name="TrackedCoverage">
+/// Share of actuals at or below <c>upper</c> as the engine serves it: corrected online by
+/// <see cref="Predictor.Engine.Forecasting.UpperTracker"/> (default options), replayed over the origins in order from a
+/// cold start, each origin seeing only the values up to it.
+/// </param>
+public sealed record BacktestMetrics(int Origins, double Mae, double Rmse, double Smape, double Mase, double MaseAtHorizon, double Pinball, double Coverage, double TrackedCoverage);

@@ -84,6 +84,7 @@ public static class MetricsJson
         Number(w, "mase_at_h", m.MaseAtHorizon);
         Number(w, "pinball", m.Pinball);
         Number(w, "coverage", m.Coverage);
+        Number(w, "coverage_tracked", m.TrackedCoverage);
     }
 
     private static void Number(Utf8JsonWriter w, string name, double value)
