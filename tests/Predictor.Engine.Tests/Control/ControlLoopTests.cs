@@ -137,17 +137,7 @@ public sealed class ControlLoopTests
     [Fact]
     public void Setup_LeadStepsBelowOne_IsRefusedWithTheField()
     {
-        var ex = Assert.Throws<PredictorException>(() => new ControlLoopSetup
-        {
-            Series = Series,
-            Memory = new PartitionBinding(ResourceKind.Memory, Memory, 0, 1),
-            Cpu = new PartitionBinding(ResourceKind.Cpu, Cpu, 2, 3),
-            MemoryPolicy = PartitionPolicies.Predictive(),
-            CpuPolicy = PartitionPolicies.Predictive(),
-            Source = new ArraySource(Series.Length),
-            Backend = new SimulatedBackend(Cores, [0, 0], PartitionSplit.Even(Memory), PartitionSplit.Even(Cpu)),
-            PartitionLeadSteps = 0,
-        });
+        var ex = Assert.Throws<PredictorException>(() => new Rig(lead: 0));
         Assert.Contains("PartitionLeadSteps", ex.Message, StringComparison.Ordinal);
         Assert.Equal(3, new ControlLoopSetup
         {
