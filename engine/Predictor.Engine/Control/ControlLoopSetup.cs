@@ -23,8 +23,11 @@ public sealed record ModelBinding(IForecaster Forecaster, IReadOnlyList<int> Ser
 /// </summary>
 public sealed class ControlLoopSetup
 {
+    /// <summary>The default of <see cref="PartitionLeadSteps"/>.</summary>
+    public const int DefaultPartitionLeadSteps = 3;
+
     private int _inferenceEveryTicks = 10;
-    private int? _partitionLeadSteps = 3;
+    private int? _partitionLeadSteps = DefaultPartitionLeadSteps;
     private int _maxStaleSteps = 3;
 
     /// <summary>Names of the series, in the order <see cref="ISampleSource.Read"/> writes them.</summary>
@@ -104,7 +107,7 @@ public sealed class ControlLoopSetup
     /// tick does not leave a partition short. Growth is immediate at every tick, so sizing for the whole hour ahead only
     /// buys slack (README, "Policies", has the comparison).
     /// </summary>
-    /// <value>The default value is 3.</value>
+    /// <value>The default value is <see cref="DefaultPartitionLeadSteps"/> (3).</value>
     public int? PartitionLeadSteps
     {
         get => _partitionLeadSteps;

@@ -24,7 +24,7 @@ public static class ReplayRunner
     /// <param name="openForecaster">Opens a model: a predictive policy gets its own; the baselines get the naive one, used only by placement.</param>
     /// <param name="hasWallClock">False when the trace has offsets only (the report then shows elapsed days).</param>
     /// <param name="progress">Receives the number of policy-ticks replayed so far.</param>
-    /// <param name="predictive">Options of the predictive policies; null for the documented defaults.</param>
+    /// <param name="predictive">Options of the predictive policies that have no <c>"settings"</c> of their own; null for the documented defaults.</param>
     public static ReplayResult Run(
         ScenarioOptions scenario,
         ScenarioInputs inputs,
@@ -83,8 +83,8 @@ public static class ReplayRunner
             // The scenario has one resource; memory is bound to the same demand so the loop's invariants hold, and ignored.
             Memory = new PartitionBinding(ResourceKind.Memory, total, 0, 1, LoopUnitsPerScenarioUnit),
             Cpu = new PartitionBinding(ResourceKind.Cpu, total, 0, 1, LoopUnitsPerScenarioUnit),
-            MemoryPolicy = Create(policy.Kind, predictive),
-            CpuPolicy = Create(policy.Kind, predictive),
+            MemoryPolicy = Create(policy.Kind, policy.Settings?.Policy ?? predictive),
+            CpuPolicy = Create(policy.Kind, policy.Settings?.Policy ?? predictive),
             Modules = modules,
             ModuleSeries = Enumerable.Range(2, modules.Count).ToArray(),
             Locations = locations,
@@ -95,6 +95,8 @@ public static class ReplayRunner
             Backend = backend,
             Time = clock,
             InferenceEveryTicks = 1,
+            PartitionLeadSteps = (policy.Settings ?? PredictiveSettings.Default).LeadSteps,
+            UpperTracking = (policy.Settings ?? PredictiveSettings.Default).UpperTracking,
         };
         // A meter of its own: replayed ticks are not this process's live loop, and must not show in the "Predictor"
         // meter that dotnet-counters (or a listener in the same process) watches.

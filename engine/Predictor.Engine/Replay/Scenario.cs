@@ -1,3 +1,5 @@
+using Predictor.Engine.Forecasting;
+using Predictor.Engine.Partitioning;
 using Predictor.Engine.Placement;
 
 namespace Predictor.Engine.Replay;
@@ -112,7 +114,22 @@ public enum ScenarioPolicyKind
 /// <param name="Name">Unique name shown in the report, e.g. <c>vpa</c>, <c>predictive/ssa</c>.</param>
 /// <param name="Kind">Family.</param>
 /// <param name="Model">Model name for a predictive policy, else null.</param>
-public sealed record ScenarioPolicy(string Name, ScenarioPolicyKind Kind, string? Model);
+/// <param name="Settings">A predictive policy's own settings (the scenario's <c>"settings"</c>), or null for the defaults.</param>
+public sealed record ScenarioPolicy(string Name, ScenarioPolicyKind Kind, string? Model, PredictiveSettings? Settings = null);
+
+/// <summary>
+/// What a predictive policy in a scenario may set besides its model, so that one replay can compare settings side by
+/// side: the partition policy's options, how many forecast steps the partitions size for, and the online tracking of
+/// the upper bound. Whatever a scenario leaves out keeps the documented default.
+/// </summary>
+/// <param name="Policy">The partition policy's options.</param>
+/// <param name="LeadSteps">Forecast steps the partitions size for (<see cref="Control.ControlLoopSetup.PartitionLeadSteps"/>); null for the whole horizon.</param>
+/// <param name="UpperTracking">Online tracking of the upper bound (<see cref="Control.ControlLoopSetup.UpperTracking"/>); null turns it off.</param>
+public sealed record PredictiveSettings(PredictivePolicyOptions Policy, int? LeadSteps, UpperTrackerOptions? UpperTracking)
+{
+    /// <summary>The documented defaults: what a predictive policy without <c>"settings"</c> runs with.</summary>
+    public static PredictiveSettings Default => new(new PredictivePolicyOptions(), Control.ControlLoopSetup.DefaultPartitionLeadSteps, new UpperTrackerOptions());
+}
 
 /// <summary>A model: an ONNX file, or the built-in naive forecaster (<see cref="Path"/> null, name <c>naive</c>).</summary>
 /// <param name="Name">Unique model name.</param>

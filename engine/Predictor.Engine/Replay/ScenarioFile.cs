@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Predictor.Engine.Forecasting;
 using Predictor.Engine.Placement;
 
 namespace Predictor.Engine.Replay;
@@ -303,16 +304,18 @@ public static class ScenarioFile
                 string kindText;
                 string? model = null;
                 string? name = null;
+                JsonElement? settingsJson = null;
                 if (item.ValueKind == JsonValueKind.String)
                 {
                     kindText = item.GetString()!;
                 }
                 else
                 {
-                    var o = Object(item, p, "kind", "model", "name");
+                    var o = Object(item, p, "kind", "model", "name", "settings");
                     kindText = RequiredString(o, "kind", p);
                     model = OptionalString(o, "model", p);
                     name = OptionalString(o, "name", p);
+                    settingsJson = o.TryGetValue("settings", out var st) ? st : null;
                 }
 
                 var kindPath = item.ValueKind == JsonValueKind.String ? p : p + ".kind";
@@ -321,11 +324,17 @@ public static class ScenarioFile
                     throw Error(kindPath, $"unknown policy '{kindText}'; expected one of: {string.Join(", ", PolicyKinds.Keys)}.");
                 }
 
+                var settings = settingsJson is { } sj && kind == ScenarioPolicyKind.Predictive ? Settings(sj, p + ".settings") : null;
                 if (kind != ScenarioPolicyKind.Predictive)
                 {
                     if (model is not null)
                     {
                         throw Error(p + ".model", $"only a predictive policy takes a model; remove \"model\" from this {kindText} policy.");
+                    }
+
+                    if (settingsJson is not null)
+                    {
+                        throw Error(p + ".settings", $"only a predictive policy takes settings; remove \"settings\" from this {kindText} policy.");
                     }
 
                     list.Add(new ScenarioPolicy(name ?? kindText, kind, null));
@@ -338,7 +347,7 @@ public static class ScenarioFile
                             $"no model is named '{model}'; expected \"naive\" or one of $.models: {string.Join(", ", models.Select(m => m.Name).DefaultIfEmpty("(none declared)"))}.");
                     }
 
-                    list.Add(new ScenarioPolicy(name ?? $"predictive/{model}", kind, model));
+                    list.Add(new ScenarioPolicy(name ?? $"predictive/{model}", kind, model, settings));
                 }
                 else
                 {
@@ -350,7 +359,7 @@ public static class ScenarioFile
 
                     foreach (var m in models.Count > 0 ? models.Select(m => m.Name) : ["naive"])
                     {
-                        list.Add(new ScenarioPolicy(name ?? $"predictive/{m}", kind, m));
+                        list.Add(new ScenarioPolicy(name ?? $"predictive/{m}", kind, m, settings));
                     }
                 }
 
@@ -367,6 +376,81 @@ public static class ScenarioFile
             }
 
             return list;
+        }
+
+        // A predictive policy's "settings": each key sets one option; what is left out keeps its documented default.
+        private PredictiveSettings Settings(JsonElement e, string path)
+        {
+            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "shrinkAfterTicks", "usageFloor", "leadSteps", "upperTracking");
+            var d = PredictiveSettings.Default;
+            var policy = d.Policy;
+            if (o.TryGetValue("headroom", out var v))
+            {
+                policy.Headroom = Number(v, path + ".headroom", 0, 10, "a share above the forecast's upper bound in [0, 10], e.g. 0.1 for +10 %");
+            }
+
+            if (o.TryGetValue("maxStepShare", out v))
+            {
+                policy.MaxStepShare = Number(v, path + ".maxStepShare", 1e-9, 1, "the largest shrink per tick as a share of the total, in (0, 1], e.g. 0.2");
+            }
+
+            if (o.TryGetValue("deadBand", out v))
+            {
+                policy.DeadBandShare = Number(v, path + ".deadBand", 0, 1, "a share of the total in [0, 1], e.g. 0.05");
+            }
+
+            if (o.TryGetValue("shrinkAfterTicks", out v))
+            {
+                policy.ShrinkAfterTicks = (int)Number(v, path + ".shrinkAfterTicks", 1, 100_000, "a whole number of ticks from 1 to 100000, e.g. 12", integer: true);
+            }
+
+            if (o.TryGetValue("usageFloor", out v))
+            {
+                policy.UsageFloor = Number(v, path + ".usageFloor", 0, 10, "a factor of the usage just observed in [0, 10] (0 turns the floor off), e.g. 1");
+            }
+
+            var lead = d.LeadSteps;
+            if (o.TryGetValue("leadSteps", out v))
+            {
+                lead = v.ValueKind == JsonValueKind.String && v.GetString() == "horizon"
+                    ? null
+                    : (int)Number(v, path + ".leadSteps", 1, 10_000, "a whole number of forecast steps ≥ 1, e.g. 3, or \"horizon\" for the whole horizon", integer: true);
+            }
+
+            var tracking = d.UpperTracking;
+            if (o.TryGetValue("upperTracking", out v))
+            {
+                tracking = v.ValueKind switch
+                {
+                    JsonValueKind.False => null,
+                    JsonValueKind.True => tracking,
+                    _ => Tracking(v, path + ".upperTracking"),
+                };
+            }
+
+            return new PredictiveSettings(policy, lead, tracking);
+        }
+
+        private UpperTrackerOptions Tracking(JsonElement e, string path)
+        {
+            if (e.ValueKind != JsonValueKind.Object)
+            {
+                throw Error(path, $"expected true, false (off) or an object {{ \"learningRate\": 0.05, \"scaleHalfLife\": 288 }}, found {Describe(e)}.");
+            }
+
+            var o = Object(e, path, "learningRate", "scaleHalfLife");
+            var tracking = new UpperTrackerOptions();
+            if (o.TryGetValue("learningRate", out var v))
+            {
+                tracking.LearningRate = Number(v, path + ".learningRate", double.Epsilon, 10, "a rate in (0, 10], e.g. 0.05");
+            }
+
+            if (o.TryGetValue("scaleHalfLife", out v))
+            {
+                tracking.ScaleHalfLife = (int)Number(v, path + ".scaleHalfLife", 1, 10_000_000, "a whole number of model steps from 1 to 10000000, e.g. 288", integer: true);
+            }
+
+            return tracking;
         }
 
         private SurgeDefinition Surge(JsonElement e, string path)

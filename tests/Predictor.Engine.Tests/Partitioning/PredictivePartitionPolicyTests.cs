@@ -123,13 +123,13 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
-    public void Propose_Defaults_SizeFromTheUpperBoundWithNoMargin()
+    public void Propose_Defaults_SizeFromTheUpperBoundPlusTheHeldOutMargin()
     {
-        // The loop's upper-bound tracking keeps the bound at its quantile, so the default adds no headroom on top.
+        // The default margin (7.5 %, chosen on held-out scenarios) on top of the tracked bound, rounded up to whole units.
         var policy = PartitionPolicies.Predictive();
         var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(300, 250));
-        Assert.Equal(300, next.User);
-        Assert.Equal(250, next.System);
+        Assert.Equal(323, next.User); // ⌈300 × 1.075⌉ = ⌈322.5⌉
+        Assert.Equal(269, next.System); // ⌈250 × 1.075⌉ = ⌈268.75⌉
     }
 
     [Fact]

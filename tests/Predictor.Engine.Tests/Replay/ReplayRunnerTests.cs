@@ -98,4 +98,36 @@ public sealed class ReplayRunnerTests
 
         Assert.Null(CausalityCheck.FindLeak(Decide, demand, [10, 150, 297]));
     }
+
+    [Fact]
+    public void Run_PredictiveSettings_EachPolicyRunsWithItsOwnAndEmptySettingsAreTheDefaults()
+    {
+        const int ticks = 2 * 288;
+        var inputs = Inputs(Daily(4, 2, ticks), Daily(2, 1, ticks, 1), Daily(0.5, 0.3, ticks), Daily(0.4, 0.3, ticks, 2)) with { Modules = [] };
+        var scenario = ScenarioFile.Parse("""
+            {
+              "name": "settings",
+              "source": { "trace": ".", "format": "csv" },
+              "partitions": { "user": { "series": ["u"] }, "system": { "series": ["s"] } },
+              "budget": { "total": "auto" },
+              "policies": [
+                { "kind": "predictive", "name": "plain" },
+                { "kind": "predictive", "name": "explicit-defaults", "settings": {} },
+                { "kind": "predictive", "name": "roomy", "settings": { "headroom": 0.5, "leadSteps": "horizon", "upperTracking": false } }
+              ]
+            }
+            """, "settings.json", Path.GetTempPath());
+
+        // The Run-wide options apply to "plain" only: a policy with settings of its own starts from the defaults.
+        var runWide = new Predictor.Engine.Partitioning.PredictivePolicyOptions { Headroom = 0.3 };
+        var result = ReplayRunner.Run(scenario, inputs, Naive, predictive: runWide);
+        var defaults = ReplayRunner.Run(scenario, inputs, Naive);
+
+        double[] Allocation(ReplayResult r, int policy, int partition) => r.Policies[policy].Run.Partitions[partition].Allocation;
+        Assert.Equal(Allocation(defaults, 0, 0), Allocation(result, 1, 0));
+        Assert.Equal(Allocation(defaults, 0, 1), Allocation(result, 1, 1));
+        Assert.NotEqual(Allocation(result, 0, 0), Allocation(result, 1, 0));
+        Assert.True(result.Policies[0].Metrics.Partitions.RelativeSlack > result.Policies[1].Metrics.Partitions.RelativeSlack);
+        Assert.True(result.Policies[2].Metrics.Partitions.RelativeSlack > result.Policies[1].Metrics.Partitions.RelativeSlack);
+    }
 }

@@ -261,6 +261,60 @@ public sealed class ScenarioFileTests : IDisposable
     }
 
     [Fact]
+    public void Parse_PredictiveSettings_SetsWhatIsGivenAndKeepsTheRestAtDefaults()
+    {
+        var s = Parse(Valid.Replace("{ \"kind\": \"predictive\" }", """
+            { "kind": "predictive", "model": "ssa", "name": "tight" },
+            { "kind": "predictive", "model": "ssa", "name": "loose",
+              "settings": { "headroom": 0.075, "deadBand": 0.01, "shrinkAfterTicks": 6, "maxStepShare": 0.5, "usageFloor": 0,
+                            "leadSteps": "horizon", "upperTracking": { "learningRate": 0.1 } } },
+            { "kind": "predictive", "model": "ridge", "name": "lead2-untracked", "settings": { "leadSteps": 2, "upperTracking": false } }
+            """, StringComparison.Ordinal));
+
+        Assert.Null(s.Policies[3].Settings);
+        var loose = s.Policies[4].Settings!;
+        Assert.Equal(0.075, loose.Policy.Headroom);
+        Assert.Equal(0.01, loose.Policy.DeadBandShare);
+        Assert.Equal(6, loose.Policy.ShrinkAfterTicks);
+        Assert.Equal(0.5, loose.Policy.MaxStepShare);
+        Assert.Equal(0, loose.Policy.UsageFloor);
+        Assert.Null(loose.LeadSteps);
+        Assert.Equal(0.1, loose.UpperTracking!.LearningRate);
+        Assert.Equal(new Predictor.Engine.Forecasting.UpperTrackerOptions().ScaleHalfLife, loose.UpperTracking.ScaleHalfLife);
+        var lead2 = s.Policies[5].Settings!;
+        Assert.Equal(2, lead2.LeadSteps);
+        Assert.Null(lead2.UpperTracking);
+        Assert.Equal(new Predictor.Engine.Partitioning.PredictivePolicyOptions().Headroom, lead2.Policy.Headroom);
+        Assert.Equal("ridge", s.Policies[5].Model);
+    }
+
+    [Theory]
+    [InlineData("{ \"headroom\": -0.1 }", "$.policies[3].settings.headroom", "out of range")]
+    [InlineData("{ \"leadSteps\": 0 }", "$.policies[3].settings.leadSteps", "\"horizon\"")]
+    [InlineData("{ \"leadSteps\": \"all\" }", "$.policies[3].settings.leadSteps", "\"horizon\"")]
+    [InlineData("{ \"shrinkAfterTicks\": 2.5 }", "$.policies[3].settings.shrinkAfterTicks", "whole number")]
+    [InlineData("{ \"headrom\": 0.1 }", "$.policies[3].settings.headrom", "headroom, maxStepShare")]
+    [InlineData("{ \"upperTracking\": 1 }", "$.policies[3].settings.upperTracking", "true, false")]
+    [InlineData("{ \"upperTracking\": { \"learningRate\": 0 } }", "$.policies[3].settings.upperTracking.learningRate", "out of range")]
+    [InlineData("[]", "$.policies[3].settings", "expected an object")]
+    public void Parse_BadPredictiveSettings_PointsAtTheField(string settings, string path, string expected)
+    {
+        var e = Fails(d => d["policies"]![3] = JsonNode.Parse($$"""{ "kind": "predictive", "model": "ssa", "settings": {{settings}} }"""));
+
+        Assert.Equal(path, e.JsonPath);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SettingsOnABaseline_Rejected()
+    {
+        var e = Fails(d => d["policies"]![1] = JsonNode.Parse("""{ "kind": "vpa", "settings": { "headroom": 0.1 } }"""));
+
+        Assert.Equal("$.policies[1].settings", e.JsonPath);
+        Assert.Contains("only a predictive policy takes settings", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnknownPolicy_ListsPolicies()
     {
         var e = Fails(d => d["policies"]![1] = "kubernetes");
