@@ -146,17 +146,7 @@ public sealed class SharedTreesTests
         // Two features, two steps: step 1 steps by 1 on feature 0, step 2 by 3 on feature 1. Feature 1's gain summed
         // over the steps is the larger (9 against 1), so the shared root splits on it; the per-step tree of step 1
         // splits on feature 0.
-        var noise = new Random(8);
-        int n = 1200;
-        var values = new double[n];
-        var stamps = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            values[i] = noise.NextDouble();
-            stamps[i] = i * 300_000L;
-        }
-
-        var data = SupervisedWindows.Build(values, stamps, 2, 2, false);
+        var data = GradientBoostedTreesTests.Noise(1200, 8, window: 2, horizon: 2);
         for (int r = 0; r < data.Rows; r++)
         {
             data.Targets[2 * r] = data.Features[2 * r] > 0.5f ? 1f : 0f;
@@ -174,30 +164,6 @@ public sealed class SharedTreesTests
     }
 
     [Fact]
-    public void Fit_SharedOnNoise_EarlyStoppingKeepsFewTrees()
-    {
-        var rng = new Random(11);
-        int n = 3000;
-        var values = new double[n];
-        var stamps = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            values[i] = rng.NextDouble();
-            stamps[i] = i * 300_000L;
-        }
-
-        var data = SupervisedWindows.Build(values, stamps, 8, 3, false);
-        var options = new GbdtOptions { Trees = GbdtTreeLayout.Shared, MaxIterations = 300, PredictDifference = false };
-
-        var stopped = GradientBoostedTrees.Fit(data, 8, options);
-        options.ValidationFraction = 0;
-        var all = GradientBoostedTrees.Fit(data, 8, options);
-
-        Assert.True(stopped.TreeCount < 60, $"{stopped.TreeCount} shared trees kept on pure noise.");
-        Assert.Equal(300, all.TreeCount);
-    }
-
-    [Fact]
     public void Fit_SharedSameDataTwice_IdenticalModelsWhateverTheCores()
     {
         var data = Seasonal(3000, 4);
@@ -210,31 +176,6 @@ public sealed class SharedTreesTests
         Assert.Equal(a.NodeThresholds.ToArray(), b.NodeThresholds.ToArray());
         Assert.Equal(a.NodeValues.ToArray(), b.NodeValues.ToArray());
         Assert.Equal(a.Predict(data), b.Predict(data));
-    }
-
-    [Fact]
-    public void Fit_SharedSeasonalSeries_BeatsLastValueOnLaterData()
-    {
-        var (values, stamps) = SeasonalSeries(4000, 5);
-        var train = SupervisedWindows.Build(values, stamps, Window, Horizon, true, lastOrigin: 2999);
-        var test = SupervisedWindows.Build(values, stamps, Window, Horizon, true, firstOrigin: 3000);
-        var model = GradientBoostedTrees.Fit(train, Window, new GbdtOptions { Trees = GbdtTreeLayout.Shared });
-        var forecast = model.Predict(test);
-
-        double gbdt = 0;
-        double naive = 0;
-        for (int r = 0; r < test.Rows; r++)
-        {
-            float last = test.Features[(r * test.FeatureWidth) + Window - 1];
-            for (int h = 0; h < Horizon; h++)
-            {
-                float y = test.Targets[(r * Horizon) + h];
-                gbdt += Math.Abs(forecast[(r * Horizon) + h] - y);
-                naive += Math.Abs(last - y);
-            }
-        }
-
-        Assert.True(gbdt < 0.6 * naive, $"Shared-tree MAE sum {gbdt:F1} should be well below the last-value forecast's {naive:F1}.");
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class GbdtOptions
     private int _maxDegreeOfParallelism;
     private GbdtTreeLayout _trees = GbdtTreeLayout.PerStep;
 
-    /// <summary>Boosting rounds (trees per horizon step) at most; early stopping may use fewer.</summary>
+    /// <summary>Boosting rounds (trees per horizon step; with shared trees, trees in all) at most; early stopping may use fewer.</summary>
     /// <value>The default value is 100 (scikit-learn's max_iter).</value>
     public int MaxIterations
     {
@@ -204,8 +204,8 @@ public sealed class GbdtOptions
         }
     }
 
-    /// <summary>Horizon steps fitted at the same time (one core each) with <see cref="GbdtTreeLayout.PerStep"/>;
-    /// features whose histograms are built at the same time with <see cref="GbdtTreeLayout.Shared"/>; 0 means every core.</summary>
+    /// <summary>Horizon steps fitted at the same time (one core each) with <see cref="GbdtTreeLayout.PerStep"/>; 0 means
+    /// every core. Shared trees (<see cref="GbdtTreeLayout.Shared"/>) are one ensemble, fitted on one thread.</summary>
     /// <value>The default value is 0.</value>
     public int MaxDegreeOfParallelism
     {
