@@ -55,10 +55,27 @@ public sealed class GbdtOnnxTests
         Assert.Contains(proto.MetadataProps, p => p.Key == GbdtOnnx.TreesKey && p.Value == model.TreeCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(proto.OpsetImport, o => o.Domain == GraphBuilder.MlDomain && o.Version == GbdtOnnx.MlOpset);
 
-        // One target weight per leaf and step it serves: its own step (per-step trees) or all H (shared trees).
-        int leaves = ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings.Count(m => m.ToStringUtf8() == "LEAF");
+        // One target weight per leaf and step it serves: its own step (per-step trees), or every step whose best
+        // round the tree does not follow (shared trees).
+        var modes = ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings;
+        var nodeTrees = ensemble.Attribute.Single(a => a.Name == "nodes_treeids").Ints;
         var targetIds = ensemble.Attribute.Single(a => a.Name == "target_ids").Ints;
-        Assert.Equal(trees == GbdtTreeLayout.Shared ? leaves * Horizon : leaves, targetIds.Count);
+        var targetTrees = ensemble.Attribute.Single(a => a.Name == "target_treeids").Ints;
+        int expected = 0;
+        for (int i = 0; i < modes.Count; i++)
+        {
+            if (modes[i].ToStringUtf8() == "LEAF")
+            {
+                expected += trees == GbdtTreeLayout.Shared ? model.TreesPerHorizon.Count(b => nodeTrees[i] < b) : 1;
+            }
+        }
+
+        Assert.Equal(expected, targetIds.Count);
+        if (trees == GbdtTreeLayout.Shared)
+        {
+            Assert.All(Enumerable.Range(0, targetIds.Count), j => Assert.True(targetTrees[j] < model.TreesPerHorizon[(int)targetIds[j]]));
+        }
+
         Assert.Equal(targetIds.Count, ensemble.Attribute.Single(a => a.Name == "target_weights").Floats.Count);
         Assert.Equal(model.TreeCount, ensemble.Attribute.Single(a => a.Name == "nodes_treeids").Ints.Distinct().Count());
         Assert.All(Enumerable.Range(0, Horizon), h => Assert.Contains((long)h, targetIds));

@@ -7,7 +7,7 @@ namespace Predictor.Training.Tests.Trees;
 
 /// <summary>
 /// <see cref="GbdtTreeLayout.Shared"/>: one multi-output tree per round, split gain summed over the steps, an H-vector
-/// in every leaf, early stopping on the validation error summed over the steps.
+/// in every leaf, early stopping per step (each step keeps the trees up to its own best validation round).
 /// </summary>
 public sealed class SharedTreesTests
 {
@@ -163,6 +163,87 @@ public sealed class SharedTreesTests
         Assert.Equal(1, perStep.NodeFeatures[perStep.TreeRoots[1]]);
     }
 
+    /// <summary>Two steps over a window of 2 noise values: step 1 the next noise value (nothing to learn, its
+    /// validation error stops improving at once), step 2 a smooth function of the window (many rounds improve it).</summary>
+    private static SupervisedWindows NoiseThenLearnable()
+    {
+        var data = GradientBoostedTreesTests.Noise(3000, 12, window: 2, horizon: 2);
+        for (int r = 0; r < data.Rows; r++)
+        {
+            data.Targets[(2 * r) + 1] = (10 * data.Features[2 * r]) + (5 * data.Features[(2 * r) + 1]);
+        }
+
+        return data;
+    }
+
+    private static GbdtOptions Stopping(int rounds) =>
+        new() { Trees = GbdtTreeLayout.Shared, MaxIterations = rounds, PredictDifference = false, ValidationFraction = 0.2 };
+
+    [Fact]
+    public void Fit_SharedEarlyStopping_EachStepIsTheSumOfItsFirstBestRoundTrees()
+    {
+        var data = NoiseThenLearnable();
+
+        var model = GradientBoostedTrees.Fit(data, 2, Stopping(80));
+
+        int noise = model.TreesPerHorizon[0];
+        Assert.True(noise < 20, $"The noise step kept {noise} trees.");
+        Assert.Equal(80, model.TreesPerHorizon[1]);
+        Assert.Equal(80, model.TreeCount);
+
+        // The noise step's values in the trees after its best round are 0; its forecast is its base value plus its
+        // values in its first trees, summed in tree order in float32 (the other step's, over all trees).
+        var forecast = new float[2];
+        for (int r = 0; r < data.Rows; r += 7)
+        {
+            var row = data.Features.AsSpan(r * data.FeatureWidth, data.FeatureWidth);
+            var sums = new float[2];
+            for (int t = 0; t < model.TreeCount; t++)
+            {
+                int node = model.TreeRoots[t];
+                while (model.NodeFeatures[node] >= 0)
+                {
+                    node = row[model.NodeFeatures[node]] <= model.NodeThresholds[node] ? model.NodeLeft[node] : model.NodeRight[node];
+                }
+
+                for (int k = 0; k < 2; k++)
+                {
+                    float value = model.NodeValues[(node * 2) + k];
+                    if (t < model.TreesPerHorizon[k])
+                    {
+                        sums[k] += value;
+                    }
+                    else
+                    {
+                        Assert.Equal(0f, value);
+                    }
+                }
+            }
+
+            model.Predict(row, forecast);
+            Assert.Equal(sums[0] + model.BaseValues[0], forecast[0]);
+            Assert.Equal(sums[1] + model.BaseValues[1], forecast[1]);
+        }
+    }
+
+    [Fact]
+    public void Fit_SharedEarlyStopping_TreesAfterEveryStepsBestRoundAreDropped()
+    {
+        // Both steps noise: every step stops early. Growing on until the last step's patience ran out and then
+        // dropping the trees after the last best round gives the model that stopping at that round would give.
+        var data = GradientBoostedTreesTests.Noise(3000, 13, window: 4, horizon: 3);
+
+        var model = GradientBoostedTrees.Fit(data, 4, Stopping(300));
+        var cut = GradientBoostedTrees.Fit(data, 4, Stopping(model.TreeCount));
+
+        Assert.InRange(model.TreeCount, 1, 299);
+        Assert.Equal(model.TreesPerHorizon.Max(), model.TreeCount);
+        Assert.Equal(cut.TreesPerHorizon, model.TreesPerHorizon);
+        Assert.Equal(cut.NodeFeatures.ToArray(), model.NodeFeatures.ToArray());
+        Assert.Equal(cut.NodeThresholds.ToArray(), model.NodeThresholds.ToArray());
+        Assert.Equal(cut.NodeValues.ToArray(), model.NodeValues.ToArray());
+    }
+
     [Fact]
     public void Fit_SharedSameDataTwice_IdenticalModelsWhateverTheCores()
     {
@@ -175,6 +256,7 @@ public sealed class SharedTreesTests
         Assert.Equal(a.NodeFeatures.ToArray(), b.NodeFeatures.ToArray());
         Assert.Equal(a.NodeThresholds.ToArray(), b.NodeThresholds.ToArray());
         Assert.Equal(a.NodeValues.ToArray(), b.NodeValues.ToArray());
+        Assert.Equal(a.TreesPerHorizon, b.TreesPerHorizon);
         Assert.Equal(a.Predict(data), b.Predict(data));
     }
 

@@ -33,6 +33,7 @@ public sealed class GbdtModel
         bool predictDifference,
         GbdtTreeLayout layout,
         float[] baseValues,
+        int[] treesPerHorizon,
         int[] treeRoot,
         int[] treeHorizon,
         int[] feature,
@@ -55,18 +56,7 @@ public sealed class GbdtModel
         _left = left;
         _right = right;
         _value = value;
-        _treesPerHorizon = new int[horizon];
-        if (layout == GbdtTreeLayout.Shared)
-        {
-            Array.Fill(_treesPerHorizon, treeRoot.Length);
-        }
-        else
-        {
-            foreach (int h in treeHorizon)
-            {
-                _treesPerHorizon[h]++;
-            }
-        }
+        _treesPerHorizon = treesPerHorizon;
     }
 
     /// <summary>W, observations per row, oldest first.</summary>
@@ -93,8 +83,9 @@ public sealed class GbdtModel
     /// <summary>Nodes (splits and leaves) in all trees.</summary>
     public int NodeCount => _feature.Length;
 
-    /// <summary>Trees kept per horizon step (early stopping may keep fewer than the maximum); with shared trees every
-    /// step reads all <see cref="TreeCount"/> trees.</summary>
+    /// <summary>Trees kept per horizon step (early stopping may keep fewer than the maximum). With shared trees, step h
+    /// reads the first <c>TreesPerHorizon[h]</c> trees (its best validation round) and its values in the later ones
+    /// are 0 (not exported); the largest of them is <see cref="TreeCount"/>.</summary>
     public IReadOnlyList<int> TreesPerHorizon => _treesPerHorizon;
 
     /// <summary>Per-step starting value of the sum (mean training target), before any tree.</summary>

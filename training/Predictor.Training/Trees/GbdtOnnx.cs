@@ -9,7 +9,8 @@ namespace Predictor.Training.Trees;
 /// <c>ai.onnx.ml.TreeEnsembleRegressor</c> (opset 3, n_targets = H, SUM, base values per step) → [+ <c>x(t)</c>,
 /// gathered from window column W−1, when the trees predict differences] → <c>forecast</c>; <c>upper</c> =
 /// <c>forecast</c> + the per-step conformal offsets. A leaf of a per-step tree carries one target weight (its step);
-/// a leaf of a shared tree carries H, one per step. Splits are BRANCH_LEQ on the model's own float thresholds, so
+/// a leaf of a shared tree carries one per step the tree counts for (the steps whose best round it does not follow).
+/// Splits are BRANCH_LEQ on the model's own float thresholds, so
 /// ONNX Runtime takes every branch <see cref="GbdtModel.Predict(ReadOnlySpan{float}, Span{float})"/> takes.
 /// </summary>
 public static class GbdtOnnx
@@ -78,6 +79,7 @@ public static class GbdtOnnx
         var roots = model.TreeRoots;
         var horizons = model.TreeHorizons;
         int width = model.LeafWidth;
+        var perStep = model.TreesPerHorizon;
 
         var treeIds = new List<long>();
         var nodeIds = new List<long>();
@@ -131,9 +133,15 @@ public static class GbdtOnnx
                     trueIds.Add(0);
                     falseIds.Add(0);
 
-                    // One weight per step the leaf serves: its own step (per-step trees), or every step (shared).
+                    // One weight per step the leaf serves: its own step (per-step trees), or every step whose best
+                    // round comes after this tree (shared; the others' values here are 0 and are left out).
                     for (int k = 0; k < width; k++)
                     {
+                        if (width > 1 && t >= perStep[k])
+                        {
+                            continue;
+                        }
+
                         targetIds.Add(width == 1 ? horizons[t] : k);
                         targetNodeIds.Add(i - root);
                         targetTreeIds.Add(t);

@@ -186,8 +186,9 @@ public sealed class GbdtOptions
     /// <summary>
     /// One ensemble per horizon step (<see cref="GbdtTreeLayout.PerStep"/>) or one ensemble of multi-output trees for
     /// all steps (<see cref="GbdtTreeLayout.Shared"/>: a split's gain is the sum over the H steps of
-    /// G_k²/(n+λ) over the children minus the parent, a leaf holds −η·G_k/(n+λ) for each step k, and early stopping
-    /// watches the validation squared error summed over the steps).
+    /// G_k²/(n+λ) over the children minus the parent, a leaf holds −η·G_k/(n+λ) for each step k; early stopping is per
+    /// step as with per-step trees: trees are grown while any step's validation error improves, a step whose patience
+    /// has run out leaves the split gains, and each step keeps its values in the trees up to its own best round).
     /// </summary>
     /// <value>The default value is <see cref="GbdtTreeLayout.PerStep"/>.</value>
     public GbdtTreeLayout Trees

@@ -118,12 +118,14 @@ public static class GradientBoostedTrees
         var roots = new int[trees];
         var treeStep = new int[leafWidth == 1 ? trees : 0];
         var baseValues = new float[horizon];
+        var treesPerStep = new int[horizon];
         int t = 0;
         int n = 0;
         for (int step = 0; step < results.Length; step++)
         {
             var r = results[step];
             r.BaseValues.CopyTo(baseValues.AsSpan(step));
+            r.TreesPerOutput.CopyTo(treesPerStep.AsSpan(step));
             for (int k = 0; k < r.TreeCount; k++)
             {
                 roots[t] = n + r.TreeStart[k];
@@ -154,7 +156,7 @@ public static class GradientBoostedTrees
             n += r.NodeCount;
         }
 
-        return new GbdtModel(window, calendar, horizon, difference, layout, baseValues, roots, treeStep, feature, threshold, left, right, value);
+        return new GbdtModel(window, calendar, horizon, difference, layout, baseValues, treesPerStep, roots, treeStep, feature, threshold, left, right, value);
     }
 }
 
@@ -201,6 +203,10 @@ internal sealed class HorizonTrees
     public required float[] BaseValues { get; init; }
 
     public required int TreeCount { get; init; }
+
+    /// <summary>Per output, the trees that count for it (its best validation round): the first so many; its values
+    /// in the later trees are 0.</summary>
+    public required int[] TreesPerOutput { get; init; }
 
     public required int NodeCount { get; init; }
 

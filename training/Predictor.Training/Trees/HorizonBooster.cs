@@ -6,8 +6,10 @@ namespace Predictor.Training.Trees;
 /// shared multi-output trees of all steps (<see cref="GbdtTreeLayout.Shared"/>). Squared loss: gradient
 /// g_k = prediction_k − target_k, hessian 1, so a leaf's Newton value for output k is −G_k / (n + λ) and a split's
 /// gain is Σ_k [G_Lk²/(n_L + λ) + G_Rk²/(n_R + λ) − G_k²/(n + λ)] (the constant ½ dropped; with K = 1 the
-/// single-output gain, computed in the same operations). All arithmetic of a fit runs on one thread in a fixed
-/// order, so results never depend on scheduling.
+/// single-output gain, computed in the same operations). Early stopping is per output, with the rules of a
+/// one-output ensemble: trees are grown while any output's validation error still improves within the patience; an
+/// output whose patience has run out leaves the gradients, and its values in the trees after its best round are
+/// zeroed. All arithmetic of a fit runs on one thread in a fixed order, so results never depend on scheduling.
 /// </summary>
 internal sealed class HorizonBooster
 {
@@ -31,6 +33,7 @@ internal sealed class HorizonBooster
     private readonly double[] _gTmp;
     private readonly double[] _yVal;
     private readonly double[] _predVal;
+    private readonly double[] _valLoss;
 
     // Histogram slots, [slot, feature, bin, K + 1]: the K gradient sums then the row count side by side (one cache
     // line per update for K = 1; the count is a double, exact for any row count); a free-list of slots.
@@ -84,6 +87,7 @@ internal sealed class HorizonBooster
         _gTmp = new double[_n * outputs];
         _yVal = new double[_nVal * outputs];
         _predVal = new double[_nVal * outputs];
+        _valLoss = new double[outputs];
         _hist = new double[_maxLeaves * _features * _stride * _cell];
         _freeSlots = new int[_maxLeaves];
         _leafStart = new int[_maxLeaves];
@@ -132,7 +136,7 @@ internal sealed class HorizonBooster
         }
 
         ReadTargets(_shared.Data.Rows - _nVal, _nVal, k0, _yVal);
-        double bestLoss = 0;
+        var bestLoss = new double[outputs];
         for (int i = 0; i < _nVal; i++)
         {
             for (int k = 0; k < outputs; k++)
@@ -140,7 +144,7 @@ internal sealed class HorizonBooster
                 int j = (i * outputs) + k;
                 _predVal[j] = baseValues[k];
                 double e = _predVal[j] - _yVal[j];
-                bestLoss += e * e;
+                bestLoss[k] += e * e;
             }
         }
 
@@ -150,13 +154,31 @@ internal sealed class HorizonBooster
         var outRight = new List<int>();
         var outValue = new List<float>();
         var treeStart = new List<int>();
-        int bestTrees = 0;
+
+        // Early stopping per output, as if each had its own ensemble: output k's best round (trees kept for it) and
+        // whether its patience has run out; the ensemble grows while any output still runs.
+        var bestTrees = new int[outputs];
+        var stopped = new bool[outputs];
+        int running = outputs;
         var rng = new Random(unchecked((options.Seed * 1_000_003) + k0));
         for (int it = 0; it < options.MaxIterations; it++)
         {
             for (int j = 0; j < _g.Length; j++)
             {
                 _g[j] = _pred[j] - _y[j];
+            }
+
+            // An output whose patience has run out is left out: gradient 0, so it adds nothing to a split's gain and
+            // its leaf values are 0; the later trees fit the outputs that still improve.
+            if (running < outputs)
+            {
+                for (int j = 0; j < _g.Length; j++)
+                {
+                    if (stopped[j % outputs])
+                    {
+                        _g[j] = 0;
+                    }
+                }
             }
 
             ChooseFeatures(rng, options.FeatureFraction);
@@ -182,35 +204,62 @@ internal sealed class HorizonBooster
 
             if (_nVal == 0)
             {
-                bestTrees = treeStart.Count;
+                Array.Fill(bestTrees, treeStart.Count);
                 continue;
             }
 
-            double loss = UpdateValidation();
-            if (loss < bestLoss - (options.EarlyStoppingTolerance * bestLoss))
+            UpdateValidation();
+            for (int k = 0; k < outputs; k++)
             {
-                bestLoss = loss;
-                bestTrees = treeStart.Count;
+                if (stopped[k])
+                {
+                    continue;
+                }
+
+                if (_valLoss[k] < bestLoss[k] - (options.EarlyStoppingTolerance * bestLoss[k]))
+                {
+                    bestLoss[k] = _valLoss[k];
+                    bestTrees[k] = treeStart.Count;
+                }
+                else if (treeStart.Count - bestTrees[k] >= options.EarlyStoppingRounds)
+                {
+                    stopped[k] = true;
+                    running--;
+                }
             }
-            else if (treeStart.Count - bestTrees >= options.EarlyStoppingRounds)
+
+            if (running == 0)
             {
                 break;
             }
         }
 
-        // Keep the trees up to the best validation round.
-        int nodes = bestTrees < treeStart.Count ? treeStart[bestTrees] : outFeature.Count;
+        // Keep the trees up to the latest best round; output k's values in the trees after its own best round are
+        // zeroed, so its prediction is the sum of its first bestTrees[k] trees.
+        int kept = bestTrees.Max();
+        int nodes = kept < treeStart.Count ? treeStart[kept] : outFeature.Count;
+        var value = outValue.GetRange(0, nodes * outputs).ToArray();
+        for (int k = 0; k < outputs; k++)
+        {
+            int from = bestTrees[k] < kept ? treeStart[bestTrees[k]] : nodes;
+            for (int i = from; i < nodes; i++)
+            {
+                value[(i * outputs) + k] = 0f;
+            }
+        }
+
         return new HorizonTrees
         {
             BaseValues = baseValues,
-            TreeCount = bestTrees,
+            TreeCount = kept,
+            TreesPerOutput = bestTrees,
             NodeCount = nodes,
-            TreeStart = [.. treeStart.GetRange(0, bestTrees)],
+            TreeStart = [.. treeStart.GetRange(0, kept)],
             Feature = [.. outFeature.GetRange(0, nodes)],
             Bin = [.. outBin.GetRange(0, nodes)],
             Left = [.. outLeft.GetRange(0, nodes)],
             Right = [.. outRight.GetRange(0, nodes)],
-            Value = [.. outValue.GetRange(0, nodes * outputs)],
+            Value = value,
         };
     }
 
@@ -599,11 +648,12 @@ internal sealed class HorizonBooster
         return sum;
     }
 
-    /// <summary>Adds the tree just grown to the validation predictions; returns their squared-error sum (over the K outputs).</summary>
-    private double UpdateValidation()
+    /// <summary>Adds the tree just grown to the validation predictions; writes each output's squared-error sum to <see cref="_valLoss"/>.</summary>
+    private void UpdateValidation()
     {
         var bins = _shared.ValidationBins;
-        double loss = 0;
+        var loss = _valLoss;
+        Array.Clear(loss);
         for (int i = 0; i < _nVal; i++)
         {
             int node = 0;
@@ -617,10 +667,8 @@ internal sealed class HorizonBooster
                 int j = (i * _outputs) + k;
                 _predVal[j] += _nodeValue[(node * _outputs) + k];
                 double e = _predVal[j] - _yVal[j];
-                loss += e * e;
+                loss[k] += e * e;
             }
         }
-
-        return loss;
     }
 }
