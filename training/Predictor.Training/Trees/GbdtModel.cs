@@ -112,7 +112,7 @@ public sealed class GbdtModel
 
     /// <summary>
     /// Forecasts steps 1..H for one feature row. Allocates nothing. Each step sums its trees (or its value in every
-    /// shared tree's leaf) in tree order in
+    /// shared tree's leaf, 0 after its best round, which adds nothing) in tree order in
     /// float32, then adds its base value and the last window value, as ONNX Runtime's TreeEnsembleRegressor followed by Add does.
     /// </summary>
     /// <param name="row">W + C floats: the window oldest first, then the calendar features.</param>
