@@ -7,6 +7,7 @@ using Predictor.Engine.Telemetry;
 using Predictor.Engine.Telemetry.Import;
 using Predictor.Training.Onnx;
 using Predictor.Training.Pipeline;
+using Predictor.Training.Trees;
 using Spectre.Console;
 
 namespace Predictor.Cli.Commands;
@@ -55,8 +56,15 @@ internal static class TrainCommands
             DefaultValueFactory = _ => string.Join(",", new TrainingOptions().Kinds),
         };
         var ssaShare = new Option<double>("--ssa-length-share") { Description = "SSA's embedding window L as a share of W (cost O(L³)).", DefaultValueFactory = _ => new TrainingOptions().SsaLengthShare };
+        var gbdtTrees = new Option<string>("--gbdt-trees")
+        {
+            Description = "Trees of the gbdt candidate: per-step (one ensemble per horizon step) or shared (multi-output trees, H times fewer to walk).",
+            DefaultValueFactory = _ => GbdtTreesName(new TrainingOptions().GbdtTrees),
+        };
+        gbdtTrees.AcceptOnlyFromAmong(GbdtTreesName(GbdtTreeLayout.PerStep), GbdtTreesName(GbdtTreeLayout.Shared));
         var output = new Option<string>("--out") { Description = "Where to write the ONNX model.", Required = true };
         command.Options.Add(ssaShare);
+        command.Options.Add(gbdtTrees);
         command.Options.Add(horizon);
         command.Options.Add(window);
         command.Options.Add(quantile);
@@ -71,6 +79,7 @@ internal static class TrainCommands
                 Window = parse.GetValue(window),
                 Quantile = parse.GetValue(quantile),
                 SsaLengthShare = parse.GetValue(ssaShare),
+                GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             };
             options.Validate();
@@ -98,6 +107,8 @@ internal static class TrainCommands
         });
         return command;
     }
+
+    private static string GbdtTreesName(GbdtTreeLayout layout) => layout == GbdtTreeLayout.Shared ? "shared" : "per-step";
 
     private static Command BuildEvaluate()
     {

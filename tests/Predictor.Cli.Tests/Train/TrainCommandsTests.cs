@@ -186,6 +186,45 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_GbdtTreesShared_WritesOneTreePerRoundServingAllSteps()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string perStep = Path.Combine(_dir, "per-step.onnx");
+        string shared = Path.Combine(_dir, "shared.onnx");
+        string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
+
+        var a = Run([.. gbdt, "--out", perStep]);
+        var b = Run([.. gbdt, "--gbdt-trees", "shared", "--out", shared]);
+
+        Assert.True(a.Code == 0, a.Err);
+        Assert.True(b.Code == 0, b.Err);
+        int Trees(string path)
+        {
+            // The card as `predictor models inspect` prints it: "  predictor.gbdt.trees   = N".
+            var (code, output, error) = Run("models", "inspect", path);
+            Assert.True(code == 0, error);
+            string line = output.Split('\n').Single(l => l.TrimStart().StartsWith("predictor.gbdt.trees", StringComparison.Ordinal));
+            return int.Parse(line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture);
+        }
+
+        // Shared: at most one tree per round (100 by default); per step: an ensemble for each of the 12 steps.
+        Assert.InRange(Trees(shared), 1, 100);
+        Assert.True(Trees(perStep) > Trees(shared), $"per-step {Trees(perStep)} trees, shared {Trees(shared)}.");
+    }
+
+    [Fact]
+    public void Train_UnknownGbdtTrees_FailsListingTheChoices()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx"), "--gbdt-trees", "both"));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("per-step", error, StringComparison.Ordinal);
+        Assert.Contains("shared", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_Help_ListsTheOptions()
     {
         var (code, output, _) = Run("train", "--help");

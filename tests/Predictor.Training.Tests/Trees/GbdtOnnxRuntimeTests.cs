@@ -16,16 +16,18 @@ public sealed class GbdtOnnxRuntimeTests
     public GbdtOnnxRuntimeTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData(true, true)]
-    [InlineData(false, false)]
-    public void Forecast_ExportedModelInOnnxRuntime_MatchesPredictOnHeldOutRows(bool calendar, bool difference)
+    [InlineData(true, true, GbdtTreeLayout.PerStep)]
+    [InlineData(false, false, GbdtTreeLayout.PerStep)]
+    [InlineData(true, true, GbdtTreeLayout.Shared)]
+    [InlineData(false, false, GbdtTreeLayout.Shared)]
+    public void Forecast_ExportedModelInOnnxRuntime_MatchesPredictOnHeldOutRows(bool calendar, bool difference, GbdtTreeLayout trees)
     {
         const int window = 24;
         const int horizon = 12;
         var (values, stamps) = NabSeries.Read(NabSeries.Asg, maxPoints: 8640);
         var train = SupervisedWindows.Build(values, stamps, window, horizon, calendar, lastOrigin: 6000);
         var test = SupervisedWindows.Build(values, stamps, window, horizon, calendar, firstOrigin: 6013, stride: 5);
-        var model = GradientBoostedTrees.Fit(train, window, new GbdtOptions { MaxIterations = 60, PredictDifference = difference });
+        var model = GradientBoostedTrees.Fit(train, window, new GbdtOptions { MaxIterations = 60, PredictDifference = difference, Trees = trees });
         var offsets = Enumerable.Range(1, horizon).Select(h => 0.25f * h).ToArray();
         var card = new ModelCard { Kind = GbdtOnnx.Kind, Window = window, Horizon = horizon, StepSeconds = 300 };
         string path = Path.Combine(Path.GetTempPath(), $"predictor-gbdt-{Guid.NewGuid():N}.onnx");
@@ -62,7 +64,13 @@ public sealed class GbdtOnnxRuntimeTests
                 Assert.Equal(forecast[i] + offsets[i % horizon], upper[i], 1e-3);
             }
 
-            _output.WriteLine($"{n} rows × {horizon} steps, {model.TreeCount} trees: max |ORT − Predict| = {worst:G3} (range {scale:F1}).");
+            _output.WriteLine($"{n} rows × {horizon} steps, {model.TreeCount} trees ({trees}; per step {string.Join(' ', model.TreesPerHorizon)}): max |ORT − Predict| = {worst:G3} (range {scale:F1}).");
+            if (trees == GbdtTreeLayout.Shared)
+            {
+                // Some steps stop before others, so leaves leave out the weights of steps after their best round.
+                Assert.True(model.TreesPerHorizon.Min() < model.TreeCount, "Every step kept every tree.");
+            }
+
             Assert.True(worst <= 1e-4 * scale, $"ONNX Runtime differs from GbdtModel.Predict by up to {worst} (scale {scale:F1}, {n} rows).");
         }
         finally

@@ -15,14 +15,21 @@ public sealed class GbdtOnnxTests
     private const int Window = 24;
     private const int Horizon = 12;
 
-    private static readonly Lazy<(GbdtModel Model, SupervisedWindows Test, double Scale)> AsgModel = new(() =>
+    private static readonly Lazy<(GbdtModel Model, SupervisedWindows Test, double Scale)> AsgModel = new(() => FitAsg(GbdtTreeLayout.PerStep));
+
+    private static readonly Lazy<(GbdtModel Model, SupervisedWindows Test, double Scale)> AsgSharedModel = new(() => FitAsg(GbdtTreeLayout.Shared));
+
+    private static (GbdtModel Model, SupervisedWindows Test, double Scale) FitAsg(GbdtTreeLayout trees)
     {
         var (values, stamps) = NabSeries.Read(NabSeries.Asg, maxPoints: 8640);
         var train = SupervisedWindows.Build(values, stamps, Window, Horizon, true, lastOrigin: 6000);
         var test = SupervisedWindows.Build(values, stamps, Window, Horizon, true, firstOrigin: 6013, stride: 11);
-        var model = GradientBoostedTrees.Fit(train, Window, new GbdtOptions { MaxIterations = 60 });
+        var model = GradientBoostedTrees.Fit(train, Window, new GbdtOptions { MaxIterations = 60, Trees = trees });
         return (model, test, values.Max() - values.Min());
-    });
+    }
+
+    private static (GbdtModel Model, SupervisedWindows Test, double Scale) Asg(GbdtTreeLayout trees) =>
+        trees == GbdtTreeLayout.Shared ? AsgSharedModel.Value : AsgModel.Value;
 
     private static ModelCard Card(GbdtModel model) => new()
     {
@@ -31,10 +38,12 @@ public sealed class GbdtOnnxTests
 
     private static float[] Offsets(int horizon) => [.. Enumerable.Range(1, horizon).Select(h => 0.5f * h)];
 
-    [Fact]
-    public void Export_FittedModel_OnnxCheckerAcceptsIt()
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Export_FittedModel_OnnxCheckerAcceptsIt(GbdtTreeLayout trees)
     {
-        var (model, _, _) = AsgModel.Value;
+        var (model, _, _) = Asg(trees);
 
         var bytes = GbdtOnnx.Export(model, Card(model), Offsets(Horizon));
 
@@ -45,20 +54,49 @@ public sealed class GbdtOnnxTests
         Assert.Equal(Horizon, ensemble.Attribute.Single(a => a.Name == "n_targets").I);
         Assert.Contains(proto.MetadataProps, p => p.Key == GbdtOnnx.TreesKey && p.Value == model.TreeCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(proto.OpsetImport, o => o.Domain == GraphBuilder.MlDomain && o.Version == GbdtOnnx.MlOpset);
+
+        // One target weight per leaf and step it serves: its own step (per-step trees), or every step whose best
+        // round the tree does not follow (shared trees).
+        var modes = ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings;
+        var nodeTrees = ensemble.Attribute.Single(a => a.Name == "nodes_treeids").Ints;
+        var targetIds = ensemble.Attribute.Single(a => a.Name == "target_ids").Ints;
+        var targetTrees = ensemble.Attribute.Single(a => a.Name == "target_treeids").Ints;
+        int expected = 0;
+        for (int i = 0; i < modes.Count; i++)
+        {
+            if (modes[i].ToStringUtf8() == "LEAF")
+            {
+                expected += trees == GbdtTreeLayout.Shared ? model.TreesPerHorizon.Count(b => nodeTrees[i] < b) : 1;
+            }
+        }
+
+        Assert.Equal(expected, targetIds.Count);
+        if (trees == GbdtTreeLayout.Shared)
+        {
+            Assert.All(Enumerable.Range(0, targetIds.Count), j => Assert.True(targetTrees[j] < model.TreesPerHorizon[(int)targetIds[j]]));
+        }
+
+        Assert.Equal(targetIds.Count, ensemble.Attribute.Single(a => a.Name == "target_weights").Floats.Count);
+        Assert.Equal(model.TreeCount, ensemble.Attribute.Single(a => a.Name == "nodes_treeids").Ints.Distinct().Count());
+        Assert.All(Enumerable.Range(0, Horizon), h => Assert.Contains((long)h, targetIds));
     }
 
-    [Fact]
-    public void Export_SameModelTwice_SameBytes()
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Export_SameModelTwice_SameBytes(GbdtTreeLayout trees)
     {
-        var (model, _, _) = AsgModel.Value;
+        var (model, _, _) = Asg(trees);
 
         Assert.Equal(GbdtOnnx.Export(model, Card(model), Offsets(Horizon)), GbdtOnnx.Export(model, Card(model), Offsets(Horizon)));
     }
 
-    [Fact]
-    public void Export_HeldOutRows_IndependentWalkOfTheFileMatchesPredict()
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Export_HeldOutRows_IndependentWalkOfTheFileMatchesPredict(GbdtTreeLayout trees)
     {
-        var (model, test, scale) = AsgModel.Value;
+        var (model, test, scale) = Asg(trees);
         var bytes = GbdtOnnx.Export(model, Card(model), Offsets(Horizon));
 
         var (forecast, upper) = EvaluateInPython(bytes, test, Window, CalendarFeatures.Width);
@@ -75,13 +113,15 @@ public sealed class GbdtOnnxTests
         Assert.True(worst <= 1e-4 * scale, $"The ONNX graph differs from GbdtModel.Predict by up to {worst} (scale {scale}).");
     }
 
-    [Fact]
-    public void Export_NoCalendarNoDifference_IndependentWalkMatchesPredict()
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Export_NoCalendarNoDifference_IndependentWalkMatchesPredict(GbdtTreeLayout trees)
     {
         var (values, stamps) = NabSeries.Read(NabSeries.RdsE47b3b);
         var train = SupervisedWindows.Build(values, stamps, 12, 3, false, lastOrigin: 3000);
         var test = SupervisedWindows.Build(values, stamps, 12, 3, false, firstOrigin: 3004, stride: 7);
-        var model = GradientBoostedTrees.Fit(train, 12, new GbdtOptions { MaxIterations = 40, PredictDifference = false, MaxDepth = 4 });
+        var model = GradientBoostedTrees.Fit(train, 12, new GbdtOptions { MaxIterations = 40, PredictDifference = false, MaxDepth = 4, Trees = trees });
         var card = new ModelCard { Kind = GbdtOnnx.Kind, Window = 12, Horizon = 3, StepSeconds = 300 };
         var bytes = GbdtOnnx.Export(model, card, [1f, 2f, 3f]);
         OnnxChecker.AssertAccepted(bytes, "gbdt without calendar");
@@ -95,13 +135,15 @@ public sealed class GbdtOnnxTests
         }
     }
 
-    [Fact]
-    public void Export_ConstantSeriesWithoutTrees_StillAValidModelForecastingTheLastValue()
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Export_ConstantSeriesWithoutTrees_StillAValidModelForecastingTheLastValue(GbdtTreeLayout trees)
     {
         var values = Enumerable.Repeat(7.0, 400).ToArray();
         var stamps = Enumerable.Range(0, 400).Select(i => i * 300_000L).ToArray();
         var data = SupervisedWindows.Build(values, stamps, 6, 2, true);
-        var model = GradientBoostedTrees.Fit(data, 6);
+        var model = GradientBoostedTrees.Fit(data, 6, new GbdtOptions { Trees = trees });
         Assert.Equal(0, model.TreeCount);
         var bytes = GbdtOnnx.Export(model, new ModelCard { Kind = GbdtOnnx.Kind, Window = 6, Horizon = 2, StepSeconds = 300 }, [0f, 0f]);
 

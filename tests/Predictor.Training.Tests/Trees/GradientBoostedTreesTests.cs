@@ -20,6 +20,21 @@ public sealed class GradientBoostedTreesTests
         return (values, stamps);
     }
 
+    /// <summary>Supervised rows (no calendar) of uniform noise in [0, 1), 5-minute steps.</summary>
+    internal static SupervisedWindows Noise(int n, int seed, int window, int horizon)
+    {
+        var rng = new Random(seed);
+        var values = new double[n];
+        var stamps = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = rng.NextDouble();
+            stamps[i] = i * 300_000L;
+        }
+
+        return SupervisedWindows.Build(values, stamps, window, horizon, false);
+    }
+
     private static SupervisedWindows Windows((double[] Values, long[] Timestamps) s, int window, int horizon, bool calendar = true) =>
         SupervisedWindows.Build(s.Values, s.Timestamps, window, horizon, calendar);
 
@@ -49,13 +64,15 @@ public sealed class GradientBoostedTreesTests
         Assert.NotEqual(a.NodeFeatures.ToArray(), b.NodeFeatures.ToArray());
     }
 
-    [Fact]
-    public void Fit_SeasonalSeries_BeatsLastValueOnLaterData()
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Fit_SeasonalSeries_BeatsLastValueOnLaterData(GbdtTreeLayout trees)
     {
         var s = Synthetic(4000, 3);
         var train = SupervisedWindows.Build(s.Values, s.Timestamps, 24, 12, true, lastOrigin: 2999);
         var test = SupervisedWindows.Build(s.Values, s.Timestamps, 24, 12, true, firstOrigin: 3000);
-        var model = GradientBoostedTrees.Fit(train, 24);
+        var model = GradientBoostedTrees.Fit(train, 24, new GbdtOptions { Trees = trees });
         var forecast = model.Predict(test);
 
         double gbdt = 0;
@@ -71,7 +88,7 @@ public sealed class GradientBoostedTreesTests
             }
         }
 
-        Assert.True(gbdt < 0.6 * naive, $"GBDT MAE sum {gbdt:F1} should be well below the last-value forecast's {naive:F1}.");
+        Assert.True(gbdt < 0.6 * naive, $"GBDT ({trees}) MAE sum {gbdt:F1} should be well below the last-value forecast's {naive:F1}.");
     }
 
     [Fact]
@@ -128,24 +145,21 @@ public sealed class GradientBoostedTreesTests
     private static int Depth(GbdtModel model, int node) =>
         model.NodeFeatures[node] < 0 ? 0 : 1 + Math.Max(Depth(model, model.NodeLeft[node]), Depth(model, model.NodeRight[node]));
 
-    [Fact]
-    public void Fit_EarlyStoppingOnNoise_KeepsFewTrees()
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Fit_EarlyStoppingOnNoise_KeepsFewTrees(GbdtTreeLayout trees)
     {
-        var rng = new Random(11);
-        int n = 3000;
-        var values = new double[n];
-        var stamps = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            values[i] = rng.NextDouble();
-            stamps[i] = i * 300_000L;
-        }
+        var data = Noise(3000, 11, window: 8, horizon: 2);
+        var options = new GbdtOptions { MaxIterations = 300, PredictDifference = false, Trees = trees };
+        var model = GradientBoostedTrees.Fit(data, 8, options);
+        options.ValidationFraction = 0;
+        var unstopped = GradientBoostedTrees.Fit(data, 8, options);
 
-        var data = SupervisedWindows.Build(values, stamps, 8, 2, false);
-        var model = GradientBoostedTrees.Fit(data, 8, new GbdtOptions { MaxIterations = 300, PredictDifference = false });
-
-        // Pure noise: the validation error stops improving after a few rounds and the trees are cut back.
+        // Pure noise: the validation error stops improving after a few rounds and the trees are cut back; without a
+        // validation split every round is kept.
         Assert.All(model.TreesPerHorizon, t => Assert.True(t < 60, $"{t} trees kept on pure noise."));
+        Assert.All(unstopped.TreesPerHorizon, t => Assert.Equal(300, t));
     }
 
     [Fact]

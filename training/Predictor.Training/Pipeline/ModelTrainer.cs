@@ -263,7 +263,7 @@ public static class ModelTrainer
     /// <summary>W of the gbdt candidate: its trees read the last 24 steps and the calendar (wider windows add features that bin and split slowly and rarely help trees).</summary>
     internal const int GbdtWindow = 24;
 
-    /// <summary>Gradient-boosted trees (Trees/, default options) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
+    /// <summary>Gradient-boosted trees (Trees/, default options but the tree layout of <see cref="TrainingOptions.GbdtTrees"/>) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
     /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
     private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options)
     {
@@ -275,7 +275,7 @@ public static class ModelTrainer
         var (series, end) = parts[0];
         int w = Math.Min(setup.Window, GbdtWindow);
         var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), w, options.Horizon, withCalendar: true);
-        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, w));
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, w, new GbdtOptions { Trees = options.GbdtTrees }));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)

@@ -1,4 +1,5 @@
 using Predictor.Engine;
+using Predictor.Training.Trees;
 
 namespace Predictor.Training.Pipeline;
 
@@ -65,6 +66,13 @@ public sealed record TrainingOptions
     /// <value>The default value is 1.</value>
     public double SelectionStandardErrors { get; init; } = 1;
 
+    /// <summary>
+    /// Tree layout of the <c>gbdt</c> candidate: one ensemble per horizon step, or one ensemble of multi-output trees
+    /// shared by all steps (H times fewer trees to walk at inference; <see cref="GbdtOptions.Trees"/>).
+    /// </summary>
+    /// <value>The default value is <see cref="GbdtOptions.Trees"/>' default.</value>
+    public GbdtTreeLayout GbdtTrees { get; init; } = new GbdtOptions().Trees;
+
     /// <summary>Half-life of the decayed-percentile (VPA-style) baseline.</summary>
     /// <value>The default value is 24 hours.</value>
     public TimeSpan DecayHalfLife { get; init; } = TimeSpan.FromHours(24);
@@ -110,6 +118,11 @@ public sealed record TrainingOptions
         if (!(SelectionStandardErrors >= 0 && SelectionStandardErrors <= 10))
         {
             throw new PredictorException($"Selection standard errors {SelectionStandardErrors} must lie in [0, 10] (1 is the one-standard-error rule, 0 picks the lowest score).");
+        }
+
+        if (!Enum.IsDefined(GbdtTrees))
+        {
+            throw new PredictorException($"--gbdt-trees {GbdtTrees}: must be per-step or shared.");
         }
 
         if (Kinds.Count == 0 || Kinds.Any(k => !KnownKinds.Contains(k)))

@@ -4,15 +4,18 @@ namespace Predictor.Training.Trees;
 
 /// <summary>
 /// A fitted direct multi-horizon tree ensemble: for each horizon step h, a base value plus a sum of regression trees
-/// over the feature row of <see cref="SupervisedWindows"/> (window oldest first, then calendar). With
-/// <see cref="PredictDifference"/> the sum is the change from the last observation, which is added back.
+/// over the feature row of <see cref="SupervisedWindows"/> (window oldest first, then calendar) — the trees of step h
+/// alone (<see cref="GbdtTreeLayout.PerStep"/>), or every tree, each leaf holding one value per step
+/// (<see cref="GbdtTreeLayout.Shared"/>). With <see cref="PredictDifference"/> the sum is the change from the last
+/// observation, which is added back.
 /// Nodes of all trees live in flat arrays (no object per node); a split sends a row left when
 /// <c>row[feature] ≤ threshold</c> in float32, exactly as ONNX's BRANCH_LEQ, so the exported graph computes the same.
 /// </summary>
 public sealed class GbdtModel
 {
-    // Per node: split feature (−1 for a leaf), float threshold, absolute child indices, and the leaf value (learning
-    // rate applied). Per tree: the horizon step it adds to and its root node.
+    // Per node: split feature (−1 for a leaf), float threshold, absolute child indices, and the leaf values (learning
+    // rate applied; one per node with per-step trees, H per node with shared trees, at node·H). Per tree: its root
+    // node and, with per-step trees, the horizon step it adds to.
     private readonly int[] _feature;
     private readonly float[] _threshold;
     private readonly int[] _left;
@@ -28,7 +31,9 @@ public sealed class GbdtModel
         int calendarWidth,
         int horizon,
         bool predictDifference,
+        GbdtTreeLayout layout,
         float[] baseValues,
+        int[] treesPerHorizon,
         int[] treeRoot,
         int[] treeHorizon,
         int[] feature,
@@ -41,6 +46,8 @@ public sealed class GbdtModel
         CalendarWidth = calendarWidth;
         Horizon = horizon;
         PredictDifference = predictDifference;
+        Layout = layout;
+        LeafWidth = layout == GbdtTreeLayout.Shared ? horizon : 1;
         _baseValues = baseValues;
         _treeRoot = treeRoot;
         _treeHorizon = treeHorizon;
@@ -49,11 +56,7 @@ public sealed class GbdtModel
         _left = left;
         _right = right;
         _value = value;
-        _treesPerHorizon = new int[horizon];
-        foreach (int h in treeHorizon)
-        {
-            _treesPerHorizon[h]++;
-        }
+        _treesPerHorizon = treesPerHorizon;
     }
 
     /// <summary>W, observations per row, oldest first.</summary>
@@ -71,13 +74,18 @@ public sealed class GbdtModel
     /// <summary>Whether the trees predict <c>x(t+h) − x(t)</c> and <c>x(t)</c> (the last window value) is added back.</summary>
     public bool PredictDifference { get; }
 
-    /// <summary>Trees in all horizon steps.</summary>
+    /// <summary>How the trees are laid out over the steps: an ensemble per step, or shared multi-output trees.</summary>
+    public GbdtTreeLayout Layout { get; }
+
+    /// <summary>Trees in all horizon steps (with shared trees, the boosting rounds kept: each tree serves every step).</summary>
     public int TreeCount => _treeRoot.Length;
 
     /// <summary>Nodes (splits and leaves) in all trees.</summary>
     public int NodeCount => _feature.Length;
 
-    /// <summary>Trees kept per horizon step (early stopping may keep fewer than the maximum).</summary>
+    /// <summary>Trees kept per horizon step (early stopping may keep fewer than the maximum). With shared trees, step h
+    /// reads the first <c>TreesPerHorizon[h]</c> trees (its best validation round) and its values in the later ones
+    /// are 0 (not exported); the largest of them is <see cref="TreeCount"/>.</summary>
     public IReadOnlyList<int> TreesPerHorizon => _treesPerHorizon;
 
     /// <summary>Per-step starting value of the sum (mean training target), before any tree.</summary>
@@ -91,14 +99,20 @@ public sealed class GbdtModel
 
     internal ReadOnlySpan<int> NodeRight => _right;
 
+    /// <summary>Values per leaf: 1 (per-step trees) or H (shared trees).</summary>
+    internal int LeafWidth { get; }
+
+    /// <summary>Per node, <see cref="LeafWidth"/> values (meaningful at leaves).</summary>
     internal ReadOnlySpan<float> NodeValues => _value;
 
     internal ReadOnlySpan<int> TreeRoots => _treeRoot;
 
+    /// <summary>Per tree, the step it adds to (per-step trees); empty with shared trees.</summary>
     internal ReadOnlySpan<int> TreeHorizons => _treeHorizon;
 
     /// <summary>
-    /// Forecasts steps 1..H for one feature row. Allocates nothing. Each step sums its trees in tree order in
+    /// Forecasts steps 1..H for one feature row. Allocates nothing. Each step sums its trees (or its value in every
+    /// shared tree's leaf, 0 after its best round, which adds nothing) in tree order in
     /// float32, then adds its base value and the last window value, as ONNX Runtime's TreeEnsembleRegressor followed by Add does.
     /// </summary>
     /// <param name="row">W + C floats: the window oldest first, then the calendar features.</param>
@@ -124,7 +138,18 @@ public sealed class GbdtModel
                 node = row[_feature[node]] <= _threshold[node] ? _left[node] : _right[node];
             }
 
-            horizonOut[_treeHorizon[t]] += _value[node];
+            if (LeafWidth == 1)
+            {
+                horizonOut[_treeHorizon[t]] += _value[node];
+            }
+            else
+            {
+                var leaf = _value.AsSpan(node * LeafWidth, LeafWidth);
+                for (int h = 0; h < leaf.Length; h++)
+                {
+                    horizonOut[h] += leaf[h];
+                }
+            }
         }
 
         // Trees first, then the base value, then the last observation: the order of ORT's aggregator and graph.

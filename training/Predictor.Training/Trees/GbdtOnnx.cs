@@ -8,7 +8,9 @@ namespace Predictor.Training.Trees;
 /// Exports a <see cref="GbdtModel"/> as a contract model: <c>Concat(window, calendar)</c> →
 /// <c>ai.onnx.ml.TreeEnsembleRegressor</c> (opset 3, n_targets = H, SUM, base values per step) → [+ <c>x(t)</c>,
 /// gathered from window column W−1, when the trees predict differences] → <c>forecast</c>; <c>upper</c> =
-/// <c>forecast</c> + the per-step conformal offsets. Splits are BRANCH_LEQ on the model's own float thresholds, so
+/// <c>forecast</c> + the per-step conformal offsets. A leaf of a per-step tree carries one target weight (its step);
+/// a leaf of a shared tree carries one per step the tree counts for (the steps whose best round it does not follow).
+/// Splits are BRANCH_LEQ on the model's own float thresholds, so
 /// ONNX Runtime takes every branch <see cref="GbdtModel.Predict(ReadOnlySpan{float}, Span{float})"/> takes.
 /// </summary>
 public static class GbdtOnnx
@@ -16,7 +18,7 @@ public static class GbdtOnnx
     /// <summary>The card kind of boosted-tree models.</summary>
     public const string Kind = "gbdt";
 
-    /// <summary>Card key: trees in the ensemble (all steps).</summary>
+    /// <summary>Card key: trees in the ensemble (all steps; with shared trees, the rounds).</summary>
     public const string TreesKey = "predictor.gbdt.trees";
 
     /// <summary>Card key: "true" when the trees predict x(t+h) − x(t) and the graph adds x(t) back.</summary>
@@ -76,6 +78,8 @@ public static class GbdtOnnx
         var value = model.NodeValues;
         var roots = model.TreeRoots;
         var horizons = model.TreeHorizons;
+        int width = model.LeafWidth;
+        var perStep = model.TreesPerHorizon;
 
         var treeIds = new List<long>();
         var nodeIds = new List<long>();
@@ -128,10 +132,21 @@ public static class GbdtOnnx
                     modes.Add("LEAF");
                     trueIds.Add(0);
                     falseIds.Add(0);
-                    targetIds.Add(horizons[t]);
-                    targetNodeIds.Add(i - root);
-                    targetTreeIds.Add(t);
-                    targetWeights.Add(value[i]);
+
+                    // One weight per step the leaf serves: its own step (per-step trees), or every step whose best
+                    // round comes after this tree (shared; the others' values here are 0 and are left out).
+                    for (int k = 0; k < width; k++)
+                    {
+                        if (width > 1 && t >= perStep[k])
+                        {
+                            continue;
+                        }
+
+                        targetIds.Add(width == 1 ? horizons[t] : k);
+                        targetNodeIds.Add(i - root);
+                        targetTreeIds.Add(t);
+                        targetWeights.Add(value[(i * width) + k]);
+                    }
                 }
             }
         }

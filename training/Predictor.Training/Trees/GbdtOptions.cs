@@ -1,5 +1,18 @@
 namespace Predictor.Training.Trees;
 
+/// <summary>How the trees of a multi-horizon model are laid out over the H forecast steps.</summary>
+public enum GbdtTreeLayout
+{
+    /// <summary>One ensemble per horizon step: each round grows H trees, each with one value per leaf for its step.</summary>
+    PerStep,
+
+    /// <summary>
+    /// One ensemble for all steps (multi-output trees): each round grows ONE tree whose split gain sums the H steps'
+    /// gains and whose leaves hold H values, one per step. H times fewer trees to walk at inference.
+    /// </summary>
+    Shared,
+}
+
 /// <summary>
 /// Hyper-parameters of <see cref="GradientBoostedTrees"/>. Defaults follow scikit-learn's
 /// HistGradientBoostingRegressor where that is sound for short telemetry windows, and say so where they differ.
@@ -19,8 +32,9 @@ public sealed class GbdtOptions
     private double _earlyStoppingTolerance = 1e-7;
     private double _featureFraction = 1.0;
     private int _maxDegreeOfParallelism;
+    private GbdtTreeLayout _trees = GbdtTreeLayout.PerStep;
 
-    /// <summary>Boosting rounds (trees per horizon step) at most; early stopping may use fewer.</summary>
+    /// <summary>Boosting rounds (trees per horizon step; with shared trees, trees in all) at most; early stopping may use fewer.</summary>
     /// <value>The default value is 100 (scikit-learn's max_iter).</value>
     public int MaxIterations
     {
@@ -169,7 +183,30 @@ public sealed class GbdtOptions
     /// <value>The default value is 0.</value>
     public int Seed { get; set; }
 
-    /// <summary>Horizon steps fitted at the same time (one core each); 0 means every core.</summary>
+    /// <summary>
+    /// One ensemble per horizon step (<see cref="GbdtTreeLayout.PerStep"/>) or one ensemble of multi-output trees for
+    /// all steps (<see cref="GbdtTreeLayout.Shared"/>: a split's gain is the sum over the H steps of
+    /// G_k²/(n+λ) over the children minus the parent, a leaf holds −η·G_k/(n+λ) for each step k; early stopping is per
+    /// step as with per-step trees: trees are grown while any step's validation error improves, a step whose patience
+    /// has run out leaves the split gains, and each step keeps its values in the trees up to its own best round).
+    /// </summary>
+    /// <value>The default value is <see cref="GbdtTreeLayout.PerStep"/>.</value>
+    public GbdtTreeLayout Trees
+    {
+        get => _trees;
+        set
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Trees), value, $"Trees must be {nameof(GbdtTreeLayout.PerStep)} or {nameof(GbdtTreeLayout.Shared)}.");
+            }
+
+            _trees = value;
+        }
+    }
+
+    /// <summary>Horizon steps fitted at the same time (one core each) with <see cref="GbdtTreeLayout.PerStep"/>; 0 means
+    /// every core. Shared trees (<see cref="GbdtTreeLayout.Shared"/>) are one ensemble, fitted on one thread.</summary>
     /// <value>The default value is 0.</value>
     public int MaxDegreeOfParallelism
     {

@@ -5,8 +5,9 @@ using Predictor.Training.Features;
 namespace Predictor.Training.Trees;
 
 /// <summary>
-/// Gradient-boosted regression trees for direct multi-horizon forecasting (one ensemble per horizon step), squared
-/// loss, histogram splits, best-first growth, Newton leaf values with L2, early stopping on the latest rows.
+/// Gradient-boosted regression trees for direct multi-horizon forecasting (one ensemble per horizon step, or one
+/// ensemble of multi-output trees for all steps: <see cref="GbdtOptions.Trees"/>), squared loss, histogram splits,
+/// best-first growth, Newton leaf values with L2, early stopping on the latest rows.
 /// </summary>
 public static class GradientBoostedTrees
 {
@@ -14,9 +15,10 @@ public static class GradientBoostedTrees
     internal const int MinValidationRows = 10;
 
     /// <summary>
-    /// Fits one ensemble per horizon step on <paramref name="data"/>. Deterministic: the same data and options give
-    /// the same model bit for bit, whatever the number of cores (steps are independent and fitted in parallel;
-    /// each one's arithmetic runs in a fixed order on one thread).
+    /// Fits one ensemble per horizon step, or one of shared multi-output trees (<see cref="GbdtOptions.Trees"/>), on
+    /// <paramref name="data"/>. Deterministic: the same data and options give the same model bit for bit, whatever
+    /// the number of cores (per-step ensembles are independent and fitted in parallel, each one's arithmetic in a
+    /// fixed order on one thread; shared trees are fitted on one thread).
     /// </summary>
     /// <param name="data">The supervised examples, rows in time order (oldest origin first).</param>
     /// <param name="window">W, the window length the rows were built with; the rest of each row (0 or
@@ -67,6 +69,12 @@ public static class GradientBoostedTrees
         var validationBins = validation > 0 ? binner.BinColumns(data.Features, rows - validation, validation) : [];
         var shared = new SharedData(data, window, train, validation, binner, trainBins, validationBins, options);
 
+        if (options.Trees == GbdtTreeLayout.Shared)
+        {
+            var all = new HorizonBooster(shared, horizon).Boost(0);
+            return Assemble([all], binner, window, calendar, horizon, options.PredictDifference, GbdtTreeLayout.Shared);
+        }
+
         var results = new HorizonTrees[horizon];
         var parallel = new ParallelOptions
         {
@@ -76,7 +84,7 @@ public static class GradientBoostedTrees
             0,
             horizon,
             parallel,
-            () => new HorizonBooster(shared),
+            () => new HorizonBooster(shared, outputs: 1),
             (h, _, booster) =>
             {
                 results[h] = booster.Boost(h);
@@ -84,11 +92,16 @@ public static class GradientBoostedTrees
             },
             _ => { });
 
-        return Assemble(results, binner, window, calendar, horizon, options.PredictDifference);
+        return Assemble(results, binner, window, calendar, horizon, options.PredictDifference, GbdtTreeLayout.PerStep);
     }
 
-    private static GbdtModel Assemble(HorizonTrees[] results, FeatureBinner binner, int window, int calendar, int horizon, bool difference)
+    /// <summary>
+    /// Joins the boosters' trees into one model: H results of one output each (per step, in step order), or one
+    /// result of H outputs (shared trees).
+    /// </summary>
+    private static GbdtModel Assemble(HorizonTrees[] results, FeatureBinner binner, int window, int calendar, int horizon, bool difference, GbdtTreeLayout layout)
     {
+        int leafWidth = layout == GbdtTreeLayout.Shared ? horizon : 1;
         int trees = 0;
         int nodes = 0;
         foreach (var r in results)
@@ -101,20 +114,26 @@ public static class GradientBoostedTrees
         var threshold = new float[nodes];
         var left = new int[nodes];
         var right = new int[nodes];
-        var value = new float[nodes];
+        var value = new float[nodes * leafWidth];
         var roots = new int[trees];
-        var treeHorizon = new int[trees];
+        var treeStep = new int[leafWidth == 1 ? trees : 0];
         var baseValues = new float[horizon];
+        var treesPerStep = new int[horizon];
         int t = 0;
         int n = 0;
-        for (int h = 0; h < horizon; h++)
+        for (int step = 0; step < results.Length; step++)
         {
-            var r = results[h];
-            baseValues[h] = r.BaseValue;
+            var r = results[step];
+            r.BaseValues.CopyTo(baseValues.AsSpan(step));
+            r.TreesPerOutput.CopyTo(treesPerStep.AsSpan(step));
             for (int k = 0; k < r.TreeCount; k++)
             {
                 roots[t] = n + r.TreeStart[k];
-                treeHorizon[t] = h;
+                if (leafWidth == 1)
+                {
+                    treeStep[t] = step;
+                }
+
                 t++;
             }
 
@@ -130,14 +149,14 @@ public static class GradientBoostedTrees
                 }
                 else
                 {
-                    value[n + i] = r.Value[i];
+                    r.Value.AsSpan(i * leafWidth, leafWidth).CopyTo(value.AsSpan((n + i) * leafWidth));
                 }
             }
 
             n += r.NodeCount;
         }
 
-        return new GbdtModel(window, calendar, horizon, difference, baseValues, roots, treeHorizon, feature, threshold, left, right, value);
+        return new GbdtModel(window, calendar, horizon, difference, layout, baseValues, treesPerStep, roots, treeStep, feature, threshold, left, right, value);
     }
 }
 
@@ -175,12 +194,19 @@ internal sealed class SharedData
     public GbdtOptions Options { get; }
 }
 
-/// <summary>The trees of one horizon step, nodes numbered from 0 within the step (split bins, not thresholds).</summary>
+/// <summary>
+/// The trees of one booster (one horizon step, or all steps with shared trees), nodes numbered from 0 within it
+/// (split bins, not thresholds); K values per node in <see cref="Value"/>, K = <see cref="BaseValues"/>' length.
+/// </summary>
 internal sealed class HorizonTrees
 {
-    public required float BaseValue { get; init; }
+    public required float[] BaseValues { get; init; }
 
     public required int TreeCount { get; init; }
+
+    /// <summary>Per output, the trees that count for it (its best validation round): the first so many; its values
+    /// in the later trees are 0.</summary>
+    public required int[] TreesPerOutput { get; init; }
 
     public required int NodeCount { get; init; }
 

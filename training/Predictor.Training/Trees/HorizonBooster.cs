@@ -1,21 +1,29 @@
 namespace Predictor.Training.Trees;
 
 /// <summary>
-/// Boosts the ensemble of one horizon step at a time, reusing its buffers for every step it is given (one booster
-/// per thread). Squared loss: gradient g = prediction − target, hessian 1, so a leaf's Newton value is
-/// −Σg / (n + λ) and a split's gain is G_L²/(n_L + λ) + G_R²/(n_R + λ) − G²/(n + λ) (the constant ½ dropped).
-/// All arithmetic of a step runs on one thread in a fixed order, so results never depend on scheduling.
+/// Boosts an ensemble whose trees fit K outputs at once: K = 1 for the ensemble of one horizon step
+/// (<see cref="GbdtTreeLayout.PerStep"/>; one booster per thread, reused for every step it is given), K = H for the
+/// shared multi-output trees of all steps (<see cref="GbdtTreeLayout.Shared"/>). Squared loss: gradient
+/// g_k = prediction_k − target_k, hessian 1, so a leaf's Newton value for output k is −G_k / (n + λ) and a split's
+/// gain is Σ_k [G_Lk²/(n_L + λ) + G_Rk²/(n_R + λ) − G_k²/(n + λ)] (the constant ½ dropped; with K = 1 the
+/// single-output gain, computed in the same operations). Early stopping is per output, with the rules of a
+/// one-output ensemble: trees are grown while any output's validation error still improves within the patience; an
+/// output whose patience has run out leaves the gradients, and its values in the trees after its best round are
+/// zeroed. All arithmetic of a fit runs on one thread in a fixed order, so results never depend on scheduling.
 /// </summary>
 internal sealed class HorizonBooster
 {
     private readonly SharedData _shared;
+    private readonly int _outputs;
+    private readonly int _cell;
     private readonly int _n;
     private readonly int _nVal;
     private readonly int _features;
     private readonly int _stride;
     private readonly int _maxLeaves;
 
-    // Per training row (indexed by row) and per position in the leaf-ordered row permutation.
+    // Per training row (indexed by row) and per position in the leaf-ordered row permutation; K values per row
+    // (row-major) for the targets, predictions and gradients.
     private readonly double[] _y;
     private readonly double[] _pred;
     private readonly double[] _g;
@@ -25,10 +33,11 @@ internal sealed class HorizonBooster
     private readonly double[] _gTmp;
     private readonly double[] _yVal;
     private readonly double[] _predVal;
+    private readonly double[] _valLoss;
 
-    // Histogram slots, [slot, feature, bin]: gradient sum and row count side by side (one cache line per update);
-    // a free-list of slots.
-    private readonly HistogramBin[] _hist;
+    // Histogram slots, [slot, feature, bin, K + 1]: the K gradient sums then the row count side by side (one cache
+    // line per update for K = 1; the count is a double, exact for any row count); a free-list of slots.
+    private readonly double[] _hist;
     private readonly int[] _freeSlots;
     private int _freeCount;
 
@@ -44,6 +53,7 @@ internal sealed class HorizonBooster
     private readonly int[] _bestBin;
     private readonly double[] _bestGL;
     private readonly int[] _bestCL;
+    private readonly double[] _scanGL;
 
     // Nodes of the tree being grown, numbered from 0.
     private readonly int[] _nodeFeature;
@@ -56,74 +66,86 @@ internal sealed class HorizonBooster
     private readonly int[] _eligible;
     private int _eligibleCount;
 
-    public HorizonBooster(SharedData shared)
+    /// <param name="shared">The data and options of the fit.</param>
+    /// <param name="outputs">K, outputs per leaf: 1 (one horizon step per ensemble) or H (all steps).</param>
+    public HorizonBooster(SharedData shared, int outputs)
     {
         _shared = shared;
+        _outputs = outputs;
+        _cell = outputs + 1;
         _n = shared.Train;
         _nVal = shared.Validation;
         _features = shared.Binner.FeatureCount;
         _stride = shared.Binner.MaxBinCount;
         _maxLeaves = shared.Options.MaxLeaves;
-        _y = new double[_n];
-        _pred = new double[_n];
-        _g = new double[_n];
+        _y = new double[_n * outputs];
+        _pred = new double[_n * outputs];
+        _g = new double[_n * outputs];
         _rows = new int[_n];
         _rowsTmp = new int[_n];
-        _gOrd = new double[_n];
-        _gTmp = new double[_n];
-        _yVal = new double[_nVal];
-        _predVal = new double[_nVal];
-        _hist = new HistogramBin[_maxLeaves * _features * _stride];
+        _gOrd = new double[_n * outputs];
+        _gTmp = new double[_n * outputs];
+        _yVal = new double[_nVal * outputs];
+        _predVal = new double[_nVal * outputs];
+        _valLoss = new double[outputs];
+        _hist = new double[_maxLeaves * _features * _stride * _cell];
         _freeSlots = new int[_maxLeaves];
         _leafStart = new int[_maxLeaves];
         _leafCount = new int[_maxLeaves];
-        _leafG = new double[_maxLeaves];
+        _leafG = new double[_maxLeaves * outputs];
         _leafDepth = new int[_maxLeaves];
         _leafSlot = new int[_maxLeaves];
         _leafNode = new int[_maxLeaves];
         _bestGain = new double[_maxLeaves];
         _bestFeature = new int[_maxLeaves];
         _bestBin = new int[_maxLeaves];
-        _bestGL = new double[_maxLeaves];
+        _bestGL = new double[_maxLeaves * outputs];
         _bestCL = new int[_maxLeaves];
+        _scanGL = new double[outputs];
         int maxNodes = (2 * _maxLeaves) - 1;
         _nodeFeature = new int[maxNodes];
         _nodeBin = new byte[maxNodes];
         _nodeLeft = new int[maxNodes];
         _nodeRight = new int[maxNodes];
-        _nodeValue = new float[maxNodes];
+        _nodeValue = new float[maxNodes * outputs];
         _eligible = new int[_features];
     }
 
-    public HorizonTrees Boost(int h)
+    /// <summary>Fits the trees of horizon steps <paramref name="firstStep"/> … <paramref name="firstStep"/> + K − 1.</summary>
+    public HorizonTrees Boost(int firstStep)
     {
         var options = _shared.Options;
-        var data = _shared.Data;
-        int width = data.FeatureWidth;
-        int horizon = data.Horizon;
-        int last = _shared.Window - 1;
-        bool difference = options.PredictDifference;
-        var features = data.Features;
-        var targets = data.Targets;
-
-        double sum = 0;
-        for (int r = 0; r < _n; r++)
+        int k0 = firstStep;
+        int outputs = _outputs;
+        var baseValues = new float[outputs];
+        ReadTargets(0, _n, k0, _y);
+        for (int k = 0; k < outputs; k++)
         {
-            _y[r] = targets[(r * horizon) + h] - (difference ? (double)features[(r * width) + last] : 0.0);
-            sum += _y[r];
+            double sum = 0;
+            for (int r = 0; r < _n; r++)
+            {
+                sum += _y[(r * outputs) + k];
+            }
+
+            baseValues[k] = (float)(sum / _n);
         }
 
-        float baseValue = (float)(sum / _n);
-        Array.Fill(_pred, baseValue);
-        int firstVal = data.Rows - _nVal;
-        double bestLoss = 0;
+        for (int j = 0; j < _pred.Length; j++)
+        {
+            _pred[j] = baseValues[j % outputs];
+        }
+
+        ReadTargets(_shared.Data.Rows - _nVal, _nVal, k0, _yVal);
+        var bestLoss = new double[outputs];
         for (int i = 0; i < _nVal; i++)
         {
-            int r = firstVal + i;
-            _yVal[i] = targets[(r * horizon) + h] - (difference ? (double)features[(r * width) + last] : 0.0);
-            _predVal[i] = baseValue;
-            double e = _predVal[i] - _yVal[i];
-            bestLoss += e * e;
+            for (int k = 0; k < outputs; k++)
+            {
+                int j = (i * outputs) + k;
+                _predVal[j] = baseValues[k];
+                double e = _predVal[j] - _yVal[j];
+                bestLoss[k] += e * e;
+            }
         }
 
         var outFeature = new List<int>();
@@ -132,13 +154,31 @@ internal sealed class HorizonBooster
         var outRight = new List<int>();
         var outValue = new List<float>();
         var treeStart = new List<int>();
-        int bestTrees = 0;
-        var rng = new Random(unchecked((options.Seed * 1_000_003) + h));
+
+        // Early stopping per output, as if each had its own ensemble: output k's best round (trees kept for it) and
+        // whether its patience has run out; the ensemble grows while any output still runs.
+        var bestTrees = new int[outputs];
+        var stopped = new bool[outputs];
+        int running = outputs;
+        var rng = new Random(unchecked((options.Seed * 1_000_003) + k0));
         for (int it = 0; it < options.MaxIterations; it++)
         {
-            for (int r = 0; r < _n; r++)
+            for (int j = 0; j < _g.Length; j++)
             {
-                _g[r] = _pred[r] - _y[r];
+                _g[j] = _pred[j] - _y[j];
+            }
+
+            // An output whose patience has run out is left out: gradient 0, so it adds nothing to a split's gain and
+            // its leaf values are 0; the later trees fit the outputs that still improve.
+            if (running < outputs)
+            {
+                for (int j = 0; j < _g.Length; j++)
+                {
+                    if (stopped[j % outputs])
+                    {
+                        _g[j] = 0;
+                    }
+                }
             }
 
             ChooseFeatures(rng, options.FeatureFraction);
@@ -156,41 +196,93 @@ internal sealed class HorizonBooster
                 outBin.Add(_nodeBin[i]);
                 outLeft.Add(_nodeFeature[i] >= 0 ? _nodeLeft[i] + offset : -1);
                 outRight.Add(_nodeFeature[i] >= 0 ? _nodeRight[i] + offset : -1);
-                outValue.Add(_nodeValue[i]);
+                for (int k = 0; k < outputs; k++)
+                {
+                    outValue.Add(_nodeValue[(i * outputs) + k]);
+                }
             }
 
             if (_nVal == 0)
             {
-                bestTrees = treeStart.Count;
+                Array.Fill(bestTrees, treeStart.Count);
                 continue;
             }
 
-            double loss = UpdateValidation();
-            if (loss < bestLoss - (options.EarlyStoppingTolerance * bestLoss))
+            UpdateValidation();
+            for (int k = 0; k < outputs; k++)
             {
-                bestLoss = loss;
-                bestTrees = treeStart.Count;
+                if (stopped[k])
+                {
+                    continue;
+                }
+
+                if (_valLoss[k] < bestLoss[k] - (options.EarlyStoppingTolerance * bestLoss[k]))
+                {
+                    bestLoss[k] = _valLoss[k];
+                    bestTrees[k] = treeStart.Count;
+                }
+                else if (treeStart.Count - bestTrees[k] >= options.EarlyStoppingRounds)
+                {
+                    stopped[k] = true;
+                    running--;
+                }
             }
-            else if (treeStart.Count - bestTrees >= options.EarlyStoppingRounds)
+
+            if (running == 0)
             {
                 break;
             }
         }
 
-        // Keep the trees up to the best validation round.
-        int nodes = bestTrees < treeStart.Count ? treeStart[bestTrees] : outFeature.Count;
+        // Keep the trees up to the latest best round; output k's values in the trees after its own best round are
+        // zeroed, so its prediction is the sum of its first bestTrees[k] trees.
+        int kept = bestTrees.Max();
+        int nodes = kept < treeStart.Count ? treeStart[kept] : outFeature.Count;
+        var value = outValue.GetRange(0, nodes * outputs).ToArray();
+        for (int k = 0; k < outputs; k++)
+        {
+            int from = bestTrees[k] < kept ? treeStart[bestTrees[k]] : nodes;
+            for (int i = from; i < nodes; i++)
+            {
+                value[(i * outputs) + k] = 0f;
+            }
+        }
+
         return new HorizonTrees
         {
-            BaseValue = baseValue,
-            TreeCount = bestTrees,
+            BaseValues = baseValues,
+            TreeCount = kept,
+            TreesPerOutput = bestTrees,
             NodeCount = nodes,
-            TreeStart = [.. treeStart.GetRange(0, bestTrees)],
+            TreeStart = [.. treeStart.GetRange(0, kept)],
             Feature = [.. outFeature.GetRange(0, nodes)],
             Bin = [.. outBin.GetRange(0, nodes)],
             Left = [.. outLeft.GetRange(0, nodes)],
             Right = [.. outRight.GetRange(0, nodes)],
-            Value = [.. outValue.GetRange(0, nodes)],
+            Value = value,
         };
+    }
+
+    /// <summary>
+    /// Writes the K targets of rows <paramref name="first"/> … + <paramref name="count"/> − 1, steps
+    /// <paramref name="firstStep"/> …, row-major, as differences from x(t) when the trees predict differences.
+    /// </summary>
+    private void ReadTargets(int first, int count, int firstStep, double[] into)
+    {
+        var data = _shared.Data;
+        int width = data.FeatureWidth;
+        int horizon = data.Horizon;
+        int last = _shared.Window - 1;
+        bool difference = _shared.Options.PredictDifference;
+        for (int i = 0; i < count; i++)
+        {
+            int r = first + i;
+            double from = difference ? data.Features[(r * width) + last] : 0.0;
+            for (int k = 0; k < _outputs; k++)
+            {
+                into[(i * _outputs) + k] = data.Targets[(r * horizon) + firstStep + k] - from;
+            }
+        }
     }
 
     private void ChooseFeatures(Random rng, double fraction)
@@ -227,12 +319,17 @@ internal sealed class HorizonBooster
         }
 
         _freeCount = _maxLeaves;
-        double g = 0;
+        int outputs = _outputs;
+        var rootG = _leafG.AsSpan(0, outputs);
+        rootG.Clear();
+        _g.AsSpan().CopyTo(_gOrd);
         for (int i = 0; i < _n; i++)
         {
             _rows[i] = i;
-            _gOrd[i] = _g[i];
-            g += _g[i];
+            for (int k = 0; k < outputs; k++)
+            {
+                rootG[k] += _g[(i * outputs) + k];
+            }
         }
 
         _nodeCount = 1;
@@ -240,7 +337,6 @@ internal sealed class HorizonBooster
         int leaves = 1;
         _leafStart[0] = 0;
         _leafCount[0] = _n;
-        _leafG[0] = g;
         _leafDepth[0] = 0;
         _leafNode[0] = 0;
         _leafSlot[0] = AllocateSlot();
@@ -280,13 +376,16 @@ internal sealed class HorizonBooster
         double lambda = options.L2Regularization;
         for (int l = 0; l < leaves; l++)
         {
-            // The stored float is what the model and ONNX add, so training adds exactly that too.
-            float value = (float)(-rate * _leafG[l] / (_leafCount[l] + lambda));
-            _nodeValue[_leafNode[l]] = value;
             int end = _leafStart[l] + _leafCount[l];
-            for (int i = _leafStart[l]; i < end; i++)
+            for (int k = 0; k < outputs; k++)
             {
-                _pred[_rows[i]] += value;
+                // The stored float is what the model and ONNX add, so training adds exactly that too.
+                float value = (float)(-rate * _leafG[(l * outputs) + k] / (_leafCount[l] + lambda));
+                _nodeValue[(_leafNode[l] * outputs) + k] = value;
+                for (int i = _leafStart[l]; i < end; i++)
+                {
+                    _pred[(_rows[i] * outputs) + k] += value;
+                }
             }
         }
 
@@ -305,29 +404,31 @@ internal sealed class HorizonBooster
         var column = _shared.TrainBins.AsSpan(f * _n, _n);
 
         // Stable partition of the leaf's rows (left keep their order, right follow in theirs): deterministic.
+        int outputs = _outputs;
         int nl = 0;
         int nr = 0;
         int end = start + count;
         for (int i = start; i < end; i++)
         {
             int r = _rows[i];
+            var g = _gOrd.AsSpan(i * outputs, outputs);
             if (column[r] <= bin)
             {
                 _rows[start + nl] = r;
-                _gOrd[start + nl] = _gOrd[i];
+                g.CopyTo(_gOrd.AsSpan((start + nl) * outputs, outputs));
                 nl++;
             }
             else
             {
                 _rowsTmp[nr] = r;
-                _gTmp[nr] = _gOrd[i];
+                g.CopyTo(_gTmp.AsSpan(nr * outputs, outputs));
                 nr++;
             }
         }
 
         System.Diagnostics.Debug.Assert(nl == _bestCL[leaf], "The partition must match the histogram's left count.");
         _rowsTmp.AsSpan(0, nr).CopyTo(_rows.AsSpan(start + nl));
-        _gTmp.AsSpan(0, nr).CopyTo(_gOrd.AsSpan(start + nl));
+        _gTmp.AsSpan(0, nr * outputs).CopyTo(_gOrd.AsSpan((start + nl) * outputs));
 
         int parentNode = _leafNode[leaf];
         int leftNode = _nodeCount++;
@@ -339,18 +440,23 @@ internal sealed class HorizonBooster
         _nodeFeature[leftNode] = -1;
         _nodeFeature[rightNode] = -1;
 
-        double parentG = _leafG[leaf];
         int depth = _leafDepth[leaf] + 1;
         int parentSlot = _leafSlot[leaf];
+        var leftG = _leafG.AsSpan(leaf * outputs, outputs);
+        var rightG = _leafG.AsSpan(newLeaf * outputs, outputs);
+        var bestGL = _bestGL.AsSpan(leaf * outputs, outputs);
+        for (int k = 0; k < outputs; k++)
+        {
+            rightG[k] = leftG[k] - bestGL[k];
+            leftG[k] = bestGL[k];
+        }
 
         _leafStart[leaf] = start;
         _leafCount[leaf] = nl;
-        _leafG[leaf] = _bestGL[leaf];
         _leafDepth[leaf] = depth;
         _leafNode[leaf] = leftNode;
         _leafStart[newLeaf] = start + nl;
         _leafCount[newLeaf] = nr;
-        _leafG[newLeaf] = parentG - _bestGL[leaf];
         _leafDepth[newLeaf] = depth;
         _leafNode[newLeaf] = rightNode;
         _bestGain[leaf] = double.NegativeInfinity;
@@ -405,50 +511,56 @@ internal sealed class HorizonBooster
     private void BuildHistogram(int slot, int start, int count)
     {
         var rows = _rows.AsSpan(start, count);
-        var grads = _gOrd.AsSpan(start, count);
+        var grads = _gOrd.AsSpan(start * _outputs, count * _outputs);
         var bins = _shared.TrainBins;
+        int outputs = _outputs;
+        int cell = _cell;
         for (int e = 0; e < _eligibleCount; e++)
         {
             int f = _eligible[e];
-            int offset = ((slot * _features) + f) * _stride;
-            var hist = _hist.AsSpan(offset, _stride);
+            var hist = _hist.AsSpan(HistogramOffset(slot, f), _stride * cell);
             hist.Clear();
             var column = bins.AsSpan(f * _n, _n);
-            if (count == _n)
+            bool root = count == _n; // the root's rows are 0..n−1 in order, so the column is read straight
+            if (outputs == 1)
             {
-                // The root: rows are 0..n−1 in order, so read the column straight.
-                for (int i = 0; i < column.Length; i++)
+                // One output (a horizon step of its own): gradient and count side by side.
+                for (int i = 0; i < rows.Length; i++)
                 {
-                    ref var bin = ref hist[column[i]];
-                    bin.G += grads[i];
-                    bin.Count++;
+                    int o = 2 * column[root ? i : rows[i]];
+                    hist[o] += grads[i];
+                    hist[o + 1] += 1;
                 }
             }
             else
             {
                 for (int i = 0; i < rows.Length; i++)
                 {
-                    ref var bin = ref hist[column[rows[i]]];
-                    bin.G += grads[i];
-                    bin.Count++;
+                    var bin = hist.Slice(cell * column[root ? i : rows[i]], cell);
+                    var g = grads.Slice(i * outputs, outputs);
+                    for (int k = 0; k < g.Length; k++)
+                    {
+                        bin[k] += g[k];
+                    }
+
+                    bin[outputs] += 1;
                 }
             }
         }
     }
+
+    private int HistogramOffset(int slot, int feature) => ((slot * _features) + feature) * _stride * _cell;
 
     private void SubtractHistogram(int parentSlot, int childSlot)
     {
         for (int e = 0; e < _eligibleCount; e++)
         {
             int f = _eligible[e];
-            int p = ((parentSlot * _features) + f) * _stride;
-            int c = ((childSlot * _features) + f) * _stride;
-            var parent = _hist.AsSpan(p, _stride);
-            var child = _hist.AsSpan(c, _stride);
-            for (int b = 0; b < _stride; b++)
+            var parent = _hist.AsSpan(HistogramOffset(parentSlot, f), _stride * _cell);
+            var child = _hist.AsSpan(HistogramOffset(childSlot, f), _stride * _cell);
+            for (int b = 0; b < parent.Length; b++)
             {
-                parent[b].G -= child[b].G;
-                parent[b].Count -= child[b].Count;
+                parent[b] -= child[b];
             }
         }
     }
@@ -457,28 +569,35 @@ internal sealed class HorizonBooster
     {
         double lambda = options.L2Regularization;
         int minLeaf = options.MinSamplesLeaf;
-        double g = _leafG[leaf];
+        int outputs = _outputs;
+        int cell = _cell;
+        var g = _leafG.AsSpan(leaf * outputs, outputs);
         int n = _leafCount[leaf];
-        double parentScore = g * g / (n + lambda);
+        double parentScore = SumOfSquares(g) / (n + lambda);
         int slot = _leafSlot[leaf];
         double bestGain = double.NegativeInfinity;
         int bestFeature = -1;
         int bestBin = -1;
-        double bestGL = 0;
         int bestCL = 0;
+        var bestGL = _bestGL.AsSpan(leaf * outputs, outputs);
+        var gl = _scanGL.AsSpan();
         var thresholds = _shared.Binner.Thresholds;
         for (int e = 0; e < _eligibleCount; e++)
         {
             int f = _eligible[e];
             int cuts = thresholds[f].Length;
-            int offset = ((slot * _features) + f) * _stride;
-            var hist = _hist.AsSpan(offset, _stride);
-            double gl = 0;
+            var hist = _hist.AsSpan(HistogramOffset(slot, f), _stride * cell);
+            gl.Clear();
             int cl = 0;
             for (int b = 0; b < cuts; b++)
             {
-                gl += hist[b].G;
-                cl += hist[b].Count;
+                var bin = hist.Slice(b * cell, cell);
+                for (int k = 0; k < outputs; k++)
+                {
+                    gl[k] += bin[k];
+                }
+
+                cl += (int)bin[outputs];
                 if (cl < minLeaf)
                 {
                     continue;
@@ -490,14 +609,23 @@ internal sealed class HorizonBooster
                     break;
                 }
 
-                double gr = g - gl;
-                double gain = (gl * gl / (cl + lambda)) + (gr * gr / (cr + lambda)) - parentScore;
+                // Σ_k G_Lk² and Σ_k G_Rk²: with one output, exactly gl·gl and gr·gr.
+                double left = 0;
+                double right = 0;
+                for (int k = 0; k < outputs; k++)
+                {
+                    double gr = g[k] - gl[k];
+                    left += gl[k] * gl[k];
+                    right += gr * gr;
+                }
+
+                double gain = (left / (cl + lambda)) + (right / (cr + lambda)) - parentScore;
                 if (gain > bestGain)
                 {
                     bestGain = gain;
                     bestFeature = f;
                     bestBin = b;
-                    bestGL = gl;
+                    gl.CopyTo(bestGL);
                     bestCL = cl;
                 }
             }
@@ -506,15 +634,26 @@ internal sealed class HorizonBooster
         _bestGain[leaf] = bestGain;
         _bestFeature[leaf] = bestFeature;
         _bestBin[leaf] = bestBin;
-        _bestGL[leaf] = bestGL;
         _bestCL[leaf] = bestCL;
     }
 
-    /// <summary>Adds the tree just grown to the validation predictions; returns their squared-error sum.</summary>
-    private double UpdateValidation()
+    private static double SumOfSquares(ReadOnlySpan<double> values)
+    {
+        double sum = 0;
+        foreach (double v in values)
+        {
+            sum += v * v;
+        }
+
+        return sum;
+    }
+
+    /// <summary>Adds the tree just grown to the validation predictions; writes each output's squared-error sum to <see cref="_valLoss"/>.</summary>
+    private void UpdateValidation()
     {
         var bins = _shared.ValidationBins;
-        double loss = 0;
+        var loss = _valLoss;
+        Array.Clear(loss);
         for (int i = 0; i < _nVal; i++)
         {
             int node = 0;
@@ -523,18 +662,13 @@ internal sealed class HorizonBooster
                 node = bins[(_nodeFeature[node] * _nVal) + i] <= _nodeBin[node] ? _nodeLeft[node] : _nodeRight[node];
             }
 
-            _predVal[i] += _nodeValue[node];
-            double e = _predVal[i] - _yVal[i];
-            loss += e * e;
+            for (int k = 0; k < _outputs; k++)
+            {
+                int j = (i * _outputs) + k;
+                _predVal[j] += _nodeValue[(node * _outputs) + k];
+                double e = _predVal[j] - _yVal[j];
+                loss[k] += e * e;
+            }
         }
-
-        return loss;
     }
-}
-
-/// <summary>One histogram bin: the gradient sum and the row count (the hessian sum, as h = 1) of its rows.</summary>
-internal struct HistogramBin
-{
-    public double G;
-    public int Count;
 }
