@@ -172,6 +172,9 @@ def main():
     args = parser.parse_args()
     if not os.path.exists(PREDICTOR):
         sys.exit("{} is missing: run `dotnet build -c Release engine/Predictor.Cli` first.".format(PREDICTOR))
+    for needed in (NAB, AZURE):
+        if not os.path.exists(needed):
+            sys.exit("{} is missing: the held-out scenarios read ../shared/datasets beside the repository root.".format(needed))
     work = args.work or tempfile.mkdtemp(prefix="policy-tuning-")
     grid = settings_grid()
     print("work folder: {}; {} settings × {} held-out scenarios".format(work, len(grid), len(NAB_PAIRS) + len(AZURE_GROUPS)), file=sys.stderr)

@@ -4,9 +4,6 @@ using Predictor.Engine;
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Replay;
 using Predictor.Engine.Replay.Report;
-using Predictor.Engine.Storage;
-using Predictor.Engine.Telemetry;
-using Predictor.Engine.Telemetry.Import;
 using Spectre.Console;
 
 namespace Predictor.Cli.Commands;
@@ -46,7 +43,8 @@ internal static class ReplayCommands
             var started = clock.GetTimestamp();
 
             var options = ScenarioFile.Load(parseResult.GetValue(scenario)!);
-            var (series, hasWallClock) = ReadSource(options);
+            var series = options.Source.Read(options.File);
+            var hasWallClock = options.Source.HasWallClock;
             var inputs = ScenarioInputs.Assemble(options, series);
             var naive = new NaiveForecasterOptions { Step = inputs.Tick };
             CheckModels(options, naive, error);
@@ -94,58 +92,6 @@ internal static class ReplayCommands
         });
         return cmd;
     }
-
-    /// <summary>Reads every series of the scenario's source; false when the trace has offsets only, no wall-clock time.</summary>
-    private static (IReadOnlyList<RecordedSeries> Series, bool HasWallClock) ReadSource(ScenarioOptions scenario)
-    {
-        var source = scenario.Source;
-        if (source.StorePath is { } store)
-        {
-            using var ts = TimeSeriesStore.Open(store);
-            var list = ts.ListSeries().Select(s => ts.ReadRange(s.Info.Name, long.MinValue, long.MaxValue)).ToList();
-            if (list.Count == 0)
-            {
-                throw new ScenarioException(scenario.File, "$.source.store", $"the store '{store}' holds no series; record or import some first (predictor collect / predictor import).");
-            }
-
-            return (list, true);
-        }
-
-        var trace = source.TracePath!;
-        var format = source.Format!.Value;
-        var files = Directory.Exists(trace)
-            ? Directory.GetFiles(trace).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToList()
-            : [trace];
-        if (files.Count == 0)
-        {
-            throw new ScenarioException(scenario.File, "$.source.trace", $"the folder '{trace}' has no files; point \"trace\" at a trace file or a folder of them.");
-        }
-
-        var series = new List<RecordedSeries>();
-        foreach (var file in files)
-        {
-            series.AddRange(TraceImporter.Import(ToTraceFormat(format), file).Series);
-        }
-
-        return (series, HasWallClock(format));
-    }
-
-    private static TraceFormat ToTraceFormat(ScenarioTraceFormat format) => format switch
-    {
-        ScenarioTraceFormat.Nab => TraceFormat.Nab,
-        ScenarioTraceFormat.AzureV1 => TraceFormat.AzureV1,
-        ScenarioTraceFormat.Aggregate => TraceFormat.Aggregate,
-        ScenarioTraceFormat.Google2011 => TraceFormat.Google2011,
-        ScenarioTraceFormat.Bitbrains => TraceFormat.Bitbrains,
-        ScenarioTraceFormat.Alibaba => TraceFormat.Alibaba,
-        ScenarioTraceFormat.Csv => TraceFormat.Csv,
-        _ => throw new PredictorException($"Unknown trace format '{format}'; use one of: {string.Join(", ", ScenarioFile.Formats.Keys)}."),
-    };
-
-    // These formats carry offsets from the trace start; the importers put them on a documented epoch base, which is
-    // not a real date, so the report shows elapsed days rather than calendar dates.
-    private static bool HasWallClock(ScenarioTraceFormat format) =>
-        format is not (ScenarioTraceFormat.AzureV1 or ScenarioTraceFormat.Aggregate or ScenarioTraceFormat.Google2011 or ScenarioTraceFormat.Alibaba);
 
     /// <summary>
     /// Opens each declared model once before the replay. Unlike the live loop (which falls back to the naive forecaster

@@ -24,14 +24,12 @@ public static class ReplayRunner
     /// <param name="openForecaster">Opens a model: a predictive policy gets its own; the baselines get the naive one, used only by placement.</param>
     /// <param name="hasWallClock">False when the trace has offsets only (the report then shows elapsed days).</param>
     /// <param name="progress">Receives the number of policy-ticks replayed so far.</param>
-    /// <param name="predictive">Options of the predictive policies that have no <c>"settings"</c> of their own; null for the documented defaults.</param>
     public static ReplayResult Run(
         ScenarioOptions scenario,
         ScenarioInputs inputs,
         Func<ScenarioModel, IForecaster> openForecaster,
         bool hasWallClock = true,
-        IProgress<long>? progress = null,
-        PredictivePolicyOptions? predictive = null)
+        IProgress<long>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -45,7 +43,7 @@ public static class ReplayRunner
                 ? new ScenarioModel("naive", null)
                 : scenario.Models.FirstOrDefault(m => m.Name == policy.Model) ?? new ScenarioModel(policy.Model, null);
             using var forecaster = openForecaster(model);
-            runs.Add(WarmUp.Trim(RunOne(scenario, inputs, policy, forecaster, predictive, () => progress?.Report(++done)), warmUp));
+            runs.Add(WarmUp.Trim(RunOne(scenario, inputs, policy, forecaster, () => progress?.Report(++done)), warmUp));
         }
 
         // The loop keeps budgets as integers (1/1000 of a unit); measure against the total it actually split.
@@ -56,8 +54,10 @@ public static class ReplayRunner
         return new ReplayResult(info, runs, scenario.Surge);
     }
 
-    private static PolicyRun RunOne(ScenarioOptions scenario, ScenarioInputs inputs, ScenarioPolicy policy, IForecaster forecaster, PredictivePolicyOptions? predictive, Action tickDone)
+    private static PolicyRun RunOne(ScenarioOptions scenario, ScenarioInputs inputs, ScenarioPolicy policy, IForecaster forecaster, Action tickDone)
     {
+        // A predictive policy's own "settings", else the documented defaults (the loop's lead and tracking apply to all).
+        var settings = policy.Settings ?? PredictiveSettings.Default;
         var ticks = inputs.Ticks;
         var tickMs = (long)inputs.Tick.TotalMilliseconds;
         var user = inputs.Partitions[0].Demand;
@@ -83,8 +83,8 @@ public static class ReplayRunner
             // The scenario has one resource; memory is bound to the same demand so the loop's invariants hold, and ignored.
             Memory = new PartitionBinding(ResourceKind.Memory, total, 0, 1, LoopUnitsPerScenarioUnit),
             Cpu = new PartitionBinding(ResourceKind.Cpu, total, 0, 1, LoopUnitsPerScenarioUnit),
-            MemoryPolicy = Create(policy.Kind, policy.Settings?.Policy ?? predictive),
-            CpuPolicy = Create(policy.Kind, policy.Settings?.Policy ?? predictive),
+            MemoryPolicy = Create(policy.Kind, settings.Policy),
+            CpuPolicy = Create(policy.Kind, settings.Policy),
             Modules = modules,
             ModuleSeries = Enumerable.Range(2, modules.Count).ToArray(),
             Locations = locations,
@@ -95,8 +95,8 @@ public static class ReplayRunner
             Backend = backend,
             Time = clock,
             InferenceEveryTicks = 1,
-            PartitionLeadSteps = (policy.Settings ?? PredictiveSettings.Default).LeadSteps,
-            UpperTracking = (policy.Settings ?? PredictiveSettings.Default).UpperTracking,
+            PartitionLeadSteps = settings.LeadSteps,
+            UpperTracking = settings.UpperTracking,
         };
         // A meter of its own: replayed ticks are not this process's live loop, and must not show in the "Predictor"
         // meter that dotnet-counters (or a listener in the same process) watches.
@@ -152,7 +152,7 @@ public static class ReplayRunner
 
     private static long LoopTotal(ScenarioInputs inputs) => (long)Math.Round(inputs.TotalBudget * LoopUnitsPerScenarioUnit);
 
-    private static IPartitionPolicy Create(ScenarioPolicyKind kind, PredictivePolicyOptions? predictive) => kind switch
+    private static IPartitionPolicy Create(ScenarioPolicyKind kind, PredictivePolicyOptions predictive) => kind switch
     {
         ScenarioPolicyKind.Threshold => PartitionPolicies.Threshold(),
         ScenarioPolicyKind.Vpa => PartitionPolicies.VpaStyle(),

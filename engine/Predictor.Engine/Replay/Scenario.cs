@@ -1,39 +1,53 @@
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Partitioning;
 using Predictor.Engine.Placement;
+using Predictor.Engine.Storage;
+using Predictor.Engine.Telemetry;
+using Predictor.Engine.Telemetry.Import;
 
 namespace Predictor.Engine.Replay;
-
-/// <summary>Formats of recorded traces a scenario can name (see SOURCES.md in the shared datasets and README).</summary>
-public enum ScenarioTraceFormat
-{
-    /// <summary>Numenta Anomaly Benchmark CSV (<c>timestamp,value</c>).</summary>
-    Nab,
-
-    /// <summary>Azure Public Dataset V1 subset (<c>row,offset_s,vm_…</c>).</summary>
-    AzureV1,
-
-    /// <summary>Whole-cluster aggregates (Azure V2, Google 2019).</summary>
-    Aggregate,
-
-    /// <summary>Google cluster-data 2011 per-job files.</summary>
-    Google2011,
-
-    /// <summary>Bitbrains GWA-T-12 per-VM CSV.</summary>
-    Bitbrains,
-
-    /// <summary>Alibaba cluster trace.</summary>
-    Alibaba,
-
-    /// <summary>Generic CSV with a timestamp column.</summary>
-    Csv,
-}
 
 /// <summary>Where a scenario's telemetry comes from: a store file or a trace path with its format.</summary>
 /// <param name="StorePath">Absolute path of a SQLite store written by <c>predictor collect</c>/<c>import</c>, or null.</param>
 /// <param name="TracePath">Absolute path of a trace file or folder, or null.</param>
 /// <param name="Format">Format of the trace; null for a store.</param>
-public sealed record ScenarioSource(string? StorePath, string? TracePath, ScenarioTraceFormat? Format);
+public sealed record ScenarioSource(string? StorePath, string? TracePath, TraceFormat? Format)
+{
+    /// <summary>
+    /// Reads every series of the source: all of a store, or every file of a trace (a file, or the files of a folder
+    /// in name order, hidden ones left out) through <see cref="TraceImporter"/>.
+    /// </summary>
+    /// <param name="scenarioFile">The scenario file, named in errors.</param>
+    /// <exception cref="ScenarioException">The store holds no series, or the folder has no files.</exception>
+    public IReadOnlyList<RecordedSeries> Read(string scenarioFile)
+    {
+        if (StorePath is { } store)
+        {
+            using var ts = TimeSeriesStore.Open(store);
+            var list = ts.ListSeries().Select(s => ts.ReadRange(s.Info.Name, long.MinValue, long.MaxValue)).ToList();
+            return list.Count > 0
+                ? list
+                : throw new ScenarioException(scenarioFile, "$.source.store", $"the store '{store}' holds no series; record or import some first (predictor collect / predictor import).");
+        }
+
+        var trace = TracePath!;
+        var files = Directory.Exists(trace)
+            ? Directory.GetFiles(trace).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal).ToList()
+            : [trace];
+        if (files.Count == 0)
+        {
+            throw new ScenarioException(scenarioFile, "$.source.trace", $"the folder '{trace}' has no files; point \"trace\" at a trace file or a folder of them.");
+        }
+
+        return files.SelectMany(f => TraceImporter.Import(Format!.Value, f).Series).ToList();
+    }
+
+    /// <summary>
+    /// False when the trace carries offsets from its start only: the importers put those on a documented epoch base,
+    /// which is not a real date, so reports show elapsed days rather than calendar dates.
+    /// </summary>
+    public bool HasWallClock => Format is not (TraceFormat.AzureV1 or TraceFormat.Aggregate or TraceFormat.Google2011 or TraceFormat.Alibaba);
+}
 
 /// <summary>A series name or glob pattern (<c>*</c> any run of characters, <c>?</c> one character), with where it was written.</summary>
 /// <param name="Pattern">The pattern, e.g. <c>nab/rds_cpu_utilization_*</c>.</param>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Placement;
+using Predictor.Engine.Telemetry.Import;
 
 namespace Predictor.Engine.Replay;
 
@@ -13,15 +14,15 @@ namespace Predictor.Engine.Replay;
 public static class ScenarioFile
 {
     /// <summary>Trace format names as written in scenario files.</summary>
-    public static readonly IReadOnlyDictionary<string, ScenarioTraceFormat> Formats = new Dictionary<string, ScenarioTraceFormat>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, TraceFormat> Formats = new Dictionary<string, TraceFormat>(StringComparer.Ordinal)
     {
-        ["nab"] = ScenarioTraceFormat.Nab,
-        ["azure-v1"] = ScenarioTraceFormat.AzureV1,
-        ["aggregate"] = ScenarioTraceFormat.Aggregate,
-        ["google2011"] = ScenarioTraceFormat.Google2011,
-        ["bitbrains"] = ScenarioTraceFormat.Bitbrains,
-        ["alibaba"] = ScenarioTraceFormat.Alibaba,
-        ["csv"] = ScenarioTraceFormat.Csv,
+        ["nab"] = TraceFormat.Nab,
+        ["azure-v1"] = TraceFormat.AzureV1,
+        ["aggregate"] = TraceFormat.Aggregate,
+        ["google2011"] = TraceFormat.Google2011,
+        ["bitbrains"] = TraceFormat.Bitbrains,
+        ["alibaba"] = TraceFormat.Alibaba,
+        ["csv"] = TraceFormat.Csv,
     };
 
     private static readonly Dictionary<string, ScenarioPolicyKind> PolicyKinds = new(StringComparer.Ordinal)

@@ -118,16 +118,12 @@ public sealed class ReplayRunnerTests
             }
             """, "settings.json", Path.GetTempPath());
 
-        // The Run-wide options apply to "plain" only: a policy with settings of its own starts from the defaults.
-        var runWide = new Predictor.Engine.Partitioning.PredictivePolicyOptions { Headroom = 0.3 };
-        var result = ReplayRunner.Run(scenario, inputs, Naive, predictive: runWide);
-        var defaults = ReplayRunner.Run(scenario, inputs, Naive);
+        var result = ReplayRunner.Run(scenario, inputs, Naive);
 
-        double[] Allocation(ReplayResult r, int policy, int partition) => r.Policies[policy].Run.Partitions[partition].Allocation;
-        Assert.Equal(Allocation(defaults, 0, 0), Allocation(result, 1, 0));
-        Assert.Equal(Allocation(defaults, 0, 1), Allocation(result, 1, 1));
-        Assert.NotEqual(Allocation(result, 0, 0), Allocation(result, 1, 0));
-        Assert.True(result.Policies[0].Metrics.Partitions.RelativeSlack > result.Policies[1].Metrics.Partitions.RelativeSlack);
-        Assert.True(result.Policies[2].Metrics.Partitions.RelativeSlack > result.Policies[1].Metrics.Partitions.RelativeSlack);
+        double[] Allocation(int policy, int partition) => result.Policies[policy].Run.Partitions[partition].Allocation;
+        Assert.Equal(Allocation(0, 0), Allocation(1, 0));
+        Assert.Equal(Allocation(0, 1), Allocation(1, 1));
+        Assert.NotEqual(Allocation(0, 0), Allocation(2, 0));
+        Assert.True(result.Policies[2].Metrics.Partitions.RelativeSlack > result.Policies[0].Metrics.Partitions.RelativeSlack);
     }
 }

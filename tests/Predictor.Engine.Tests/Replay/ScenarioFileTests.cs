@@ -56,7 +56,7 @@ public sealed class ScenarioFileTests : IDisposable
         var s = Parse(Valid);
 
         Assert.Equal("test", s.Name);
-        Assert.Equal(ScenarioTraceFormat.Nab, s.Source.Format);
+        Assert.Equal(Predictor.Engine.Telemetry.Import.TraceFormat.Nab, s.Source.Format);
         Assert.Equal(Path.Combine(_dir.FullName, "traces"), s.Source.TracePath);
         Assert.Equal(["user", "system"], s.Partitions.Select(p => p.Name));
         Assert.Equal(0.08, s.Partitions[0].Scale);

@@ -52,7 +52,7 @@ public sealed class ShippedScenarioTests
 
         switch (source.Format)
         {
-            case ScenarioTraceFormat.Nab:
+            case Predictor.Engine.Telemetry.Import.TraceFormat.Nab:
                 return Directory.EnumerateFiles(source.TracePath!, "*.csv").Select(f =>
                 {
                     var rows = File.ReadLines(f).Skip(1).Select(l => l.Split(',')).ToList();
@@ -61,7 +61,7 @@ public sealed class ShippedScenarioTests
                     var v = rows.Select(r => double.Parse(r[1], CultureInfo.InvariantCulture)).ToArray();
                     return new RecordedSeries(new SeriesInfo("nab/" + Path.GetFileNameWithoutExtension(f), "percent", step), t, v);
                 }).ToList();
-            case ScenarioTraceFormat.AzureV1:
+            case Predictor.Engine.Telemetry.Import.TraceFormat.AzureV1:
                 var header = File.ReadLines(source.TracePath!).First().Split(',');
                 var columns = SyntheticReplay.ReadAzure();
                 var offsets = Enumerable.Range(0, columns[0].Length).Select(i => i * 300_000L).ToArray();
