@@ -62,7 +62,14 @@ internal static class TrainCommands
             DefaultValueFactory = _ => GbdtTreesName(new TrainingOptions().GbdtTrees),
         };
         gbdtTrees.AcceptOnlyFromAmong(GbdtTreesName(GbdtTreeLayout.PerStep), GbdtTreesName(GbdtTreeLayout.Shared));
+        var selection = new Option<string>("--selection")
+        {
+            Description = "whole-horizon: one kind for every step; per-step: a step may take another kind where it wins that step clearly (one graph, kind per_step).",
+            DefaultValueFactory = _ => new TrainingOptions().SelectPerStep ? PerStep : WholeHorizon,
+        };
+        selection.AcceptOnlyFromAmong(WholeHorizon, PerStep);
         var output = new Option<string>("--out") { Description = "Where to write the ONNX model.", Required = true };
+        command.Options.Add(selection);
         command.Options.Add(ssaShare);
         command.Options.Add(gbdtTrees);
         command.Options.Add(horizon);
@@ -81,6 +88,7 @@ internal static class TrainCommands
                 SsaLengthShare = parse.GetValue(ssaShare),
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                SelectPerStep = parse.GetValue(selection) == PerStep,
             };
             options.Validate();
             var series = data.Load(parse);
@@ -101,12 +109,16 @@ internal static class TrainCommands
             ForecastModels.WriteFile(outPath, result!.Model);
             WriteTable(console, result.Series);
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"selected {result.SelectedKind} (W={result.Card.Window}, H={result.Card.Horizon}, q={result.Card.Quantile}); wrote {Path.GetFullPath(outPath)} ({result.Model.Length} bytes) in {elapsed.TotalSeconds:F1} s"));
+                $"selected {result.SelectedKind}{(result.Card.Extra.TryGetValue("predictor.step_kinds", out string? steps) ? " [" + steps + "]" : "")} (W={result.Card.Window}, H={result.Card.Horizon}, q={result.Card.Quantile}); wrote {Path.GetFullPath(outPath)} ({result.Model.Length} bytes) in {elapsed.TotalSeconds:F1} s"));
             WriteJson(parse.GetValue(data.Json), result.Series, options);
             return 0;
         });
         return command;
     }
+
+    private const string WholeHorizon = "whole-horizon";
+
+    private const string PerStep = "per-step";
 
     private static string GbdtTreesName(GbdtTreeLayout layout) => layout == GbdtTreeLayout.Shared ? "shared" : "per-step";
 

@@ -123,3 +123,88 @@ public class TrainedModelInferenceBenchmarks
         File.Delete(_path);
     }
 }
+
+/// <summary>
+/// ONNX Runtime inference of a per-step composite (<c>--selection per-step</c>) through the engine's forecaster, beside
+/// its members' cost: "ssa+ridge" (two linear branches, Concat, Gather: the most frequent composite of the 20-series
+/// evaluation) and "gbdt+naive+seasonal_naive" (trees on the window's last 24 columns beside two gathers). The linear
+/// maps carry seeded random weights and the trees are fitted on the daily load: the cost depends on the graph, not on
+/// the weights' values.
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+public class PerStepInferenceBenchmarks
+{
+    private const int Window = 288;
+    private const int Horizon = 12;
+    private IForecaster _forecaster = null!;
+    private float[] _window = [];
+    private float[] _calendar = [];
+    private float[] _forecast = [];
+    private float[] _upper = [];
+    private string _path = "";
+
+    [Params("ssa+ridge", "gbdt+naive+seasonal_naive")]
+    public string Members { get; set; } = "ssa+ridge";
+
+    [Params(1, 64)]
+    public int Series { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(7);
+        float[] Weights(int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((rng.NextDouble() - 0.5) * 0.01))];
+        Predictor.Training.Models.IExportableForecaster[] members;
+        int[] steps;
+        if (Members == "ssa+ridge")
+        {
+            members =
+            [
+                new Predictor.Training.Models.LinearMapForecaster("ridge", Window, Horizon, Weights((Window + CalendarFeatures.Width) * Horizon), Weights(Horizon), withCalendar: true, WindowNormalization.LevelAndScale),
+                new Predictor.Training.Models.LinearMapForecaster("ssa", Window, Horizon, Weights(Window * Horizon), new float[Horizon], withCalendar: false, WindowNormalization.Level),
+            ];
+            steps = [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0];
+        }
+        else
+        {
+            var series = DailyLoad.Create();
+            var rows = SupervisedWindows.Build(series.Values, series.Timestamps, 24, Horizon, withCalendar: true);
+            members =
+            [
+                new Predictor.Training.Models.GbdtForecaster(Predictor.Training.Trees.GradientBoostedTrees.Fit(rows, 24, new Predictor.Training.Trees.GbdtOptions())),
+                new Predictor.Training.Models.NaiveForecaster(Window),
+                new Predictor.Training.Models.SeasonalNaiveForecaster(Window),
+            ];
+            steps = [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2];
+        }
+
+        var composite = new Predictor.Training.Models.PerStepForecaster(members, steps);
+        _path = Path.Combine(Path.GetTempPath(), $"predictor-bench-per-step-{Environment.ProcessId}.onnx");
+        ForecastModels.WriteFile(_path, composite.Export(new ModelCard { Kind = "per_step", Window = Window, Horizon = Horizon, StepSeconds = 300 }, new float[Horizon]));
+        _forecaster = ForecasterLoader.OpenOnnx(_path);
+        var shape = _forecaster.Shape;
+        _window = new float[Series * shape.Window];
+        _calendar = new float[Series * shape.CalendarWidth];
+        _forecast = new float[Series * shape.Horizon];
+        _upper = new float[Series * shape.Horizon];
+        for (int i = 0; i < _window.Length; i++)
+        {
+            _window[i] = 40 + (20 * MathF.Sin(i * 0.02f));
+        }
+    }
+
+    [Benchmark]
+    public float Forecast()
+    {
+        _forecaster.Forecast(_window, _calendar, Series, _forecast, _upper);
+        return _forecast[0];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _forecaster.Dispose();
+        File.Delete(_path);
+    }
+}

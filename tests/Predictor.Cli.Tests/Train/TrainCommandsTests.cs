@@ -225,6 +225,46 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_SelectionPerStep_ShipsOneModelWhoseStepsComeFromTheKindsThatWinThem()
+    {
+        // A daily cycle with a fast 2-hour component and a persistent AR(1) disturbance (φ = 0.95): the last value wins
+        // step 1, the value one day ago wins step 12 (the 2-hour component has moved half a cycle by then).
+        var rng = new Random(3);
+        double ar = 0;
+        string csv = WriteNab("ar", 3000, t =>
+        {
+            double gaussian = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            ar = (0.95 * ar) + (6 * Math.Sqrt(1 - 0.9025) * gaussian);
+            return 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (15 * Math.Sin(2 * Math.PI * t / 24)) + ar;
+        });
+        string[] args = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "naive,seasonal_naive"];
+
+        var whole = Run([.. args, "--out", Path.Combine(_dir, "whole.onnx")]);
+        var perStep = Run([.. args, "--selection", "per-step", "--out", Path.Combine(_dir, "per-step.onnx")]);
+
+        Assert.True(whole.Code == 0, whole.Err);
+        Assert.True(perStep.Code == 0, perStep.Err);
+        Assert.Contains("selected seasonal_naive (", whole.Out, StringComparison.Ordinal);
+        Assert.Contains("selected per_step [naive,", perStep.Out, StringComparison.Ordinal);
+        Assert.Contains(",seasonal_naive] (", perStep.Out, StringComparison.Ordinal);
+        var (code, inspect, error) = Run("models", "inspect", Path.Combine(_dir, "per-step.onnx"));
+        Assert.True(code == 0, error);
+        Assert.Contains("predictor.step_kinds", inspect, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_UnknownSelection_FailsListingTheChoices()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx"), "--selection", "best"));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("whole-horizon", error, StringComparison.Ordinal);
+        Assert.Contains("per-step", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_Help_ListsTheOptions()
     {
         var (code, output, _) = Run("train", "--help");

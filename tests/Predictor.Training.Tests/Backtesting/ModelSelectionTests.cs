@@ -84,4 +84,65 @@ public sealed class ModelSelectionTests
         Assert.True(ModelSelection.Complexity("combination") < ModelSelection.Complexity("gbdt"));
         Assert.True(ModelSelection.Complexity("gbdt") < ModelSelection.Complexity("something_else"));
     }
+    /// <summary>Per-step losses [kind][series 0][step][origin] with a little seeded noise around each step's level.</summary>
+    private static IReadOnlyList<double[][]>[] StepLosses(int origins, params Func<int, double>[] levelAtStep)
+    {
+        var rng = new Random(11);
+        return
+        [
+            .. levelAtStep.Select(level => (IReadOnlyList<double[][]>)[[.. Enumerable.Range(0, 12).Select(k =>
+                Enumerable.Range(0, origins).Select(_ => level(k) + (0.02 * rng.NextDouble())).ToArray())]]),
+        ];
+    }
+
+    [Fact]
+    public void ChoosePerStep_OneKindWinsShortStepsAnotherFarSteps_PicksEachWhereItWinsClearly()
+    {
+        // "ssa" is clearly better at steps 1–7, "naive" clearly better at steps 8–12 (the whole-horizon winner is ssa,
+        // index 0): steps 8–12 depart to naive, steps 1–7 stay with ssa.
+        string[] kinds = ["ssa", "naive"];
+        var losses = StepLosses(480, k => k < 5 ? 0.3 : k < 7 ? 0.55 : 1.0, k => k < 5 ? 0.6 : k < 7 ? 0.6 : 0.7);
+
+        int[] chosen = ModelSelection.ChoosePerStep(kinds, losses, wholeHorizon: 0, halfLifeSteps: 72, Block, standardErrors: 1);
+
+        Assert.Equal(["ssa", "ssa", "ssa", "ssa", "ssa", "ssa", "ssa", "naive", "naive", "naive", "naive", "naive"], chosen.Select(c => kinds[c]));
+    }
+
+    [Fact]
+    public void ChoosePerStep_StepWinsOnlyWithinNoise_KeepsTheWholeHorizonWinner()
+    {
+        // At the far steps gbdt is better on average (by 0.05) but the one-day blocks disagree by ±0.6: no departure.
+        string[] kinds = ["ssa", "gbdt"];
+        var losses = StepLosses(480, _ => 1.0, k => k < 6 ? 1.5 : 0.95);
+        for (int k = 6; k < 12; k++)
+        {
+            var far = losses[1][0][k];
+            for (int i = 0; i < far.Length; i++)
+            {
+                far[i] += (i / Block) % 2 == 0 ? 0.6 : -0.6;
+            }
+        }
+
+        int[] chosen = ModelSelection.ChoosePerStep(kinds, losses, wholeHorizon: 0, halfLifeSteps: double.PositiveInfinity, Block, standardErrors: 1);
+
+        Assert.All(chosen, c => Assert.Equal(0, c));
+    }
+
+    [Fact]
+    public void ChoosePerStep_DepartingStep_TakesTheSimplestKindWithinNoiseOfThatStepsBest()
+    {
+        // Steps 1–12: ridge (the winner) is clearly worst at step 12, where gbdt is best and naive within noise of it.
+        string[] kinds = ["ridge", "gbdt", "naive"];
+        var losses = StepLosses(480, k => k < 11 ? 0.3 : 1.0, k => k < 11 ? 0.5 : 0.5, k => k < 11 ? 0.6 : 0.51);
+        var last = losses[2][0][11];
+        for (int i = 0; i < last.Length; i++)
+        {
+            last[i] += (i / Block) % 2 == 0 ? 0.2 : -0.2; // naive's step-12 lead is within its one-day blocks' spread
+        }
+
+        int[] chosen = ModelSelection.ChoosePerStep(kinds, losses, wholeHorizon: 0, halfLifeSteps: double.PositiveInfinity, Block, standardErrors: 1);
+
+        Assert.All(chosen.Take(11), c => Assert.Equal("ridge", kinds[c]));
+        Assert.Equal("naive", kinds[chosen[11]]);
+    }
 }

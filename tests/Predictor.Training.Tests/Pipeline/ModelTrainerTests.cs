@@ -66,6 +66,90 @@ public sealed class ModelTrainerTests
         Assert.Equal(first, second);
     }
 
+    [Fact]
+    public void Train_PerStepSelectionWhereNoStepDeparts_WritesTheWholeHorizonModelsBytes()
+    {
+        // On a clean 2-hour cycle ssa beats naive at every step by far: no step departs, so the model is ssa's, byte for byte.
+        var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);
+        var options = Options with { Kinds = ["ssa", "naive"] };
+
+        var whole = ModelTrainer.Train([data], options);
+        var perStep = ModelTrainer.Train([data], options with { SelectPerStep = true });
+
+        Assert.Equal("ssa", perStep.SelectedKind);
+        Assert.Equal(whole.Model, perStep.Model);
+    }
+
+    /// <summary>
+    /// A 2-hour cycle of amplitude 20 plus a persistent AR(1) disturbance (φ = 0.9, marginal std 5): one step ahead the
+    /// last value is best (the cycle moves little in 5 minutes, the disturbance persists), further out the value one
+    /// cycle ago is (the cycle dominates what changes). Steps 2–6 may go either way; step 1 and step 6 may not.
+    /// </summary>
+    private static RecordedSeries CycleWithPersistentNoise(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var ts = new long[n];
+        var vs = new double[n];
+        double ar = 0;
+        for (int t = 0; t < n; t++)
+        {
+            double gaussian = Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+            ar = (0.9 * ar) + (5 * Math.Sqrt(1 - 0.81) * gaussian);
+            ts[t] = SyntheticSeries.Start + (t * 300_000L);
+            vs[t] = 100 + (20 * Math.Sin(2 * Math.PI * t / 24)) + ar;
+        }
+
+        return new RecordedSeries(new SeriesInfo("synthetic/ar", "percent", TimeSpan.FromSeconds(300)), ts, vs);
+    }
+
+    [Fact]
+    public void Train_PerStepSelectionNaiveWinsStepOneSeasonalNaiveTheLast_ShipsACompositeTheEngineRunsWithThoseColumns()
+    {
+        var data = CycleWithPersistentNoise(3000, 9);
+        var options = Options with { Kinds = ["naive", "seasonal_naive"], SelectPerStep = true };
+
+        var result = ModelTrainer.Train([data], options);
+
+        Assert.Equal("per_step", result.SelectedKind);
+        string[] steps = result.Card.Extra["predictor.step_kinds"].Split(',');
+        Assert.Equal(6, steps.Length);
+        Assert.Equal("naive", steps[0]);
+        Assert.Equal("seasonal_naive", steps[5]);
+        Assert.Contains("\"per_step\":[\"naive\"", result.Card.Extra["predictor.selection"], StringComparison.Ordinal);
+        Assert.Equal(result.Model, ModelTrainer.Train([data], options).Model);
+        OnnxChecker.AssertAccepted(result.Model, "per_step");
+
+        // The selected row's test scores are the composite's: step 1 (naive's) and step 6 (seasonal naive's) come
+        // from the member that serves them, so its MASE at step 6 equals seasonal naive's.
+        var scores = Assert.Single(result.Series).Scores;
+        Assert.Equal(("per_step", "selected"), (scores[0].Model, scores[0].Role));
+        Assert.Equal(scores.Single(s => s.Model == "seasonal_naive").Test.MaseAtHorizon, scores[0].Test.MaseAtHorizon, 12);
+
+        // On ONNX Runtime through the engine: column k is the last value or the value one cycle (24 steps) ago.
+        string path = Path.Combine(Path.GetTempPath(), $"predictor-per-step-{Guid.NewGuid():N}.onnx");
+        ForecastModels.WriteFile(path, result.Model);
+        try
+        {
+            using var engine = Predictor.Engine.Forecasting.ForecasterLoader.OpenOnnx(path);
+            int w = engine.Shape.Window;
+            Assert.Equal(24, w);
+            float[] window = [.. Enumerable.Range(0, w).Select(k => (float)data.Values[2000 + k])];
+            var forecast = new float[6];
+            var upper = new float[6];
+            engine.Forecast(window, [], 1, forecast, upper);
+            for (int k = 0; k < 6; k++)
+            {
+                float expected = steps[k] == "naive" ? window[w - 1] : window[w - 1 + k + 1 - 24];
+                Assert.Equal(expected, forecast[k]);
+                Assert.True(upper[k] > forecast[k]);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("ssa")]
     [InlineData("ridge")]

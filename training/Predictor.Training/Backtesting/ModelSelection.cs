@@ -153,6 +153,74 @@ internal static class ModelSelection
         return best;
     }
 
+    /// <summary>
+    /// Horizon-aware selection: the index of the candidate chosen for each horizon step. <paramref name="stepLosses"/>[c][s][k]
+    /// holds candidate c's per-origin calibration losses at step k (0-based) on series s. Every step starts from
+    /// <paramref name="wholeHorizon"/>, the candidate <see cref="Choose"/> picked on the mean over the steps, and departs
+    /// from it only when, on that step's losses, the step's best candidate beats it by MORE than
+    /// <paramref name="standardErrors"/> standard errors of the paired difference (over one-season blocks); a step that
+    /// departs takes <see cref="Choose"/> on its own losses (the simplest within the standard errors of its best).
+    /// </summary>
+    /// <remarks>Why anchored on the whole-horizon winner rather than 12 free choices: each step's losses come from the
+    /// same few calibration days, so 12 independent argmins flip between kinds on noise; a departure must be as
+    /// clear as the one-standard-error rule asks of a more complex kind. With no clear departure the result is the
+    /// whole-horizon winner at every step, i.e. exactly the single-kind model.</remarks>
+    public static int[] ChoosePerStep(
+        IReadOnlyList<string> kinds, IReadOnlyList<IReadOnlyList<double[][]>> stepLosses, int wholeHorizon, double halfLifeSteps, int block, double standardErrors)
+    {
+        if (kinds.Count == 0 || kinds.Count != stepLosses.Count)
+        {
+            throw new ArgumentException("One loss set per kind, at least one kind.", nameof(stepLosses));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(wholeHorizon);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(wholeHorizon, kinds.Count);
+        int series = stepLosses[0].Count;
+        int horizon = series == 0 ? 0 : stepLosses[0][0].Length;
+        var weights = Enumerable.Range(0, series).Select(s => RecencyWeights(stepLosses[0][s][0].Length, halfLifeSteps)).ToArray();
+        var chosen = new int[horizon];
+        for (int k = 0; k < horizon; k++)
+        {
+            var atStep = stepLosses.Select(c => (IReadOnlyList<double[]>)[.. c.Select(s => s[k])]).ToList();
+            int best = wholeHorizon;
+            double bestScore = Score(atStep[wholeHorizon], weights);
+            for (int c = 0; c < kinds.Count; c++)
+            {
+                double score = Score(atStep[c], weights);
+                if (Better(score, bestScore))
+                {
+                    best = c;
+                    bestScore = score;
+                }
+            }
+
+            chosen[k] = wholeHorizon;
+            if (best == wholeHorizon)
+            {
+                continue;
+            }
+
+            double mean = 0, variance = 0;
+            for (int s = 0; s < series; s++)
+            {
+                var (m, se) = PairedDifference(atStep[wholeHorizon][s], atStep[best][s], weights[s], block);
+                mean += m / series;
+                variance += se * se / ((double)series * series);
+            }
+
+            // NaN (a kind without losses) never departs.
+            if (mean > standardErrors * Math.Sqrt(variance))
+            {
+                chosen[k] = Choose(kinds, atStep, halfLifeSteps, block, standardErrors);
+            }
+        }
+
+        return chosen;
+    }
+
+    private static double Score(IReadOnlyList<double[]> losses, double[][] weights) =>
+        Enumerable.Range(0, losses.Count).Select(s => WeightedMean(losses[s], weights[s])).Average();
+
     /// <summary>Position in <see cref="SimplestFirst"/>; unknown kinds rank last.</summary>
     public static int Complexity(string kind)
     {

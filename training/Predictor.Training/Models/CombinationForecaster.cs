@@ -60,7 +60,7 @@ internal sealed class CombinationForecaster : IExportableForecaster
     }
 
     public string EmitInto(ContractModelBuilder builder, string prefix) =>
-        throw new NotSupportedException("Combinations are not nested.");
+        ForecastModels.EmitMean(builder, prefix, [.. _members.Cast<IExportableForecaster>().Select(m => (Func<ContractModelBuilder, string, string>)m.EmitInto)]);
 
     public byte[] Export(ModelCard card, ReadOnlySpan<float> upperOffsets)
     {

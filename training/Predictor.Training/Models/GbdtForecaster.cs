@@ -50,6 +50,5 @@ internal sealed class GbdtForecaster : IExportableForecaster
     public byte[] Export(ModelCard card, ReadOnlySpan<float> upperOffsets) =>
         GbdtOnnx.Export(_model, card with { Kind = Kind, Window = Window, Horizon = _model.Horizon }, upperOffsets);
 
-    public string EmitInto(ContractModelBuilder builder, string prefix) =>
-        throw new NotSupportedException("Tree ensembles are not combined with the linear members.");
+    public string EmitInto(ContractModelBuilder builder, string prefix) => GbdtOnnx.Emit(builder, prefix, _model);
 }

@@ -106,12 +106,18 @@ public static class ForecastModels
         }
 
         var builder = new ContractModelBuilder(card, withCalendar);
-        var outputs = members.Select((emit, i) => emit(builder, $"m{i}_")).ToArray();
+        return GraphBuilder.Serialize(builder.Build(EmitMean(builder, "", members), upperOffsets));
+    }
+
+    /// <summary>Emits the mean of <paramref name="members"/> (branches <c>{prefix}m{i}_</c>) into a graph; returns the [N, H] output's name.</summary>
+    internal static string EmitMean(ContractModelBuilder builder, string prefix, IReadOnlyList<Func<ContractModelBuilder, string, string>> members)
+    {
+        var outputs = members.Select((emit, i) => emit(builder, $"{prefix}m{i}_")).ToArray();
         var g = builder.Graph;
-        g.AddNode("Sum", outputs, ["members_sum"]);
-        string k = g.AddInitializer("members_inverse_count", [1f / members.Count], 1);
-        g.AddNode("Mul", ["members_sum", k], ["members_mean"]);
-        return GraphBuilder.Serialize(builder.Build("members_mean", upperOffsets));
+        g.AddNode("Sum", outputs, [prefix + "members_sum"]);
+        string k = g.AddInitializer(prefix + "members_inverse_count", [1f / members.Count], 1);
+        g.AddNode("Mul", [prefix + "members_sum", k], [prefix + "members_mean"]);
+        return prefix + "members_mean";
     }
 
     /// <summary>Emits <c>Gather(window, indices)</c> on axis 1; returns the [N, H] output's name.</summary>

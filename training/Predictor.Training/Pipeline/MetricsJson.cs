@@ -51,7 +51,8 @@ public static class MetricsJson
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    internal static string Selection(string selected, IEnumerable<(string Kind, double ValidationMase)> scores, TrainingOptions options)
+    internal static string Selection(
+        string selected, IEnumerable<(string Kind, double ValidationMase)> scores, TrainingOptions options, IReadOnlyList<string>? stepKinds = null, double compositeMase = double.NaN)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -68,6 +69,20 @@ public static class MetricsJson
             }
 
             w.WriteEndObject();
+            if (stepKinds is not null)
+            {
+                // Written only when the steps differ: a uniform choice is the single-kind model, card and all.
+                w.WriteString("per_step_rule", "a step departs from the whole-horizon winner only when another kind beats it on that step's losses by more than the standard errors");
+                w.WriteStartArray("per_step");
+                foreach (string kind in stepKinds)
+                {
+                    w.WriteStringValue(kind);
+                }
+
+                w.WriteEndArray();
+                Number(w, "per_step_validation_mase", compositeMase);
+            }
+
             w.WriteEndObject();
         }
 

@@ -93,9 +93,17 @@ public static class ModelTrainer
             setup.SeasonSteps,
             options.SelectionStandardErrors)];
 
+        // Horizon-aware selection (TrainingOptions.SelectPerStep): a step departs from the whole-horizon winner only
+        // when another kind beats it there outside the standard errors; no departure leaves the single-kind model.
+        int[]? stepChoice = options.SelectPerStep ? PerStepChoice(selectable, selected, backtests, setup, options) : null;
+        if (stepChoice is not null)
+        {
+            selected = Composite(selectable, stepChoice, backtests, options);
+        }
+
         progress?.Report(new("refitting on all data", (double)stage++ / stages));
         string ssaRank = evaluations.FirstOrDefault(e => e.Kind == "ssa")?.Detail ?? "";
-        IExportableForecaster final = selected.Kind switch
+        IExportableForecaster Refit(string kind) => kind switch
         {
             "ssa" => RefitSsa(prepared, setup, options, ssaRank),
             "ridge" => FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model,
@@ -103,8 +111,23 @@ public static class ModelTrainer
                 [RefitSsa(prepared, setup, options, ssaRank), FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
                 options.Horizon),
             GbdtOnnx.Kind => FitGbdt(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options),
-            _ => exportableBaselines.First(b => b.Kind == selected.Kind),
+            _ => exportableBaselines.First(b => b.Kind == kind),
         };
+
+        IExportableForecaster final;
+        IReadOnlyList<string> usedKinds;
+        if (stepChoice is null)
+        {
+            final = Refit(selected.Kind);
+            usedKinds = [selected.Kind];
+        }
+        else
+        {
+            // Members in order of the first step each serves (deterministic); each refitted once on all data.
+            var memberIndex = stepChoice.Distinct().ToList();
+            usedKinds = [.. memberIndex.Select(c => selectable[c].Kind)];
+            final = new PerStepForecaster([.. usedKinds.Select(Refit)], [.. stepChoice.Select(c => memberIndex.IndexOf(c))]);
+        }
 
         // Offsets for the shipped model: the conformal quantile of every backtest residual (calibration and test).
         var allResiduals = selected.CalibrationResiduals.Concat(selected.TestResiduals).SelectMany(r => r).ToArray();
@@ -121,7 +144,7 @@ public static class ModelTrainer
             Series = [.. prepared.Select(p => p.Name)],
             MetricsJson = MetricsJson.Write(table, options),
             TrainingDataSha256 = DataHash(prepared),
-            Extra = CardExtras(selected, evaluations, offsets, final, setup, options, allResiduals.Length / options.Horizon),
+            Extra = CardExtras(selected, usedKinds, evaluations, offsets, final, setup, options, allResiduals.Length / options.Horizon),
         };
         progress?.Report(new("writing ONNX", (double)stage / stages));
         byte[] bytes = final.Export(card, offsets);
@@ -330,30 +353,120 @@ public static class ModelTrainer
         ];
     }
 
-    private static Dictionary<string, string> CardExtras(
-        Evaluated selected, List<Evaluated> evaluations, float[] offsets, IExportableForecaster final, Setup setup, TrainingOptions options, int residualCount)
+    /// <summary>
+    /// The candidate (index into <paramref name="selectable"/>) serving each step, or null when every step keeps the
+    /// whole-horizon winner (or the chosen kinds read windows a composite cannot share: W differs outside gbdt).
+    /// </summary>
+    private static int[]? PerStepChoice(List<Evaluated> selectable, Evaluated whole, IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
     {
+        int h = options.Horizon;
+        var stepLosses = selectable.Select(e => (IReadOnlyList<double[][]>)[.. backtests.Select((b, s) => StepLosses(e.CalibrationResiduals[s], b.Scale, h))]).ToList();
+        int[] choice = ModelSelection.ChoosePerStep(
+            [.. selectable.Select(e => e.Kind)], stepLosses, selectable.IndexOf(whole), HalfLifeSteps(options, setup.StepSeconds), setup.SeasonSteps, options.SelectionStandardErrors);
+        if (choice.All(c => c == choice[0]))
+        {
+            return null;
+        }
+
+        // Linear and gather branches read the graph's whole window; only trees gather their own (shorter) tail.
+        var windows = choice.Distinct().Select(c => selectable[c].Kind).Where(k => k != GbdtOnnx.Kind).Select(k => KindWindow(k, setup)).Distinct().Count();
+        return windows <= 1 ? choice : null;
+    }
+
+    private static int KindWindow(string kind, Setup setup) => kind == "seasonal_naive" ? setup.SeasonSteps : setup.Window;
+
+    /// <summary>Per step k, per origin: |residual| ÷ scale (NaN when the scale is 0).</summary>
+    internal static double[][] StepLosses(double[] residuals, double scale, int horizon)
+    {
+        int origins = residuals.Length / horizon;
+        var losses = new double[horizon][];
+        for (int k = 0; k < horizon; k++)
+        {
+            losses[k] = new double[origins];
+            for (int i = 0; i < origins; i++)
+            {
+                losses[k][i] = scale > 0 ? Math.Abs(residuals[(i * horizon) + k]) / scale : double.NaN;
+            }
+        }
+
+        return losses;
+    }
+
+    /// <summary>The composite's backtest, assembled column by column from the chosen candidates' residuals (the composite forecasts exactly those columns).</summary>
+    private static Evaluated Composite(List<Evaluated> selectable, int[] choice, IReadOnlyList<Backtest> backtests, TrainingOptions options)
+    {
+        int h = options.Horizon;
+        double[] Pick(Func<Evaluated, double[]> part)
+        {
+            var parts = selectable.Select(part).ToArray();
+            var result = new double[parts[0].Length];
+            for (int i = 0; i < result.Length; i++)
+            {
+                result[i] = parts[choice[i % h]][i];
+            }
+
+            return result;
+        }
+
+        var calibration = new List<double[]>();
+        var test = new List<double[]>();
+        var metrics = new List<BacktestMetrics>();
+        var losses = new List<double[]>();
+        double maseSum = 0;
+        int maseCount = 0;
+        for (int s = 0; s < backtests.Count; s++)
+        {
+            var b = backtests[s];
+            double[] cal = Pick(e => e.CalibrationResiduals[s]);
+            double[] tst = Pick(e => e.TestResiduals[s]);
+            double[] originLoss = b.OriginLosses(cal);
+            double score = ModelSelection.WeightedMean(originLoss, ModelSelection.RecencyWeights(originLoss.Length, HalfLifeSteps(options, b.Series.StepSeconds)));
+            if (!double.IsNaN(score))
+            {
+                maseSum += score;
+                maseCount++;
+            }
+
+            calibration.Add(cal);
+            test.Add(tst);
+            losses.Add(originLoss);
+            metrics.Add(b.Score(tst, b.TestOrigins, SplitConformal.Offsets(cal, h, options.Quantile), options.Quantile));
+        }
+
+        string detail = string.Join(",", choice.Select(c => selectable[c].Kind));
+        return new Evaluated(PerStepForecaster.PerStepKind, detail, "candidate", maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics, losses);
+    }
+
+    private static Dictionary<string, string> CardExtras(
+        Evaluated selected, IReadOnlyList<string> usedKinds, List<Evaluated> evaluations, float[] offsets, IExportableForecaster final, Setup setup, TrainingOptions options, int residualCount)
+    {
+        var stepKinds = final is PerStepForecaster composite ? composite.StepKinds : null;
         var extra = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["predictor.selection"] = MetricsJson.Selection(selected.Kind, evaluations.Select(e => (e.Kind, e.ValidationMase)), options),
+            ["predictor.selection"] = MetricsJson.Selection(selected.Kind, evaluations.Select(e => (e.Kind, e.ValidationMase)), options, stepKinds, stepKinds is null ? double.NaN : selected.ValidationMase),
             ["predictor.upper_offsets"] = "[" + string.Join(",", offsets.Select(o => o.ToString("R", CultureInfo.InvariantCulture))) + "]",
             ["predictor.conformal_residuals"] = residualCount.ToString(CultureInfo.InvariantCulture),
             ["predictor.season_steps"] = setup.SeasonSteps.ToString(CultureInfo.InvariantCulture),
         };
+        if (stepKinds is not null)
+        {
+            extra[PerStepForecaster.StepKindsKey] = string.Join(",", stepKinds);
+        }
+
         if (final is LinearMapForecaster linear)
         {
             extra["predictor.normalization"] = linear.Normalization.ToString().ToLowerInvariant();
             extra["predictor.calendar"] = linear.WithCalendar ? "true" : "false";
         }
 
-        bool combination = selected.Kind == CombinationForecaster.CombinationKind;
-        if (selected.Kind == "ssa" || combination)
+        bool combination = usedKinds.Contains(CombinationForecaster.CombinationKind);
+        if (usedKinds.Contains("ssa") || combination)
         {
             extra["predictor.ssa_window_length"] = setup.SsaLength.ToString(CultureInfo.InvariantCulture);
             extra["predictor.ssa_rank"] = evaluations.First(e => e.Kind == "ssa").Detail;
         }
 
-        if (selected.Kind == "ridge" || combination)
+        if (usedKinds.Contains("ridge") || combination)
         {
             extra["predictor.ridge_alpha"] = evaluations.First(e => e.Kind == "ridge").Detail;
         }

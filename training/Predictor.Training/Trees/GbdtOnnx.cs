@@ -52,21 +52,69 @@ public static class GbdtOnnx
             [PredictDifferenceKey] = model.PredictDifference ? "true" : "false",
         };
         var builder = new ContractModelBuilder(card with { Extra = extra }, model.CalendarWidth > 0);
+        return GraphBuilder.Serialize(builder.Build(Emit(builder, "", model), upperOffsets));
+    }
+
+    /// <summary>
+    /// Emits the trees as a branch of <paramref name="builder"/>'s graph (names prefixed with <paramref name="prefix"/>);
+    /// returns the name of the [N, H] forecast. The graph's W may exceed the model's: the branch then gathers the
+    /// window's last W_model columns first, so the trees see the same row <see cref="GbdtModel.Predict(ReadOnlySpan{float}, Span{float})"/> does.
+    /// </summary>
+    internal static string Emit(ContractModelBuilder builder, string prefix, GbdtModel model)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(model);
+        int graphWindow = builder.Card.Window;
+        if (graphWindow < model.Window || builder.Card.Horizon != model.Horizon || (model.CalendarWidth > 0 && builder.CalendarInput is null))
+        {
+            throw new InvalidOperationException(
+                $"A tree branch of W = {model.Window}, H = {model.Horizon} cannot sit in a model of W = {graphWindow}, H = {builder.Card.Horizon}{(builder.CalendarInput is null ? " without a calendar" : "")}.");
+        }
+
         var g = builder.Graph;
         g.UseOpset(GraphBuilder.MlDomain, MlOpset);
-        string features = builder.FeatureRow();
-        string sum = model.PredictDifference ? "tree_change" : "tree_forecast";
+        string features;
+        if (prefix.Length == 0 && graphWindow == model.Window)
+        {
+            // The stand-alone model: exactly the graph GbdtOnnx.Export has always written.
+            features = builder.FeatureRow();
+        }
+        else
+        {
+            string window = builder.WindowInput;
+            if (graphWindow > model.Window)
+            {
+                var tail = new long[model.Window];
+                for (int k = 0; k < tail.Length; k++)
+                {
+                    tail[k] = graphWindow - model.Window + k;
+                }
+
+                string tailIndex = g.AddInitializer(prefix + "window_tail_indices", tail, tail.Length);
+                g.AddNode("Gather", [window, tailIndex], [prefix + "window_tail"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+                window = prefix + "window_tail";
+            }
+
+            features = window;
+            if (model.CalendarWidth > 0)
+            {
+                features = prefix + "features";
+                g.AddNode("Concat", [window, builder.CalendarInput!], [features], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+            }
+        }
+
+        string sum = prefix + (model.PredictDifference ? "tree_change" : "tree_forecast");
         g.AddNode("TreeEnsembleRegressor", [features], [sum], GraphBuilder.MlDomain, [.. Attributes(model)]);
         string forecast = sum;
         if (model.PredictDifference)
         {
-            string index = g.AddInitializer("last_index", [(long)(model.Window - 1)], 1);
-            g.AddNode("Gather", [builder.WindowInput, index], ["last_value"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
-            g.AddNode("Add", [sum, "last_value"], ["tree_forecast"]);
-            forecast = "tree_forecast";
+            string index = g.AddInitializer(prefix + "last_index", [(long)(graphWindow - 1)], 1);
+            g.AddNode("Gather", [builder.WindowInput, index], [prefix + "last_value"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+            g.AddNode("Add", [sum, prefix + "last_value"], [prefix + "tree_forecast"]);
+            forecast = prefix + "tree_forecast";
         }
 
-        return GraphBuilder.Serialize(builder.Build(forecast, upperOffsets));
+        return forecast;
     }
 
     private static List<Onnx.Proto.AttributeProto> Attributes(GbdtModel model)
