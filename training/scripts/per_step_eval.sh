@@ -2,7 +2,7 @@
 # Horizon-aware (per-step) vs whole-horizon selection on the 20 series of README "Training" (the 6 cross-checked and
 # the 14 held-out ones): `predictor train` with the default kinds, once per --selection mode, then
 # per_step_eval.py prints the table and the geometric means of the adoption rule. Run from the repository root:
-#   training/selection/per_step_eval.sh [OUT_DIR]      (default /tmp/per_step_eval; about 10 min on 2 cores)
+#   training/scripts/per_step_eval.sh [OUT_DIR]      (default /tmp/per_step_eval; about 10 min on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-/tmp/per_step_eval}
@@ -25,4 +25,4 @@ for id in 24ae8d 53ea38 5f5533 77c1ca 825cc2 ac20cd c6585a fe7f93; do
   run nab "$data/nab/data/realAWSCloudwatch" "nab/ec2_cpu_utilization_$id" "h_ec2_$id"
 done
 for vm in 715586 1102195 942980 1102397 964155 282785; do run azure-v1 "$data/azure_v1" "azure-v1/vm_$vm" "h_vm_$vm"; done
-/usr/bin/python3 training/selection/per_step_eval.py "$out"
+/usr/bin/python3 training/scripts/per_step_eval.py "$out"
