@@ -10,6 +10,8 @@ public sealed class PredictivePolicyOptions
     private double _deadBandShare = 0.01;
     private int _shrinkAfterTicks = 6;
     private double _usageFloor = 1.0;
+    private double _noiseBand;
+    private int _noiseHalfLifeTicks = 288;
 
     /// <summary>
     /// Extra allocation above the forecast's upper bound (and above the usage floor), as a fraction of it (0.1 = +10 %).
@@ -56,6 +58,26 @@ public sealed class PredictivePolicyOptions
     /// <value>The default value is 1.0.</value>
     public double UsageFloor { get => _usageFloor; set => _usageFloor = Check(value, 0, 10, nameof(UsageFloor)); }
 
+    /// <summary>
+    /// A second dead band, scaled to the partition's own noise: a shrink is not made while it is within this many times
+    /// the usage's typical tick-to-tick move (an exponentially weighted mean of |u(t) − u(t − 1)|, half-life
+    /// <see cref="NoiseHalfLifeTicks"/>; for white noise about 1.13 σ). The larger of the two bands applies. On a smooth
+    /// series it changes nothing; on a sum of spiky workloads it keeps the policy from shrinking into the next spike
+    /// (and growing back a few ticks later). 0 turns it off.
+    /// </summary>
+    /// <value>The default value is 0 (off).</value>
+    public double NoiseBand { get => _noiseBand; set => _noiseBand = Check(value, 0, 100, nameof(NoiseBand)); }
+
+    /// <summary>Half-life, in ticks, of the usage noise that <see cref="NoiseBand"/> scales.</summary>
+    /// <value>The default value is 288 (a day at 5-minute ticks).</value>
+    public int NoiseHalfLifeTicks
+    {
+        get => _noiseHalfLifeTicks;
+        set => _noiseHalfLifeTicks = value is >= 1 and <= 10_000_000
+            ? value
+            : throw new PredictorException($"PredictivePolicyOptions.NoiseHalfLifeTicks = {value} is out of range: use 1 to 10000000 ticks (e.g. 288).");
+    }
+
     /// <summary>User and system bounds.</summary>
     /// <value>The default value is 20–80 %.</value>
     public PartitionBounds Bounds { get; init; } = new();
@@ -87,8 +109,8 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
     {
         _options = options ?? new PredictivePolicyOptions();
         _options.Bounds.Validate();
-        _user = new Recent(_options.ShrinkAfterTicks);
-        _system = new Recent(_options.ShrinkAfterTicks);
+        _user = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks);
+        _system = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks);
     }
 
     public PartitionSplit Propose(PartitionSplit current, in PartitionObservation observation)
@@ -154,8 +176,9 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         var need = _options.UsageFloor > 0 && usage * _options.UsageFloor > upper ? usage * _options.UsageFloor : upper;
         target = _options.Bounds.Clamp(SplitMath.ToUnits(need * (1 + _options.Headroom), total), total);
         var hold = recent.Add(target);
+        var noise = recent.AddUsage(usage);
         var maxStep = Math.Max(1, (long)Math.Round(total * _options.MaxStepShare, MidpointRounding.AwayFromZero));
-        var deadBand = (long)Math.Round(total * _options.DeadBandShare, MidpointRounding.AwayFromZero);
+        var deadBand = (long)Math.Round(Math.Max(total * _options.DeadBandShare, _options.NoiseBand * noise), MidpointRounding.AwayFromZero);
         if (target > allocation)
         {
             return target;
@@ -170,14 +193,25 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         return _options.Bounds.Clamp(Math.Max(hold, allocation - maxStep), total);
     }
 
-    /// <summary>The last k targets in a ring; <see cref="Add"/> returns their maximum (k is small: a linear scan).</summary>
+    /// <summary>
+    /// The last k targets in a ring (<see cref="Add"/> returns their maximum; k is small: a linear scan), and the usage's
+    /// tick-to-tick noise (<see cref="AddUsage"/>).
+    /// </summary>
     private sealed class Recent
     {
         private readonly long[] _ring;
+        private readonly double _keep;
         private int _next;
         private int _count;
+        private double _lastUsage = double.NaN;
+        private double _noise;
+        private double _noiseWeight;
 
-        public Recent(int size) => _ring = new long[size];
+        public Recent(int size, int noiseHalfLifeTicks)
+        {
+            _ring = new long[size];
+            _keep = Math.Pow(0.5, 1.0 / noiseHalfLifeTicks);
+        }
 
         public bool Full => _count == _ring.Length;
 
@@ -193,6 +227,26 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
             }
 
             return max;
+        }
+
+        /// <summary>
+        /// Records this tick's usage and returns the weighted mean of |u(t) − u(t − 1)| so far (bias-corrected for the
+        /// few first ticks, 0 before two usages); a missing (NaN) usage is skipped.
+        /// </summary>
+        public double AddUsage(double usage)
+        {
+            if (double.IsFinite(usage))
+            {
+                if (double.IsFinite(_lastUsage))
+                {
+                    _noise = (_keep * _noise) + ((1 - _keep) * Math.Abs(usage - _lastUsage));
+                    _noiseWeight = (_keep * _noiseWeight) + (1 - _keep);
+                }
+
+                _lastUsage = usage;
+            }
+
+            return _noiseWeight > 0 ? _noise / _noiseWeight : 0;
         }
 
         public void Clear()

@@ -89,6 +89,60 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
+    public void Propose_NoiseBand_HoldsAShrinkWithinTheUsageNoiseThatAQuietPartitionMakes()
+    {
+        // Target = the upper bound, 450 (no headroom, floor off); the allocation, 600, is 150 above it. The noisy user's use
+        // alternates 300 / 400 (mean tick-to-tick move 100, so a band of 2 × 100 = 200 > 150: held); the quiet system
+        // uses a constant 200 under a bound of 250 with 400 allocated (no move, band 0: it shrinks once the three-tick window is full).
+        var options = new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 2 };
+        var policy = PartitionPolicies.Predictive(options);
+        var split = new PartitionSplit(Total, 600, 400);
+        for (var t = 0; t < 20; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 250));
+        }
+
+        Assert.Equal(600, split.User);
+        Assert.Equal(250, split.System);
+    }
+
+    [Fact]
+    public void Propose_NoiseBand_StillMakesAShrinkLargerThanTheBand()
+    {
+        // Same noise (band 200) learnt over 20 ticks while holding 600; then an allocation 350 above the target: shrunk.
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 2 });
+        var split = new PartitionSplit(Total, 600, 200);
+        for (var t = 0; t < 20; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 200));
+        }
+
+        Assert.Equal(600, split.User);
+        split = policy.Propose(new PartitionSplit(Total, 800, 200), new PartitionObservation(20, 300, 200, 450, 200));
+        Assert.Equal(450, split.User);
+    }
+
+    [Fact]
+    public void Propose_NoiseBandOff_ShrinksTheNoisyPartitionToo()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 0 });
+        var split = new PartitionSplit(Total, 600, 400);
+        for (var t = 0; t < 20; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 250));
+        }
+
+        Assert.Equal(450, split.User);
+    }
+
+    [Fact]
+    public void Options_NoiseBandOutOfRange_Throws()
+    {
+        Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseBand = -0.5 });
+        Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseHalfLifeTicks = 0 });
+    }
+
+    [Fact]
     public void Propose_HighTargetInWindow_HoldsUntilItLeavesTheWindow()
     {
         var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, ShrinkAfterTicks = 2, MaxStepShare = 1, DeadBandShare = 0 });
