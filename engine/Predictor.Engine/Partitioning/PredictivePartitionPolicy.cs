@@ -11,6 +11,7 @@ public sealed class PredictivePolicyOptions
     private int _shrinkAfterTicks = 6;
     private double _usageFloor = 1.0;
     private double _noiseBand;
+    private int _usageFloorTicks = 1;
     private int _noiseHalfLifeTicks = 288;
 
     /// <summary>
@@ -57,6 +58,20 @@ public sealed class PredictivePolicyOptions
     /// </summary>
     /// <value>The default value is 1.0.</value>
     public double UsageFloor { get => _usageFloor; set => _usageFloor = Check(value, 0, 10, nameof(UsageFloor)); }
+
+    /// <summary>
+    /// Ticks of usage the reactive floor reads: the floor is the median of the last m usages (the lower median for an
+    /// even m), so with m = 3 a use must last two ticks of three to raise it: a level shift is followed one tick later,
+    /// a lone spike is not (the forecast's bound still covers what it covers). 1 is the use just observed.
+    /// </summary>
+    /// <value>The default value is 1.</value>
+    public int UsageFloorTicks
+    {
+        get => _usageFloorTicks;
+        set => _usageFloorTicks = value is >= 1 and <= 64
+            ? value
+            : throw new PredictorException($"PredictivePolicyOptions.UsageFloorTicks = {value} is out of range: use 1 to 64 ticks (e.g. 3).");
+    }
 
     /// <summary>
     /// A second dead band, scaled to the partition's own noise: a shrink is not made while it is within this many times
@@ -109,8 +124,8 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
     {
         _options = options ?? new PredictivePolicyOptions();
         _options.Bounds.Validate();
-        _user = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks);
-        _system = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks);
+        _user = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks, _options.UsageFloorTicks);
+        _system = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks, _options.UsageFloorTicks);
     }
 
     public PartitionSplit Propose(PartitionSplit current, in PartitionObservation observation)
@@ -173,10 +188,11 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
             return target;
         }
 
-        var need = _options.UsageFloor > 0 && usage * _options.UsageFloor > upper ? usage * _options.UsageFloor : upper;
+        var noise = recent.AddUsage(usage);
+        var floorUse = recent.UsageMedian(usage);
+        var need = _options.UsageFloor > 0 && floorUse * _options.UsageFloor > upper ? floorUse * _options.UsageFloor : upper;
         target = _options.Bounds.Clamp(SplitMath.ToUnits(need * (1 + _options.Headroom), total), total);
         var hold = recent.Add(target);
-        var noise = recent.AddUsage(usage);
         var maxStep = Math.Max(1, (long)Math.Round(total * _options.MaxStepShare, MidpointRounding.AwayFromZero));
         var deadBand = (long)Math.Round(Math.Max(total * _options.DeadBandShare, _options.NoiseBand * noise), MidpointRounding.AwayFromZero);
         if (target > allocation)
@@ -200,16 +216,20 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
     private sealed class Recent
     {
         private readonly long[] _ring;
+        private readonly double[] _uses;
         private readonly double _keep;
         private int _next;
         private int _count;
+        private int _nextUse;
+        private int _useCount;
         private double _lastUsage = double.NaN;
         private double _noise;
         private double _noiseWeight;
 
-        public Recent(int size, int noiseHalfLifeTicks)
+        public Recent(int size, int noiseHalfLifeTicks, int floorTicks)
         {
             _ring = new long[size];
+            _uses = new double[floorTicks];
             _keep = Math.Pow(0.5, 1.0 / noiseHalfLifeTicks);
         }
 
@@ -244,9 +264,29 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
                 }
 
                 _lastUsage = usage;
+                _uses[_nextUse] = usage;
+                _nextUse = (_nextUse + 1) % _uses.Length;
+                _useCount = Math.Min(_useCount + 1, _uses.Length);
             }
 
             return _noiseWeight > 0 ? _noise / _noiseWeight : 0;
+        }
+
+        /// <summary>
+        /// The lower median of the last m finite usages (those recorded by <see cref="AddUsage"/>); <paramref name="current"/>
+        /// when m = 1 or none is recorded. m ≤ 64, so a stack copy and an insertion sort: no allocation.
+        /// </summary>
+        public double UsageMedian(double current)
+        {
+            if (_uses.Length == 1 || _useCount == 0)
+            {
+                return current;
+            }
+
+            Span<double> sorted = stackalloc double[_useCount];
+            _uses.AsSpan(0, _useCount).CopyTo(sorted);
+            sorted.Sort();
+            return sorted[(_useCount - 1) / 2];
         }
 
         public void Clear()

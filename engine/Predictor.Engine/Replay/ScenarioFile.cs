@@ -382,7 +382,7 @@ public static class ScenarioFile
         // A predictive policy's "settings": each key sets one option; what is left out keeps its documented default.
         private PredictiveSettings Settings(JsonElement e, string path)
         {
-            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "leadSteps", "upperTracking");
+            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking");
             var d = PredictiveSettings.Default;
             var policy = d.Policy;
             if (o.TryGetValue("headroom", out var v))
@@ -418,6 +418,11 @@ public static class ScenarioFile
             if (o.TryGetValue("usageFloor", out v))
             {
                 policy.UsageFloor = Number(v, path + ".usageFloor", 0, 10, "a factor of the usage just observed in [0, 10] (0 turns the floor off), e.g. 1");
+            }
+
+            if (o.TryGetValue("usageFloorTicks", out v))
+            {
+                policy.UsageFloorTicks = (int)Number(v, path + ".usageFloorTicks", 1, 64, "a whole number of ticks from 1 to 64 (the floor reads the median of that many last uses), e.g. 3", integer: true);
             }
 
             var lead = d.LeadSteps;

@@ -136,10 +136,41 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
+    public void Propose_UsageFloorOverThreeTicks_IgnoresALoneSpikeAndFollowsAShiftOneTickLater()
+    {
+        // Bound 300 (no headroom): the floor decides only when the median of the last three uses is above it.
+        var uses = new double[] { 250, 250, 600, 250, 250, 500, 500 };
+        var expected = new long[] { 300, 300, 300, 300, 300, 300, 500 }; // the spike (t = 2) never counts; the shift (t = 5) from t = 6
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloorTicks = 3, DeadBandShare = 0 });
+        var oneTick = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, DeadBandShare = 0 });
+        var split = new PartitionSplit(Total, 300, 200);
+        var reactive = new PartitionSplit(Total, 300, 200);
+        long reactiveAfterSpike = 0;
+        for (var t = 0; t < uses.Length; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, uses[t], 100, 300, 200));
+            Assert.Equal(expected[t], split.User);
+            reactive = oneTick.Propose(reactive, new PartitionObservation(t, uses[t], 100, 300, 200));
+            reactiveAfterSpike = t == 2 ? reactive.User : reactiveAfterSpike;
+        }
+
+        Assert.Equal(600, reactiveAfterSpike); // with one tick (the default) the spike sets the floor
+    }
+
+    [Fact]
+    public void Propose_UsageFloorOneTick_FollowsTheSpikeAtOnce()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, DeadBandShare = 0 });
+        var split = policy.Propose(new PartitionSplit(Total, 300, 200), new PartitionObservation(0, 600, 100, 300, 200));
+        Assert.Equal(600, split.User);
+    }
+
+    [Fact]
     public void Options_NoiseBandOutOfRange_Throws()
     {
         Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseBand = -0.5 });
         Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseHalfLifeTicks = 0 });
+        Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { UsageFloorTicks = 0 });
     }
 
     [Fact]
