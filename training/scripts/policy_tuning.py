@@ -70,6 +70,17 @@ GRID_NOISE = {
     "deadBand": [0, 0.01, 0.02],
     "noiseBand": [1, 2, 3, 4],
 }
+# The reactive floor over the median of the last 3 or 5 uses (PredictivePolicyOptions.UsageFloorTicks: a lone spike does
+# not set it), with and without the noise band, at lead 3 (session 5).
+GRID_FLOOR = {
+    "leadSteps": [3],
+    "headroom": [0.05, 0.075, 0.1],
+    "shrinkAfterTicks": [3, 6, 12],
+    "deadBand": [0, 0.01, 0.02],
+    "noiseBand": [0, 1, 2, 3],
+    "usageFloorTicks": [3, 5],
+}
+GRIDS = {"s4": [GRID], "noise": [GRID_NOISE], "floor": [GRID_FLOOR]}
 # Tracking off, as before session 3 (the bound as the file writes it, 10 % headroom, whole horizon): for reference.
 EXTRA = [{"leadSteps": "horizon", "headroom": 0.1, "shrinkAfterTicks": 12, "deadBand": 0.05, "upperTracking": False}]
 
@@ -79,17 +90,18 @@ MAX_CHANGES = 12  # per partition-day: one resize every two hours on average
 SHIPPED_TOP = 6
 
 
-def settings_grid():
+def settings_grid(parts=("s4", "noise", "floor")):
     grid = []
-    for g in (GRID, GRID_NOISE):
+    for g in (g for p in parts for g in GRIDS[p]):
         keys = list(g)
         grid += [dict(zip(keys, values)) for values in itertools.product(*(g[k] for k in keys))]
-    return grid + EXTRA
+    return grid + (EXTRA if "s4" in parts else [])
 
 
 def label(s):
     text = "L{}-h{}-sh{}-db{}".format(s["leadSteps"], s["headroom"], s["shrinkAfterTicks"], s["deadBand"])
     text += "-nb{}".format(s["noiseBand"]) if s.get("noiseBand") else ""
+    text += "-ft{}".format(s["usageFloorTicks"]) if s.get("usageFloorTicks", 1) != 1 else ""
     return text + ("-untracked" if s.get("upperTracking") is False else "")
 
 
@@ -188,6 +200,8 @@ def main():
     parser.add_argument("--json", help="write every setting's metrics per scenario to this file")
     parser.add_argument("--shipped", action="store_true", help="also replay the best settings on the shipped scenarios")
     parser.add_argument("--results", help="score this --json file of an earlier run instead of replaying")
+    parser.add_argument("--grid", default="s4,noise,floor",
+                        help="parts of the grid to replay, comma-separated: s4 (session 4's), noise, floor (default: all)")
     args = parser.parse_args()
     if not os.path.exists(PREDICTOR):
         sys.exit("{} is missing: run `dotnet build -c Release engine/Predictor.Cli` first.".format(PREDICTOR))
@@ -195,7 +209,7 @@ def main():
         if not os.path.exists(needed):
             sys.exit("{} is missing: the held-out scenarios read ../shared/datasets beside the repository root.".format(needed))
     work = args.work or tempfile.mkdtemp(prefix="policy-tuning-")
-    grid = settings_grid()
+    grid = settings_grid(tuple(p.strip() for p in args.grid.split(",")))
     print("work folder: {}; {} settings × {} held-out scenarios".format(work, len(grid), len(NAB_PAIRS) + len(AZURE_GROUPS)), file=sys.stderr)
 
     results = {}

@@ -5,12 +5,12 @@ namespace Predictor.Engine.Partitioning;
 /// <summary>Options of the predictive partition policy, with documented, validated defaults (README, "Policies", says why each).</summary>
 public sealed class PredictivePolicyOptions
 {
-    private double _headroom = 0.075;
+    private double _headroom = 0.05;
     private double _maxStepShare = 0.2;
-    private double _deadBandShare = 0.01;
+    private double _deadBandShare;
     private int _shrinkAfterTicks = 6;
     private double _usageFloor = 1.0;
-    private double _noiseBand;
+    private double _noiseBand = 1.0;
     private int _usageFloorTicks = 1;
     private int _noiseHalfLifeTicks = 288;
 
@@ -20,7 +20,7 @@ public sealed class PredictivePolicyOptions
     /// leaves one step in ten above it; a small margin removes more under-provisioned ticks than it adds slack. The
     /// default was chosen on held-out replay scenarios, not the shipped ones (README, "Choosing the defaults").
     /// </summary>
-    /// <value>The default value is 0.075.</value>
+    /// <value>The default value is 0.05.</value>
     public double Headroom { get => _headroom; set => _headroom = Check(value, 0, 10, nameof(Headroom)); }
 
     /// <summary>
@@ -34,7 +34,8 @@ public sealed class PredictivePolicyOptions
     /// A partition shrinks only when the largest target of the stabilisation window is more than this share of the total
     /// below its allocation (growth is due as soon as the target exceeds the allocation).
     /// </summary>
-    /// <value>The default value is 0.01 (chosen on held-out replay scenarios, README "Choosing the defaults").</value>
+    /// <value>The default value is 0 (chosen on held-out replay scenarios, README "Choosing the defaults": the band scaled to
+    /// the usage's noise, <see cref="NoiseBand"/>, does this job by default).</value>
     public double DeadBandShare { get => _deadBandShare; set => _deadBandShare = Check(value, 0, 1, nameof(DeadBandShare)); }
 
     /// <summary>
@@ -80,7 +81,7 @@ public sealed class PredictivePolicyOptions
     /// series it changes nothing; on a sum of spiky workloads it keeps the policy from shrinking into the next spike
     /// (and growing back a few ticks later). 0 turns it off.
     /// </summary>
-    /// <value>The default value is 0 (off).</value>
+    /// <value>The default value is 1 (chosen on held-out replay scenarios, README "Choosing the defaults").</value>
     public double NoiseBand { get => _noiseBand; set => _noiseBand = Check(value, 0, 100, nameof(NoiseBand)); }
 
     /// <summary>Half-life, in ticks, of the usage noise that <see cref="NoiseBand"/> scales.</summary>

@@ -210,11 +210,11 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_Defaults_SizeFromTheUpperBoundPlusTheHeldOutMargin()
     {
-        // The default margin (7.5 %, chosen on held-out scenarios) on top of the tracked bound, rounded up to whole units.
+        // The default margin (5 %, chosen on held-out scenarios) on top of the tracked bound, rounded up to whole units.
         var policy = PartitionPolicies.Predictive();
-        var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(300, 250));
-        Assert.Equal(323, next.User); // ⌈300 × 1.075⌉ = ⌈322.5⌉
-        Assert.Equal(269, next.System); // ⌈250 × 1.075⌉ = ⌈268.75⌉
+        var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(310, 250));
+        Assert.Equal(326, next.User); // ⌈310 × 1.05⌉ = ⌈325.5⌉
+        Assert.Equal(263, next.System); // ⌈250 × 1.05⌉ = ⌈262.5⌉
     }
 
     [Fact]
