@@ -28,12 +28,16 @@ internal static class ReplayCommands
         };
         var json = new Option<string?>("--json") { Description = "Write the JSON result (schema predictor.replay-result/1) to this file instead of <out>/<scenario-name>.json." };
         var report = new Option<string?>("--report") { Description = "Write the self-contained HTML report to this file instead of <out>/<scenario-name>.html." };
+        var withSeries = new Option<bool>("--series")
+        {
+            Description = "Also write every trace into the JSON result: each partition's demand and allocation and each location's load, tick by tick (measured part only; large: ticks × series numbers), for analysis elsewhere.",
+        };
         var cmd = new Command(
             "replay",
             "Replay recorded telemetry (a store or a trace) through the control loop with a recorded clock and the simulated backend, " +
             "once per policy of the scenario; print the metric table and write the JSON result and the HTML report.")
         {
-            scenario, outDir, json, report,
+            scenario, outDir, json, report, withSeries,
         };
         cmd.SetAction(parseResult =>
         {
@@ -82,7 +86,7 @@ internal static class ReplayCommands
 
             CreateFolderOf(jsonPath);
             CreateFolderOf(reportPath);
-            ReplayResultJson.WriteFile(result, jsonPath);
+            ReplayResultJson.WriteFile(result, jsonPath, parseResult.GetValue(withSeries));
             HtmlReport.WriteFile(result, reportPath);
             output.WriteLine($"json:   {Path.GetFullPath(jsonPath)}");
             output.WriteLine($"report: {Path.GetFullPath(reportPath)}");

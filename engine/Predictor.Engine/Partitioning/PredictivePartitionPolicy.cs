@@ -5,11 +5,14 @@ namespace Predictor.Engine.Partitioning;
 /// <summary>Options of the predictive partition policy, with documented, validated defaults (README, "Policies", says why each).</summary>
 public sealed class PredictivePolicyOptions
 {
-    private double _headroom = 0.075;
+    private double _headroom = 0.05;
     private double _maxStepShare = 0.2;
-    private double _deadBandShare = 0.01;
+    private double _deadBandShare;
     private int _shrinkAfterTicks = 6;
     private double _usageFloor = 1.0;
+    private double _noiseBand = 1.0;
+    private int _usageFloorTicks = 1;
+    private int _noiseHalfLifeTicks = 288;
 
     /// <summary>
     /// Extra allocation above the forecast's upper bound (and above the usage floor), as a fraction of it (0.1 = +10 %).
@@ -17,7 +20,7 @@ public sealed class PredictivePolicyOptions
     /// leaves one step in ten above it; a small margin removes more under-provisioned ticks than it adds slack. The
     /// default was chosen on held-out replay scenarios, not the shipped ones (README, "Choosing the defaults").
     /// </summary>
-    /// <value>The default value is 0.075.</value>
+    /// <value>The default value is 0.05.</value>
     public double Headroom { get => _headroom; set => _headroom = Check(value, 0, 10, nameof(Headroom)); }
 
     /// <summary>
@@ -31,7 +34,8 @@ public sealed class PredictivePolicyOptions
     /// A partition shrinks only when the largest target of the stabilisation window is more than this share of the total
     /// below its allocation (growth is due as soon as the target exceeds the allocation).
     /// </summary>
-    /// <value>The default value is 0.01 (chosen on held-out replay scenarios, README "Choosing the defaults").</value>
+    /// <value>The default value is 0 (chosen on held-out replay scenarios, README "Choosing the defaults": the band scaled to
+    /// the usage's noise, <see cref="NoiseBand"/>, does this job by default).</value>
     public double DeadBandShare { get => _deadBandShare; set => _deadBandShare = Check(value, 0, 1, nameof(DeadBandShare)); }
 
     /// <summary>
@@ -55,6 +59,40 @@ public sealed class PredictivePolicyOptions
     /// </summary>
     /// <value>The default value is 1.0.</value>
     public double UsageFloor { get => _usageFloor; set => _usageFloor = Check(value, 0, 10, nameof(UsageFloor)); }
+
+    /// <summary>
+    /// Ticks of usage the reactive floor reads: the floor is the median of the last m usages (the lower median for an
+    /// even m), so with m = 3 a use must last two ticks of three to raise it: a level shift is followed one tick later,
+    /// a lone spike is not (the forecast's bound still covers what it covers). 1 is the use just observed.
+    /// </summary>
+    /// <value>The default value is 1.</value>
+    public int UsageFloorTicks
+    {
+        get => _usageFloorTicks;
+        set => _usageFloorTicks = value is >= 1 and <= 64
+            ? value
+            : throw new PredictorException($"PredictivePolicyOptions.UsageFloorTicks = {value} is out of range: use 1 to 64 ticks (e.g. 3).");
+    }
+
+    /// <summary>
+    /// A second dead band, scaled to the partition's own noise: a shrink is not made while it is within this many times
+    /// the usage's typical tick-to-tick move (an exponentially weighted mean of |u(t) − u(t − 1)|, half-life
+    /// <see cref="NoiseHalfLifeTicks"/>; for white noise about 1.13 σ). The larger of the two bands applies. On a smooth
+    /// series it changes nothing; on a sum of spiky workloads it keeps the policy from shrinking into the next spike
+    /// (and growing back a few ticks later). 0 turns it off.
+    /// </summary>
+    /// <value>The default value is 1 (chosen on held-out replay scenarios, README "Choosing the defaults").</value>
+    public double NoiseBand { get => _noiseBand; set => _noiseBand = Check(value, 0, 100, nameof(NoiseBand)); }
+
+    /// <summary>Half-life, in ticks, of the usage noise that <see cref="NoiseBand"/> scales.</summary>
+    /// <value>The default value is 288 (a day at 5-minute ticks).</value>
+    public int NoiseHalfLifeTicks
+    {
+        get => _noiseHalfLifeTicks;
+        set => _noiseHalfLifeTicks = value is >= 1 and <= 10_000_000
+            ? value
+            : throw new PredictorException($"PredictivePolicyOptions.NoiseHalfLifeTicks = {value} is out of range: use 1 to 10000000 ticks (e.g. 288).");
+    }
 
     /// <summary>User and system bounds.</summary>
     /// <value>The default value is 20–80 %.</value>
@@ -87,8 +125,8 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
     {
         _options = options ?? new PredictivePolicyOptions();
         _options.Bounds.Validate();
-        _user = new Recent(_options.ShrinkAfterTicks);
-        _system = new Recent(_options.ShrinkAfterTicks);
+        _user = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks, _options.UsageFloorTicks);
+        _system = new Recent(_options.ShrinkAfterTicks, _options.NoiseHalfLifeTicks, _options.UsageFloorTicks);
     }
 
     public PartitionSplit Propose(PartitionSplit current, in PartitionObservation observation)
@@ -151,11 +189,13 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
             return target;
         }
 
-        var need = _options.UsageFloor > 0 && usage * _options.UsageFloor > upper ? usage * _options.UsageFloor : upper;
+        var noise = recent.AddUsage(usage);
+        var floorUse = recent.UsageMedian(usage);
+        var need = _options.UsageFloor > 0 && floorUse * _options.UsageFloor > upper ? floorUse * _options.UsageFloor : upper;
         target = _options.Bounds.Clamp(SplitMath.ToUnits(need * (1 + _options.Headroom), total), total);
         var hold = recent.Add(target);
         var maxStep = Math.Max(1, (long)Math.Round(total * _options.MaxStepShare, MidpointRounding.AwayFromZero));
-        var deadBand = (long)Math.Round(total * _options.DeadBandShare, MidpointRounding.AwayFromZero);
+        var deadBand = (long)Math.Round(Math.Max(total * _options.DeadBandShare, _options.NoiseBand * noise), MidpointRounding.AwayFromZero);
         if (target > allocation)
         {
             return target;
@@ -170,14 +210,29 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         return _options.Bounds.Clamp(Math.Max(hold, allocation - maxStep), total);
     }
 
-    /// <summary>The last k targets in a ring; <see cref="Add"/> returns their maximum (k is small: a linear scan).</summary>
+    /// <summary>
+    /// The last k targets in a ring (<see cref="Add"/> returns their maximum; k is small: a linear scan), and the usage's
+    /// tick-to-tick noise (<see cref="AddUsage"/>).
+    /// </summary>
     private sealed class Recent
     {
         private readonly long[] _ring;
+        private readonly double[] _uses;
+        private readonly double _keep;
         private int _next;
         private int _count;
+        private int _nextUse;
+        private int _useCount;
+        private double _lastUsage = double.NaN;
+        private double _noise;
+        private double _noiseWeight;
 
-        public Recent(int size) => _ring = new long[size];
+        public Recent(int size, int noiseHalfLifeTicks, int floorTicks)
+        {
+            _ring = new long[size];
+            _uses = new double[floorTicks];
+            _keep = Math.Pow(0.5, 1.0 / noiseHalfLifeTicks);
+        }
 
         public bool Full => _count == _ring.Length;
 
@@ -193,6 +248,46 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
             }
 
             return max;
+        }
+
+        /// <summary>
+        /// Records this tick's usage and returns the weighted mean of |u(t) − u(t − 1)| so far (bias-corrected for the
+        /// few first ticks, 0 before two usages); a missing (NaN) usage is skipped.
+        /// </summary>
+        public double AddUsage(double usage)
+        {
+            if (double.IsFinite(usage))
+            {
+                if (double.IsFinite(_lastUsage))
+                {
+                    _noise = (_keep * _noise) + ((1 - _keep) * Math.Abs(usage - _lastUsage));
+                    _noiseWeight = (_keep * _noiseWeight) + (1 - _keep);
+                }
+
+                _lastUsage = usage;
+                _uses[_nextUse] = usage;
+                _nextUse = (_nextUse + 1) % _uses.Length;
+                _useCount = Math.Min(_useCount + 1, _uses.Length);
+            }
+
+            return _noiseWeight > 0 ? _noise / _noiseWeight : 0;
+        }
+
+        /// <summary>
+        /// The lower median of the last m finite usages (those recorded by <see cref="AddUsage"/>); <paramref name="current"/>
+        /// when m = 1 or none is recorded. m ≤ 64, so a stack copy and an insertion sort: no allocation.
+        /// </summary>
+        public double UsageMedian(double current)
+        {
+            if (_uses.Length == 1 || _useCount == 0)
+            {
+                return current;
+            }
+
+            Span<double> sorted = stackalloc double[_useCount];
+            _uses.AsSpan(0, _useCount).CopyTo(sorted);
+            sorted.Sort();
+            return sorted[(_useCount - 1) / 2];
         }
 
         public void Clear()

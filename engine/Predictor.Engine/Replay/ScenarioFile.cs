@@ -382,7 +382,7 @@ public static class ScenarioFile
         // A predictive policy's "settings": each key sets one option; what is left out keeps its documented default.
         private PredictiveSettings Settings(JsonElement e, string path)
         {
-            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "shrinkAfterTicks", "usageFloor", "leadSteps", "upperTracking");
+            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking");
             var d = PredictiveSettings.Default;
             var policy = d.Policy;
             if (o.TryGetValue("headroom", out var v))
@@ -400,6 +400,16 @@ public static class ScenarioFile
                 policy.DeadBandShare = Number(v, path + ".deadBand", 0, 1, "a share of the total in [0, 1], e.g. 0.05");
             }
 
+            if (o.TryGetValue("noiseBand", out v))
+            {
+                policy.NoiseBand = Number(v, path + ".noiseBand", 0, 100, "a multiple of the usage's mean tick-to-tick move in [0, 100] (0 turns it off), e.g. 2");
+            }
+
+            if (o.TryGetValue("noiseHalfLifeTicks", out v))
+            {
+                policy.NoiseHalfLifeTicks = (int)Number(v, path + ".noiseHalfLifeTicks", 1, 10_000_000, "a whole number of ticks from 1 to 10000000, e.g. 288", integer: true);
+            }
+
             if (o.TryGetValue("shrinkAfterTicks", out v))
             {
                 policy.ShrinkAfterTicks = (int)Number(v, path + ".shrinkAfterTicks", 1, 100_000, "a whole number of ticks from 1 to 100000, e.g. 12", integer: true);
@@ -408,6 +418,11 @@ public static class ScenarioFile
             if (o.TryGetValue("usageFloor", out v))
             {
                 policy.UsageFloor = Number(v, path + ".usageFloor", 0, 10, "a factor of the usage just observed in [0, 10] (0 turns the floor off), e.g. 1");
+            }
+
+            if (o.TryGetValue("usageFloorTicks", out v))
+            {
+                policy.UsageFloorTicks = (int)Number(v, path + ".usageFloorTicks", 1, 64, "a whole number of ticks from 1 to 64 (the floor reads the median of that many last uses), e.g. 3", integer: true);
             }
 
             var lead = d.LeadSteps;

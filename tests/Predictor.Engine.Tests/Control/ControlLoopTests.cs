@@ -139,7 +139,7 @@ public sealed class ControlLoopTests
     {
         var ex = Assert.Throws<PredictorException>(() => new Rig(lead: 0));
         Assert.Contains("PartitionLeadSteps", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(3, new ControlLoopSetup
+        Assert.Equal(6, new ControlLoopSetup
         {
             Series = Series,
             Memory = new PartitionBinding(ResourceKind.Memory, Memory, 0, 1),

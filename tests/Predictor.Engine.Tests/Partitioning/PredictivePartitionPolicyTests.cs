@@ -89,6 +89,91 @@ public sealed class PredictivePartitionPolicyTests
     }
 
     [Fact]
+    public void Propose_NoiseBand_HoldsAShrinkWithinTheUsageNoiseThatAQuietPartitionMakes()
+    {
+        // Target = the upper bound, 450 (no headroom, floor off); the allocation, 600, is 150 above it. The noisy user's use
+        // alternates 300 / 400 (mean tick-to-tick move 100, so a band of 2 × 100 = 200 > 150: held); the quiet system
+        // uses a constant 200 under a bound of 250 with 400 allocated (no move, band 0: it shrinks once the three-tick window is full).
+        var options = new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 2 };
+        var policy = PartitionPolicies.Predictive(options);
+        var split = new PartitionSplit(Total, 600, 400);
+        for (var t = 0; t < 20; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 250));
+        }
+
+        Assert.Equal(600, split.User);
+        Assert.Equal(250, split.System);
+    }
+
+    [Fact]
+    public void Propose_NoiseBand_StillMakesAShrinkLargerThanTheBand()
+    {
+        // Same noise (band 200) learnt over 20 ticks while holding 600; then an allocation 350 above the target: shrunk.
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 2 });
+        var split = new PartitionSplit(Total, 600, 200);
+        for (var t = 0; t < 20; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 200));
+        }
+
+        Assert.Equal(600, split.User);
+        split = policy.Propose(new PartitionSplit(Total, 800, 200), new PartitionObservation(20, 300, 200, 450, 200));
+        Assert.Equal(450, split.User);
+    }
+
+    [Fact]
+    public void Propose_NoiseBandOff_ShrinksTheNoisyPartitionToo()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 0 });
+        var split = new PartitionSplit(Total, 600, 400);
+        for (var t = 0; t < 20; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 250));
+        }
+
+        Assert.Equal(450, split.User);
+    }
+
+    [Fact]
+    public void Propose_UsageFloorOverThreeTicks_IgnoresALoneSpikeAndFollowsAShiftOneTickLater()
+    {
+        // Bound 300 (no headroom): the floor decides only when the median of the last three uses is above it.
+        var uses = new double[] { 250, 250, 600, 250, 250, 500, 500 };
+        var expected = new long[] { 300, 300, 300, 300, 300, 300, 500 }; // the spike (t = 2) never counts; the shift (t = 5) from t = 6
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloorTicks = 3, DeadBandShare = 0 });
+        var oneTick = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, DeadBandShare = 0 });
+        var split = new PartitionSplit(Total, 300, 200);
+        var reactive = new PartitionSplit(Total, 300, 200);
+        long reactiveAfterSpike = 0;
+        for (var t = 0; t < uses.Length; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, uses[t], 100, 300, 200));
+            Assert.Equal(expected[t], split.User);
+            reactive = oneTick.Propose(reactive, new PartitionObservation(t, uses[t], 100, 300, 200));
+            reactiveAfterSpike = t == 2 ? reactive.User : reactiveAfterSpike;
+        }
+
+        Assert.Equal(600, reactiveAfterSpike); // with one tick (the default) the spike sets the floor
+    }
+
+    [Fact]
+    public void Propose_UsageFloorOneTick_FollowsTheSpikeAtOnce()
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, DeadBandShare = 0 });
+        var split = policy.Propose(new PartitionSplit(Total, 300, 200), new PartitionObservation(0, 600, 100, 300, 200));
+        Assert.Equal(600, split.User);
+    }
+
+    [Fact]
+    public void Options_NoiseBandOutOfRange_Throws()
+    {
+        Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseBand = -0.5 });
+        Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseHalfLifeTicks = 0 });
+        Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { UsageFloorTicks = 0 });
+    }
+
+    [Fact]
     public void Propose_HighTargetInWindow_HoldsUntilItLeavesTheWindow()
     {
         var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0.1, ShrinkAfterTicks = 2, MaxStepShare = 1, DeadBandShare = 0 });
@@ -125,11 +210,11 @@ public sealed class PredictivePartitionPolicyTests
     [Fact]
     public void Propose_Defaults_SizeFromTheUpperBoundPlusTheHeldOutMargin()
     {
-        // The default margin (7.5 %, chosen on held-out scenarios) on top of the tracked bound, rounded up to whole units.
+        // The default margin (5 %, chosen on held-out scenarios) on top of the tracked bound, rounded up to whole units.
         var policy = PartitionPolicies.Predictive();
-        var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(300, 250));
-        Assert.Equal(323, next.User); // ⌈300 × 1.075⌉ = ⌈322.5⌉
-        Assert.Equal(269, next.System); // ⌈250 × 1.075⌉ = ⌈268.75⌉
+        var next = policy.Propose(new PartitionSplit(Total, 200, 200), Upper(310, 250));
+        Assert.Equal(326, next.User); // ⌈310 × 1.05⌉ = ⌈325.5⌉
+        Assert.Equal(263, next.System); // ⌈250 × 1.05⌉ = ⌈262.5⌉
     }
 
     [Fact]

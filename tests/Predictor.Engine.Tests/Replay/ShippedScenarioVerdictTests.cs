@@ -20,7 +20,7 @@ public sealed class ShippedScenarioVerdictTests
         Assert.False(predictive.IsDominated);
         Assert.Equal(["threshold", "autopilot"], result.BaselineFront());
         Assert.Equal(["threshold", "autopilot"], result.NotBeaten(predictive.Run.Name));
-        Assert.InRange(predictive.Metrics.Partitions.UnderProvisionedShare, 0, 0.003); // 10 of 4,032
+        Assert.InRange(predictive.Metrics.Partitions.UnderProvisionedShare, 0, 0.0045); // 16 of 4,032 (autopilot 17)
         Assert.InRange(predictive.Metrics.Partitions.ChangesPerPartitionDay, 0, 4);
         Assert.Contains("does NOT beat threshold, autopilot", result.PredictiveVerdict(), StringComparison.Ordinal);
     }
@@ -38,9 +38,10 @@ public sealed class ShippedScenarioVerdictTests
         Assert.Equal(["threshold", "autopilot"], result.BaselineFront()); // the front among the baselines alone
         Assert.Equal(["threshold"], result.NotBeaten(predictive.Run.Name));
         Assert.Contains("does NOT beat threshold:", result.PredictiveVerdict(), StringComparison.Ordinal);
-        // The defaults chosen on held-out scenarios (≤ 12 changes per partition-day there) change allocations about 55
-        // times per partition-day here, against autopilot's 6.1: README, "Choosing the defaults", says so.
-        Assert.InRange(predictive.Metrics.Partitions.ChangesPerPartitionDay, 40, 60);
+        // The defaults chosen on held-out scenarios (≤ 12 changes per partition-day there) change allocations about 37
+        // times per partition-day here (55 before the noise band), against autopilot's 6.1: README, "Choosing the
+        // defaults", says so.
+        Assert.InRange(predictive.Metrics.Partitions.ChangesPerPartitionDay, 30, 45);
         Assert.True(predictive.Metrics.Partitions.ChangesPerPartitionDay > result.Policies.Single(p => p.Run.Name == "autopilot").Metrics.Partitions.ChangesPerPartitionDay);
     }
 
