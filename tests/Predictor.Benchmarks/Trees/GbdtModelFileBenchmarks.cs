@@ -11,7 +11,7 @@ namespace Predictor.Benchmarks.Trees;
 /// ONNX Runtime inference of the shipped boosted-tree model files, as the replay-speed benchmark calls them: one
 /// batched <c>IForecaster.Forecast</c> of 40 rows (real Azure V1 windows of 24 steps + calendar), one intra-op thread.
 /// Divide the mean by 40 for the cost per row, the figure the tree-layout rule in README ("Gradient-boosted trees")
-/// compares. The models: the per-step and shared-tree files of azure-v1/vm_737498 in models/; more files (absolute
+/// compares. The models: the default (shared trees) and per-step files of azure-v1/vm_737498 in models/; more files (absolute
 /// paths, separated by ':') can be added through the environment variable PREDICTOR_BENCH_GBDT_MODELS, so a candidate
 /// layout is measured side by side with the shipped ones in one run.
 /// Run: dotnet run -c Release --project tests/Predictor.Benchmarks -- --filter '*GbdtModelFileBenchmarks*'
@@ -31,13 +31,13 @@ public class GbdtModelFileBenchmarks : IDisposable
 
     /// <summary>The model file: a name in models/ or an absolute path.</summary>
     [ParamsSource(nameof(ModelFiles))]
-    public string Model { get; set; } = "azure_v1_vm_737498_shared.onnx";
+    public string Model { get; set; } = "azure_v1_vm_737498.onnx";
 
     /// <summary>The shipped files, then those named in PREDICTOR_BENCH_GBDT_MODELS.</summary>
     public static IEnumerable<string> ModelFiles()
     {
         yield return "azure_v1_vm_737498.onnx";
-        yield return "azure_v1_vm_737498_shared.onnx";
+        yield return "azure_v1_vm_737498_per_step.onnx";
         string? extra = Environment.GetEnvironmentVariable("PREDICTOR_BENCH_GBDT_MODELS");
         foreach (string path in (extra ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
