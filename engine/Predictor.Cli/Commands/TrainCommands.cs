@@ -58,7 +58,7 @@ internal static class TrainCommands
         var ssaShare = new Option<double>("--ssa-length-share") { Description = "SSA's embedding window L as a share of W (cost O(L³)).", DefaultValueFactory = _ => new TrainingOptions().SsaLengthShare };
         var gbdtTrees = new Option<string>("--gbdt-trees")
         {
-            Description = "Trees of the gbdt candidate: per-step (one ensemble per horizon step) or shared (multi-output trees, H times fewer to walk).",
+            Description = "Trees of the gbdt candidate: shared (multi-output trees for all steps, each step weighted alike in the split gain: H times fewer to walk) or per-step (one ensemble per horizon step).",
             DefaultValueFactory = _ => GbdtTreesName(new TrainingOptions().GbdtTrees),
         };
         gbdtTrees.AcceptOnlyFromAmong(GbdtTreesName(GbdtTreeLayout.PerStep), GbdtTreesName(GbdtTreeLayout.Shared));

@@ -45,11 +45,11 @@ public class ReplaySpeedBenchmarks
     /// <summary>
     /// The model the predictive policy runs: <c>naive.onnx</c> (W = 1, the cheapest graph: the loop's own cost),
     /// <c>nab_rds_e47b3b.onnx</c> (SSA, W = 288: a trained model with a full-day window), <c>azure_v1_vm_737498.onnx</c>
-    /// (gradient-boosted trees, W = 24, one ensemble per horizon step: the shipped default), <c>azure_v1_vm_737498_shared.onnx</c>
-    /// (the same series and command with <c>--gbdt-trees shared</c>: one multi-output tree per round), or
+    /// (gradient-boosted trees, W = 24, shared multi-output trees: the shipped default since session 5), <c>azure_v1_vm_737498_per_step.onnx</c>
+    /// (the same series and command with <c>--gbdt-trees per-step</c>: one ensemble per horizon step), or
     /// <c>managed-naive</c> (no ONNX Runtime at all, for comparison).
     /// </summary>
-    [Params("naive.onnx", "nab_rds_e47b3b.onnx", "azure_v1_vm_737498.onnx", "azure_v1_vm_737498_shared.onnx", "managed-naive")]
+    [Params("naive.onnx", "nab_rds_e47b3b.onnx", "azure_v1_vm_737498.onnx", "azure_v1_vm_737498_per_step.onnx", "managed-naive")]
     public string Model { get; set; } = "naive.onnx";
 
     [GlobalSetup]

@@ -30,7 +30,7 @@ public class GbdtBenchmarks
     {
         var (values, stamps) = NabTrace.Read("realKnownCause/cpu_utilization_asg_misconfiguration.csv", 8640);
         _data = SupervisedWindows.Build(values, stamps, Window, Horizon, true);
-        _model = GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { ValidationFraction = 0 });
+        _model = GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { ValidationFraction = 0, Trees = GbdtTreeLayout.PerStep });
         _row = _data.Features.AsSpan(0, _data.FeatureWidth).ToArray();
         _output = new float[Horizon];
     }
@@ -38,12 +38,12 @@ public class GbdtBenchmarks
     /// <summary>100 rounds × 12 steps, no early stopping: the setting of the scikit-learn comparison.</summary>
     [Benchmark]
     public GbdtModel Fit100Rounds() =>
-        GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { ValidationFraction = 0, MaxDegreeOfParallelism = Threads });
+        GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { ValidationFraction = 0, MaxDegreeOfParallelism = Threads, Trees = GbdtTreeLayout.PerStep });
 
     /// <summary>The defaults: up to 100 rounds, early stopping on the latest 10 % of rows.</summary>
     [Benchmark]
     public GbdtModel FitDefaults() =>
-        GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { MaxDegreeOfParallelism = Threads });
+        GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { MaxDegreeOfParallelism = Threads, Trees = GbdtTreeLayout.PerStep });
 
     /// <summary>One row, 12 steps, 1,200 trees (C#, allocation-free).</summary>
     [Benchmark]

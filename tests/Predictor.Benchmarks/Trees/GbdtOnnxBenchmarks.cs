@@ -40,7 +40,7 @@ public class GbdtOnnxBenchmarks : IDisposable
     {
         var (values, stamps) = NabTrace.Read("realKnownCause/cpu_utilization_asg_misconfiguration.csv", 8640);
         var data = SupervisedWindows.Build(values, stamps, Window, Horizon, true);
-        _model = GradientBoostedTrees.Fit(data, Window, new GbdtOptions { ValidationFraction = 0 });
+        _model = GradientBoostedTrees.Fit(data, Window, new GbdtOptions { ValidationFraction = 0, Trees = GbdtTreeLayout.PerStep });
         var card = new ModelCard { Kind = GbdtOnnx.Kind, Window = Window, Horizon = Horizon, StepSeconds = 300 };
         _path = Path.Combine(Path.GetTempPath(), $"predictor-bench-gbdt-{Environment.ProcessId}.onnx");
         ForecastModels.WriteFile(_path, GbdtOnnx.Export(_model, card, new float[Horizon]));

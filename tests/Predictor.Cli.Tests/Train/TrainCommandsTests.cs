@@ -186,18 +186,21 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
-    public void Train_GbdtTreesShared_WritesOneTreePerRoundServingAllSteps()
+    public void Train_GbdtTreesDefault_SharedTreesAndPerStepWritesAnEnsemblePerStep()
     {
         string csv = WriteNab("cycle", 1500);
+        string byDefault = Path.Combine(_dir, "default.onnx");
         string perStep = Path.Combine(_dir, "per-step.onnx");
         string shared = Path.Combine(_dir, "shared.onnx");
         string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
 
-        var a = Run([.. gbdt, "--out", perStep]);
+        var a = Run([.. gbdt, "--gbdt-trees", "per-step", "--out", perStep]);
         var b = Run([.. gbdt, "--gbdt-trees", "shared", "--out", shared]);
+        var c = Run([.. gbdt, "--out", byDefault]);
 
         Assert.True(a.Code == 0, a.Err);
         Assert.True(b.Code == 0, b.Err);
+        Assert.True(c.Code == 0, c.Err);
         int Trees(string path)
         {
             // The card as `predictor models inspect` prints it: "  predictor.gbdt.trees   = N".
@@ -207,9 +210,11 @@ public sealed class TrainCommandsTests : IDisposable
             return int.Parse(line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim(), CultureInfo.InvariantCulture);
         }
 
-        // Shared: at most one tree per round (100 by default); per step: an ensemble for each of the 12 steps.
+        // Shared: at most one tree per round (100 by default); per step: an ensemble for each of the 12 steps. The
+        // default is shared trees (with equalised step gains): the same bytes as asking for them.
         Assert.InRange(Trees(shared), 1, 100);
         Assert.True(Trees(perStep) > Trees(shared), $"per-step {Trees(perStep)} trees, shared {Trees(shared)}.");
+        Assert.Equal(File.ReadAllBytes(shared), File.ReadAllBytes(byDefault));
     }
 
     [Fact]

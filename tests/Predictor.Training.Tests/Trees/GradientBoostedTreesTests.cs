@@ -42,7 +42,8 @@ public sealed class GradientBoostedTreesTests
     public void Fit_SameDataTwice_ModelsAreIdenticalWhateverTheCores()
     {
         var data = Windows(Synthetic(3000, 1), 16, 4);
-        var options = new GbdtOptions { MaxIterations = 30, FeatureFraction = 0.7, Seed = 7 };
+        // Per-step ensembles are the layout fitted in parallel, so the one whose result could depend on the cores.
+        var options = new GbdtOptions { MaxIterations = 30, FeatureFraction = 0.7, Seed = 7, Trees = GbdtTreeLayout.PerStep };
         var a = GradientBoostedTrees.Fit(data, 16, options);
         options.MaxDegreeOfParallelism = 1;
         var b = GradientBoostedTrees.Fit(data, 16, options);

@@ -6,8 +6,8 @@ using Predictor.Training.Trees;
 namespace Predictor.Training.Tests.Trees;
 
 /// <summary>
-/// <see cref="GbdtTreeLayout.Shared"/>: one multi-output tree per round, split gain summed over the steps, an H-vector
-/// in every leaf, early stopping per step (each step keeps the trees up to its own best validation round).
+/// <see cref="GbdtTreeLayout.Shared"/>: one multi-output tree per round, split gain summed over the steps (each step's
+/// term weighted by 1 / its variance by default, <see cref="GbdtOptions.EqualizeStepGains"/>), an H-vector in every leaf, early stopping per step (each step keeps the trees up to its own best validation round).
 /// </summary>
 public sealed class SharedTreesTests
 {
@@ -144,8 +144,8 @@ public sealed class SharedTreesTests
     public void Fit_SharedGain_SplitsOnTheFeatureWithTheLargestGainSummedOverSteps()
     {
         // Two features, two steps: step 1 steps by 1 on feature 0, step 2 by 3 on feature 1. Feature 1's gain summed
-        // over the steps is the larger (9 against 1), so the shared root splits on it; the per-step tree of step 1
-        // splits on feature 0.
+        // over the steps (unweighted) is the larger (9 against 1), so the shared root splits on it; the per-step tree
+        // of step 1 splits on feature 0.
         var data = GradientBoostedTreesTests.Noise(1200, 8, window: 2, horizon: 2);
         for (int r = 0; r < data.Rows; r++)
         {
@@ -153,7 +153,7 @@ public sealed class SharedTreesTests
             data.Targets[(2 * r) + 1] = data.Features[(2 * r) + 1] > 0.5f ? 3f : 0f;
         }
 
-        var options = new GbdtOptions { MaxIterations = 1, ValidationFraction = 0, PredictDifference = false, MaxLeaves = 2, Trees = GbdtTreeLayout.Shared };
+        var options = new GbdtOptions { MaxIterations = 1, ValidationFraction = 0, PredictDifference = false, MaxLeaves = 2, Trees = GbdtTreeLayout.Shared, EqualizeStepGains = false };
         var shared = GradientBoostedTrees.Fit(data, 2, options);
         options.Trees = GbdtTreeLayout.PerStep;
         var perStep = GradientBoostedTrees.Fit(data, 2, options);
@@ -161,6 +161,75 @@ public sealed class SharedTreesTests
         Assert.Equal(1, shared.NodeFeatures[shared.TreeRoots[0]]);
         Assert.Equal(0, perStep.NodeFeatures[perStep.TreeRoots[0]]);
         Assert.Equal(1, perStep.NodeFeatures[perStep.TreeRoots[1]]);
+    }
+
+    /// <summary>Step 1 is explained wholly by feature 0 (a step of 1); step 2 steps by 3 on feature 1 under uniform noise
+    /// of variance 12, so feature 1 explains only 2.25 / 14.25 of step 2's variance although its raw gain is 9 × step
+    /// 1's.</summary>
+    private static SupervisedWindows LoudNoisyStepAndQuietCleanStep()
+    {
+        var data = GradientBoostedTreesTests.Noise(2000, 5, window: 2, horizon: 2);
+        var rng = new Random(17);
+        for (int r = 0; r < data.Rows; r++)
+        {
+            data.Targets[2 * r] = data.Features[2 * r] > 0.5f ? 1f : 0f;
+            data.Targets[(2 * r) + 1] = (data.Features[(2 * r) + 1] > 0.5f ? 3f : 0f) + (float)((rng.NextDouble() * 12) - 6);
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Fit_EqualizedStepGains_SplitsOnTheFeatureExplainingTheLargestShareOfEachStepsVariance()
+    {
+        // Unweighted, feature 1's raw gain (step 2's 9/4 per row) beats feature 0's (step 1's 1/4); weighted by
+        // 1 / variance, feature 0 explains all of step 1 (share 1) and feature 1 about 0.16 of step 2, so it wins.
+        var data = LoudNoisyStepAndQuietCleanStep();
+        var options = new GbdtOptions { MaxIterations = 1, ValidationFraction = 0, PredictDifference = false, MaxLeaves = 2, Trees = GbdtTreeLayout.Shared };
+
+        var equalized = GradientBoostedTrees.Fit(data, 2, options);
+        options.EqualizeStepGains = false;
+        var summed = GradientBoostedTrees.Fit(data, 2, options);
+
+        Assert.Equal(0, equalized.NodeFeatures[equalized.TreeRoots[0]]);
+        Assert.Equal(1, summed.NodeFeatures[summed.TreeRoots[0]]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Fit_OneStepsTargetsScaledBy4_EqualizedSplitsUnchangedAndThatStepsLeavesScaled(bool equalize)
+    {
+        // Scaling step 2's targets by 4 (a power of two: every product and quotient scales exactly) multiplies its
+        // gradients by 4, its raw gain by 16 and its weight 1/variance by 1/16: equalized, every split and step 1's
+        // leaves stay bit for bit, step 2's leaves are exactly 4 times theirs. Unweighted, the splits move.
+        var data = LoudNoisyStepAndQuietCleanStep();
+        var scaled = LoudNoisyStepAndQuietCleanStep();
+        for (int r = 0; r < scaled.Rows; r++)
+        {
+            scaled.Targets[(2 * r) + 1] *= 4;
+        }
+
+        var options = new GbdtOptions { MaxIterations = 15, ValidationFraction = 0, PredictDifference = false, MaxLeaves = 7, Trees = GbdtTreeLayout.Shared, EqualizeStepGains = equalize };
+        var a = GradientBoostedTrees.Fit(data, 2, options);
+        var b = GradientBoostedTrees.Fit(scaled, 2, options);
+
+        bool sameSplits = a.NodeCount == b.NodeCount
+            && a.NodeFeatures.SequenceEqual(b.NodeFeatures)
+            && a.NodeThresholds.SequenceEqual(b.NodeThresholds);
+        Assert.Equal(equalize, sameSplits);
+        if (equalize)
+        {
+            var va = a.NodeValues;
+            var vb = b.NodeValues;
+            for (int i = 0; i < a.NodeCount; i++)
+            {
+                Assert.Equal(va[2 * i], vb[2 * i]);
+                Assert.Equal(4 * va[(2 * i) + 1], vb[(2 * i) + 1]);
+            }
+
+            Assert.Equal(4 * a.BaseValues[1], b.BaseValues[1]);
+        }
     }
 
     /// <summary>Two steps over a window of 2 noise values: step 1 the next noise value (nothing to learn, its
@@ -286,7 +355,17 @@ public sealed class SharedTreesTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => options.Trees = (GbdtTreeLayout)7);
         Assert.Contains("PerStep", e.Message, StringComparison.Ordinal);
         Assert.Contains("Shared", e.Message, StringComparison.Ordinal);
-        Assert.Equal(GbdtTreeLayout.PerStep, options.Trees);
+        Assert.Equal(GbdtTreeLayout.Shared, options.Trees);
+    }
+
+    [Fact]
+    public void Options_Defaults_SharedTreesWithEqualizedStepGains()
+    {
+        var options = new GbdtOptions();
+
+        Assert.Equal(GbdtTreeLayout.Shared, options.Trees);
+        Assert.True(options.EqualizeStepGains);
+        Assert.Equal(GbdtTreeLayout.Shared, new TrainingOptions().GbdtTrees);
     }
 
     [Fact]

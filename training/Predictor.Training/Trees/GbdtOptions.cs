@@ -32,7 +32,7 @@ public sealed class GbdtOptions
     private double _earlyStoppingTolerance = 1e-7;
     private double _featureFraction = 1.0;
     private int _maxDegreeOfParallelism;
-    private GbdtTreeLayout _trees = GbdtTreeLayout.PerStep;
+    private GbdtTreeLayout _trees = GbdtTreeLayout.Shared;
 
     /// <summary>Boosting rounds (trees per horizon step; with shared trees, trees in all) at most; early stopping may use fewer.</summary>
     /// <value>The default value is 100 (scikit-learn's max_iter).</value>
@@ -189,8 +189,11 @@ public sealed class GbdtOptions
     /// G_k²/(n+λ) over the children minus the parent, a leaf holds −η·G_k/(n+λ) for each step k; early stopping is per
     /// step as with per-step trees: trees are grown while any step's validation error improves, a step whose patience
     /// has run out leaves the split gains, and each step keeps its values in the trees up to its own best round).
+    /// Shared is the default since session 5: with <see cref="EqualizeStepGains"/> its step-12 MASE over 20 real
+    /// series is level with per-step trees' (geometric mean 0.893 against 0.896) at about a tenth of the trees to walk
+    /// (README, "Gradient-boosted trees").
     /// </summary>
-    /// <value>The default value is <see cref="GbdtTreeLayout.PerStep"/>.</value>
+    /// <value>The default value is <see cref="GbdtTreeLayout.Shared"/>.</value>
     public GbdtTreeLayout Trees
     {
         get => _trees;
@@ -204,6 +207,16 @@ public sealed class GbdtOptions
             _trees = value;
         }
     }
+
+    /// <summary>
+    /// With shared trees, weights step k's term of the split gain by 1 / (step k's mean squared residual at round 0,
+    /// i.e. its training targets' variance about their mean), so each step counts alike: far steps, whose difference
+    /// targets vary most, no longer decide every split with their noise, and scaling one step's targets by a constant
+    /// leaves the splits unchanged. Leaf values and early stopping are not weighted. Per-step trees have one step per
+    /// ensemble and ignore it.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool EqualizeStepGains { get; set; } = true;
 
     /// <summary>Horizon steps fitted at the same time (one core each) with <see cref="GbdtTreeLayout.PerStep"/>; 0 means
     /// every core. Shared trees (<see cref="GbdtTreeLayout.Shared"/>) are one ensemble, fitted on one thread.</summary>

@@ -5,8 +5,9 @@ namespace Predictor.Training.Trees;
 /// (<see cref="GbdtTreeLayout.PerStep"/>; one booster per thread, reused for every step it is given), K = H for the
 /// shared multi-output trees of all steps (<see cref="GbdtTreeLayout.Shared"/>). Squared loss: gradient
 /// g_k = prediction_k − target_k, hessian 1, so a leaf's Newton value for output k is −G_k / (n + λ) and a split's
-/// gain is Σ_k [G_Lk²/(n_L + λ) + G_Rk²/(n_R + λ) − G_k²/(n + λ)] (the constant ½ dropped; with K = 1 the
-/// single-output gain, computed in the same operations). Early stopping is per output, with the rules of a
+/// gain is Σ_k c_k [G_Lk²/(n_L + λ) + G_Rk²/(n_R + λ) − G_k²/(n + λ)] (the constant ½ dropped; c_k = 1, or 1 / output
+/// k's round-0 mean squared residual with <see cref="GbdtOptions.EqualizeStepGains"/>; with K = 1, c = 1 and the
+/// single-output gain, the same value as before the weights existed: multiplying by 1 is exact). Early stopping is per output, with the rules of a
 /// one-output ensemble: trees are grown while any output's validation error still improves within the patience; an
 /// output whose patience has run out leaves the gradients, and its values in the trees after its best round are
 /// zeroed. All arithmetic of a fit runs on one thread in a fixed order, so results never depend on scheduling.
@@ -34,6 +35,9 @@ internal sealed class HorizonBooster
     private readonly double[] _yVal;
     private readonly double[] _predVal;
     private readonly double[] _valLoss;
+
+    // c_k, the weight of output k's term in a split's gain (1 unless GbdtOptions.EqualizeStepGains weights the steps).
+    private readonly double[] _gainWeight;
 
     // Histogram slots, [slot, feature, bin, K + 1]: the K gradient sums then the row count side by side (one cache
     // line per update for K = 1; the count is a double, exact for any row count); a free-list of slots.
@@ -88,6 +92,7 @@ internal sealed class HorizonBooster
         _yVal = new double[_nVal * outputs];
         _predVal = new double[_nVal * outputs];
         _valLoss = new double[outputs];
+        _gainWeight = new double[outputs];
         _hist = new double[_maxLeaves * _features * _stride * _cell];
         _freeSlots = new int[_maxLeaves];
         _leafStart = new int[_maxLeaves];
@@ -134,6 +139,8 @@ internal sealed class HorizonBooster
         {
             _pred[j] = baseValues[j % outputs];
         }
+
+        SetGainWeights(baseValues);
 
         ReadTargets(_shared.Data.Rows - _nVal, _nVal, k0, _yVal);
         var bestLoss = new double[outputs];
@@ -573,7 +580,7 @@ internal sealed class HorizonBooster
         int cell = _cell;
         var g = _leafG.AsSpan(leaf * outputs, outputs);
         int n = _leafCount[leaf];
-        double parentScore = SumOfSquares(g) / (n + lambda);
+        double parentScore = WeightedSumOfSquares(g) / (n + lambda);
         int slot = _leafSlot[leaf];
         double bestGain = double.NegativeInfinity;
         int bestFeature = -1;
@@ -615,8 +622,9 @@ internal sealed class HorizonBooster
                 for (int k = 0; k < outputs; k++)
                 {
                     double gr = g[k] - gl[k];
-                    left += gl[k] * gl[k];
-                    right += gr * gr;
+                    double c = _gainWeight[k];
+                    left += c * gl[k] * gl[k];
+                    right += c * gr * gr;
                 }
 
                 double gain = (left / (cl + lambda)) + (right / (cr + lambda)) - parentScore;
@@ -637,15 +645,46 @@ internal sealed class HorizonBooster
         _bestCL[leaf] = bestCL;
     }
 
-    private static double SumOfSquares(ReadOnlySpan<double> values)
+    private double WeightedSumOfSquares(ReadOnlySpan<double> values)
     {
         double sum = 0;
-        foreach (double v in values)
+        for (int k = 0; k < values.Length; k++)
         {
-            sum += v * v;
+            sum += _gainWeight[k] * values[k] * values[k];
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// Sets c_k, output k's weight in a split's gain: 1, or with <see cref="GbdtOptions.EqualizeStepGains"/> and more
+    /// than one output, 1 / (output k's mean squared residual at round 0), its targets' variance about their mean.
+    /// Why: with differences as targets, step k's residuals grow with k (the far steps carry the most unexplained
+    /// movement), so an unweighted Σ_k gain is decided by the far steps' noise; divided by its own variance, each
+    /// step's term is the share of its variance a split explains, and every step counts alike whatever its scale.
+    /// Scaling one step's targets by a constant then leaves every split unchanged. Leaf values are not weighted.
+    /// </summary>
+    private void SetGainWeights(float[] baseValues)
+    {
+        Array.Fill(_gainWeight, 1.0);
+        if (_outputs == 1 || !_shared.Options.EqualizeStepGains)
+        {
+            return;
+        }
+
+        for (int k = 0; k < _outputs; k++)
+        {
+            double sum = 0;
+            for (int r = 0; r < _n; r++)
+            {
+                double e = _y[(r * _outputs) + k] - baseValues[k];
+                sum += e * e;
+            }
+
+            // A step whose targets are all equal has nothing to explain; weight 1 keeps its (zero) gradients harmless.
+            double mse = sum / _n;
+            _gainWeight[k] = mse > 0 ? 1.0 / mse : 1.0;
+        }
     }
 
     /// <summary>Adds the tree just grown to the validation predictions; writes each output's squared-error sum to <see cref="_valLoss"/>.</summary>
