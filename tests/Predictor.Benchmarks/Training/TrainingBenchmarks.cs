@@ -73,10 +73,11 @@ public class TrainingBenchmarks
     public byte[] TrainOneSeries() => ModelTrainer.Train([_series], new TrainingOptions()).Model;
 }
 
-/// <summary>ONNX Runtime inference of each trained kind through the engine's forecaster: one series, and 64 at once.</summary>
-[MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
-public class TrainedModelInferenceBenchmarks
+/// <summary>
+/// Inference of one ONNX model file through the engine's forecaster (ONNX Runtime), with buffers allocated once: what
+/// the subclasses differ in is only how the model is made (<see cref="WriteModel"/>).
+/// </summary>
+public abstract class ForecasterInferenceBenchmark
 {
     private IForecaster _forecaster = null!;
     private float[] _window = [];
@@ -85,18 +86,17 @@ public class TrainedModelInferenceBenchmarks
     private float[] _upper = [];
     private string _path = "";
 
-    [Params("ssa", "ridge", "combination")]
-    public string Kind { get; set; } = "ssa";
-
     [Params(1, 64)]
     public int Series { get; set; }
+
+    /// <summary>Writes the model to <paramref name="path"/>.</summary>
+    protected abstract void WriteModel(string path);
 
     [GlobalSetup]
     public void Setup()
     {
-        var result = ModelTrainer.Train([DailyLoad.Create()], new TrainingOptions { Kinds = [Kind] });
-        _path = Path.Combine(Path.GetTempPath(), $"predictor-bench-{Kind}-{Environment.ProcessId}.onnx");
-        ForecastModels.WriteFile(_path, result.Model);
+        _path = Path.Combine(Path.GetTempPath(), $"predictor-bench-{GetType().Name}-{Environment.ProcessId}.onnx");
+        WriteModel(_path);
         _forecaster = ForecasterLoader.OpenOnnx(_path);
         var shape = _forecaster.Shape;
         _window = new float[Series * shape.Window];
@@ -124,6 +124,18 @@ public class TrainedModelInferenceBenchmarks
     }
 }
 
+/// <summary>ONNX Runtime inference of each trained kind through the engine's forecaster: one series, and 64 at once.</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
+public class TrainedModelInferenceBenchmarks : ForecasterInferenceBenchmark
+{
+    [Params("ssa", "ridge", "combination")]
+    public string Kind { get; set; } = "ssa";
+
+    protected override void WriteModel(string path) =>
+        ForecastModels.WriteFile(path, ModelTrainer.Train([DailyLoad.Create()], new TrainingOptions { Kinds = [Kind] }).Model);
+}
+
 /// <summary>
 /// ONNX Runtime inference of a per-step composite (<c>--selection per-step</c>) through the engine's forecaster, beside
 /// its members' cost: "ssa+ridge" (two linear branches, Concat, Gather: the most frequent composite of the 20-series
@@ -133,25 +145,15 @@ public class TrainedModelInferenceBenchmarks
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 8)]
-public class PerStepInferenceBenchmarks
+public class PerStepInferenceBenchmarks : ForecasterInferenceBenchmark
 {
     private const int Window = 288;
     private const int Horizon = 12;
-    private IForecaster _forecaster = null!;
-    private float[] _window = [];
-    private float[] _calendar = [];
-    private float[] _forecast = [];
-    private float[] _upper = [];
-    private string _path = "";
 
     [Params("ssa+ridge", "gbdt+naive+seasonal_naive")]
     public string Members { get; set; } = "ssa+ridge";
 
-    [Params(1, 64)]
-    public int Series { get; set; }
-
-    [GlobalSetup]
-    public void Setup()
+    protected override void WriteModel(string path)
     {
         var rng = new Random(7);
         float[] Weights(int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((rng.NextDouble() - 0.5) * 0.01))];
@@ -180,31 +182,6 @@ public class PerStepInferenceBenchmarks
         }
 
         var composite = new Predictor.Training.Models.PerStepForecaster(members, steps);
-        _path = Path.Combine(Path.GetTempPath(), $"predictor-bench-per-step-{Environment.ProcessId}.onnx");
-        ForecastModels.WriteFile(_path, composite.Export(new ModelCard { Kind = "per_step", Window = Window, Horizon = Horizon, StepSeconds = 300 }, new float[Horizon]));
-        _forecaster = ForecasterLoader.OpenOnnx(_path);
-        var shape = _forecaster.Shape;
-        _window = new float[Series * shape.Window];
-        _calendar = new float[Series * shape.CalendarWidth];
-        _forecast = new float[Series * shape.Horizon];
-        _upper = new float[Series * shape.Horizon];
-        for (int i = 0; i < _window.Length; i++)
-        {
-            _window[i] = 40 + (20 * MathF.Sin(i * 0.02f));
-        }
-    }
-
-    [Benchmark]
-    public float Forecast()
-    {
-        _forecaster.Forecast(_window, _calendar, Series, _forecast, _upper);
-        return _forecast[0];
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _forecaster.Dispose();
-        File.Delete(_path);
+        ForecastModels.WriteFile(path, composite.Export(new ModelCard { Kind = "per_step", Window = Window, Horizon = Horizon, StepSeconds = 300 }, new float[Horizon]));
     }
 }

@@ -165,7 +165,22 @@ public static class ModelTrainer
     /// <summary>Backtests one forecaster (built per series) on every series: calibration residuals → selection score and offsets, test → metrics.</summary>
     internal static Evaluated Evaluate(
         string kind, string detail, string role, Func<Backtest, IPointForecaster> forecasterFor, IReadOnlyList<Backtest> backtests, TrainingOptions options,
-        bool constantUpper = false, bool calibrationOnly = false)
+        bool constantUpper = false, bool calibrationOnly = false) =>
+        Assemble(kind, detail, role, backtests, options, s =>
+        {
+            var b = backtests[s];
+            var forecaster = forecasterFor(b);
+            return (b.Residuals(forecaster, b.CalibrationOrigins), calibrationOnly ? [] : b.Residuals(forecaster, b.TestOrigins));
+        }, constantUpper, calibrationOnly);
+
+    /// <summary>
+    /// One candidate's backtest from its residuals on every series (<paramref name="residuals"/>(s) gives series s's
+    /// calibration and test residuals): selection score, per-origin losses and, unless <paramref name="calibrationOnly"/>,
+    /// the test metrics with split-conformal offsets from the calibration residuals.
+    /// </summary>
+    private static Evaluated Assemble(
+        string kind, string detail, string role, IReadOnlyList<Backtest> backtests, TrainingOptions options,
+        Func<int, (double[] Calibration, double[] Test)> residuals, bool constantUpper, bool calibrationOnly)
     {
         var calibration = new List<double[]>();
         var test = new List<double[]>();
@@ -173,13 +188,10 @@ public static class ModelTrainer
         var losses = new List<double[]>();
         double maseSum = 0;
         int maseCount = 0;
-        foreach (var b in backtests)
+        for (int s = 0; s < backtests.Count; s++)
         {
-            var forecaster = forecasterFor(b);
-            double[] cal = b.Residuals(forecaster, b.CalibrationOrigins);
-            double[] tst = calibrationOnly ? [] : b.Residuals(forecaster, b.TestOrigins);
-            // A percentile estimator is already an upper bound: its upper is the estimate itself (offset 0).
-            double[] offsets = constantUpper ? new double[options.Horizon] : SplitConformal.Offsets(cal, options.Horizon, options.Quantile);
+            var b = backtests[s];
+            var (cal, tst) = residuals(s);
             // Selection compares recency-weighted MASE on the calibration part. (Trimming the worst origins was
             // tried and dropped: on spiky daily loads the "worst" origins are the daily peaks, exactly what must be forecast.)
             double[] originLoss = b.OriginLosses(cal);
@@ -195,6 +207,8 @@ public static class ModelTrainer
             test.Add(tst);
             if (!calibrationOnly)
             {
+                // A percentile estimator is already an upper bound: its upper is the estimate itself (offset 0).
+                double[] offsets = constantUpper ? new double[options.Horizon] : SplitConformal.Offsets(cal, options.Horizon, options.Quantile);
                 metrics.Add(b.Score(tst, b.TestOrigins, offsets, options.Quantile));
             }
         }
@@ -408,33 +422,10 @@ public static class ModelTrainer
             return result;
         }
 
-        var calibration = new List<double[]>();
-        var test = new List<double[]>();
-        var metrics = new List<BacktestMetrics>();
-        var losses = new List<double[]>();
-        double maseSum = 0;
-        int maseCount = 0;
-        for (int s = 0; s < backtests.Count; s++)
-        {
-            var b = backtests[s];
-            double[] cal = Pick(e => e.CalibrationResiduals[s]);
-            double[] tst = Pick(e => e.TestResiduals[s]);
-            double[] originLoss = b.OriginLosses(cal);
-            double score = ModelSelection.WeightedMean(originLoss, ModelSelection.RecencyWeights(originLoss.Length, HalfLifeSteps(options, b.Series.StepSeconds)));
-            if (!double.IsNaN(score))
-            {
-                maseSum += score;
-                maseCount++;
-            }
-
-            calibration.Add(cal);
-            test.Add(tst);
-            losses.Add(originLoss);
-            metrics.Add(b.Score(tst, b.TestOrigins, SplitConformal.Offsets(cal, h, options.Quantile), options.Quantile));
-        }
-
         string detail = string.Join(",", choice.Select(c => selectable[c].Kind));
-        return new Evaluated(PerStepForecaster.PerStepKind, detail, "candidate", maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics, losses);
+        return Assemble(
+            PerStepForecaster.PerStepKind, detail, "candidate", backtests, options,
+            s => (Pick(e => e.CalibrationResiduals[s]), Pick(e => e.TestResiduals[s])), constantUpper: false, calibrationOnly: false);
     }
 
     private static Dictionary<string, string> CardExtras(
