@@ -94,13 +94,7 @@ public sealed class PredictivePartitionPolicyTests
         // Target = the upper bound, 450 (no headroom, floor off); the allocation, 600, is 150 above it. The noisy user's use
         // alternates 300 / 400 (mean tick-to-tick move 100, so a band of 2 × 100 = 200 > 150: held); the quiet system
         // uses a constant 200 under a bound of 250 with 400 allocated (no move, band 0: it shrinks once the three-tick window is full).
-        var options = new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 2 };
-        var policy = PartitionPolicies.Predictive(options);
-        var split = new PartitionSplit(Total, 600, 400);
-        for (var t = 0; t < 20; t++)
-        {
-            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 250));
-        }
+        var (policy, split) = NoisyUserFor20Ticks(noiseBand: 2);
 
         Assert.Equal(600, split.User);
         Assert.Equal(250, split.System);
@@ -110,29 +104,32 @@ public sealed class PredictivePartitionPolicyTests
     public void Propose_NoiseBand_StillMakesAShrinkLargerThanTheBand()
     {
         // Same noise (band 200) learnt over 20 ticks while holding 600; then an allocation 350 above the target: shrunk.
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 2 });
-        var split = new PartitionSplit(Total, 600, 200);
-        for (var t = 0; t < 20; t++)
-        {
-            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 200));
-        }
-
+        var (policy, split) = NoisyUserFor20Ticks(noiseBand: 2);
         Assert.Equal(600, split.User);
-        split = policy.Propose(new PartitionSplit(Total, 800, 200), new PartitionObservation(20, 300, 200, 450, 200));
+
+        split = policy.Propose(new PartitionSplit(Total, 800, 200), new PartitionObservation(20, 300, 200, 450, 250));
         Assert.Equal(450, split.User);
     }
 
     [Fact]
     public void Propose_NoiseBandOff_ShrinksTheNoisyPartitionToo()
     {
-        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 0 });
+        var (_, split) = NoisyUserFor20Ticks(noiseBand: 0);
+
+        Assert.Equal(450, split.User);
+    }
+
+    /// <summary>20 ticks from user 600 / system 400 with bounds 450 / 250: user use alternating 300 / 400, system use 200.</summary>
+    private static (IPartitionPolicy Policy, PartitionSplit Split) NoisyUserFor20Ticks(double noiseBand)
+    {
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions { Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = noiseBand });
         var split = new PartitionSplit(Total, 600, 400);
         for (var t = 0; t < 20; t++)
         {
             split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 250));
         }
 
-        Assert.Equal(450, split.User);
+        return (policy, split);
     }
 
     [Fact]
