@@ -275,7 +275,7 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
 
         /// <summary>
         /// The lower median of the last m finite usages (those recorded by <see cref="AddUsage"/>); <paramref name="current"/>
-        /// when m = 1 or none is recorded. m ≤ 64, so a stack copy and an insertion sort: no allocation.
+        /// when m = 1 or none is recorded. m ≤ 64, so a stack copy sorted in place: no allocation.
         /// </summary>
         public double UsageMedian(double current)
         {
