@@ -211,13 +211,26 @@ def main():
         if not os.path.exists(needed):
             sys.exit("{} is missing: the held-out scenarios read ../shared/datasets beside the repository root.".format(needed))
     work = args.work or tempfile.mkdtemp(prefix="policy-tuning-")
-    grid = settings_grid(tuple(p.strip() for p in args.grid.split(",")))
+    parts = tuple(p.strip() for p in args.grid.split(","))
+    unknown = [p for p in parts if p not in GRIDS]
+    if unknown:
+        sys.exit("--grid {}: unknown part {}; use a comma-separated list of {}.".format(args.grid, ", ".join(unknown), ", ".join(GRIDS)))
+    grid = settings_grid(parts)
     print("work folder: {}; {} settings × {} held-out scenarios".format(work, len(grid), len(NAB_PAIRS) + len(AZURE_GROUPS)), file=sys.stderr)
 
     results = {}
     if args.results:
-        with open(args.results, encoding="utf-8") as f:
-            results = json.load(f)["results"]
+        try:
+            with open(args.results, encoding="utf-8") as f:
+                results = json.load(f)["results"]
+        except (OSError, ValueError, KeyError) as e:
+            sys.exit("--results {}: cannot read it ({}); pass a file written by --json.".format(args.results, e))
+        wanted = ["default"] + [label(x) for x in grid]
+        for scenario, r in results.items():
+            missing = [n for n in wanted if n not in r]
+            if missing:
+                sys.exit("--results {}: scenario {} has no result for {} setting(s), e.g. {}; replay them, or pass the --grid "
+                         "parts that file was written with.".format(args.results, scenario, len(missing), missing[0]))
     else:
         for name, user, system in NAB_PAIRS:
             print("  " + name, file=sys.stderr)
