@@ -223,7 +223,6 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         private int _count;
         private int _nextUse;
         private int _useCount;
-        private double _lastUsage = double.NaN;
         private double _noise;
         private double _noiseWeight;
 
@@ -258,13 +257,14 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         {
             if (double.IsFinite(usage))
             {
-                if (double.IsFinite(_lastUsage))
+                if (_useCount > 0)
                 {
-                    _noise = (_keep * _noise) + ((1 - _keep) * Math.Abs(usage - _lastUsage));
+                    // The previous finite usage is the newest in the ring.
+                    var previous = _uses[(_nextUse + _uses.Length - 1) % _uses.Length];
+                    _noise = (_keep * _noise) + ((1 - _keep) * Math.Abs(usage - previous));
                     _noiseWeight = (_keep * _noiseWeight) + (1 - _keep);
                 }
 
-                _lastUsage = usage;
                 _uses[_nextUse] = usage;
                 _nextUse = (_nextUse + 1) % _uses.Length;
                 _useCount = Math.Min(_useCount + 1, _uses.Length);
