@@ -5,7 +5,7 @@ Run with Debian's python3 (python3-sklearn, python3-numpy). Usage:
     gbdt_sklearn_crosscheck.py DIR
 DIR holds meta.json and raw little-endian float32 matrices written by the C# side:
     x_train.f32 [n_train, width], y_train.f32 [n_train, horizon], x_test.f32 [n_test, width]
-meta.json: {"window": W, "horizon": H, "n_train": .., "n_test": .., "width": .., "difference": bool,
+meta.json: {"window": W (columns before the calendar; the last of them is x(t)), "horizon": H, "n_train": .., "n_test": .., "width": .., "difference": bool,
             "params": {"max_iter": .., "learning_rate": .., "max_leaf_nodes": .., "max_depth": null|int,
                        "min_samples_leaf": .., "l2_regularization": .., "max_bins": ..}}
 Direct multi-horizon, as Predictor: one regressor per horizon step, on the same targets (x(t+h) - x(t) when

@@ -1,28 +1,5 @@
 #!/usr/bin/env bash
-# Horizon-aware (per-step) vs whole-horizon selection on the 20 series of README "Training" (the 6 cross-checked and
-# the 14 held-out ones): `predictor train` with the default kinds, once per --selection mode, then
-# per_step_eval.py prints the table and the geometric means of the adoption rule. Run from the repository root:
+# Horizon-aware (per-step) vs whole-horizon selection (README "Horizon-aware (per-step) selection"): the adoption test
+# reads the "selected" geometric means train_ab_eval.py prints. From the repository root:
 #   training/scripts/per_step_eval.sh [OUT_DIR]      (default /tmp/per_step_eval; about 10 min on 2 cores)
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-out=${1:-/tmp/per_step_eval}
-mkdir -p "$out"
-export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
-dotnet build -c Release engine/Predictor.Cli -v quiet -nologo >/dev/null
-predictor=engine/Predictor.Cli/bin/Release/net10.0/predictor
-data=../shared/datasets
-run() { # format dataset series tag
-  for mode in whole-horizon per-step; do
-    "$predictor" train --format "$1" --dataset "$2" --series "$3" --horizon 12 --selection "$mode" \
-      --out "$out/$4.$mode.onnx" --json "$out/$4.$mode.json" | tail -n 1 > "$out/$4.$mode.txt"
-  done
-}
-run nab "$data/nab/data/realAWSCloudwatch" 'nab/rds_cpu_utilization_cc0c53' x_cc0c53
-run nab "$data/nab/data/realAWSCloudwatch" 'nab/rds_cpu_utilization_e47b3b' x_e47b3b
-run nab "$data/nab/data/realKnownCause" 'nab/cpu_utilization_asg_misconfiguration' x_asg
-for vm in 737498 1985204 618849; do run azure-v1 "$data/azure_v1" "azure-v1/vm_$vm" "x_vm_$vm"; done
-for id in 24ae8d 53ea38 5f5533 77c1ca 825cc2 ac20cd c6585a fe7f93; do
-  run nab "$data/nab/data/realAWSCloudwatch" "nab/ec2_cpu_utilization_$id" "h_ec2_$id"
-done
-for vm in 715586 1102195 942980 1102397 964155 282785; do run azure-v1 "$data/azure_v1" "azure-v1/vm_$vm" "h_vm_$vm"; done
-/usr/bin/python3 training/scripts/per_step_eval.py "$out"
+exec env A="--selection whole-horizon" B="--selection per-step" "$(dirname "$0")/train_ab_eval.sh" "${1:-/tmp/per_step_eval}"

@@ -62,6 +62,12 @@ internal static class TrainCommands
             DefaultValueFactory = _ => GbdtTreesName(new TrainingOptions().GbdtTrees),
         };
         gbdtTrees.AcceptOnlyFromAmong(GbdtTreesName(GbdtTreeLayout.PerStep), GbdtTreesName(GbdtTreeLayout.Shared));
+        var seasonMoves = new Option<string>("--gbdt-season-moves")
+        {
+            Description = "on: the gbdt candidate also reads yesterday's moves over the coming horizon (needs a window of one season, the default); off: its last 24 values and the calendar only.",
+            DefaultValueFactory = _ => new TrainingOptions().GbdtSeasonMoves ? On : Off,
+        };
+        seasonMoves.AcceptOnlyFromAmong(On, Off);
         var selection = new Option<string>("--selection")
         {
             Description = "whole-horizon: one kind for every step; per-step: a step may take another kind where it wins that step clearly (one graph, kind per_step).",
@@ -72,6 +78,7 @@ internal static class TrainCommands
         command.Options.Add(selection);
         command.Options.Add(ssaShare);
         command.Options.Add(gbdtTrees);
+        command.Options.Add(seasonMoves);
         command.Options.Add(horizon);
         command.Options.Add(window);
         command.Options.Add(quantile);
@@ -87,6 +94,7 @@ internal static class TrainCommands
                 Quantile = parse.GetValue(quantile),
                 SsaLengthShare = parse.GetValue(ssaShare),
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
+                GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 SelectPerStep = parse.GetValue(selection) == PerStep,
             };
@@ -115,6 +123,10 @@ internal static class TrainCommands
         });
         return command;
     }
+
+    private const string On = "on";
+
+    private const string Off = "off";
 
     private const string WholeHorizon = "whole-horizon";
 

@@ -218,6 +218,49 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_GbdtSeasonMoves_OnByDefaultOffReadsTheLast24ValuesAlone()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string byDefault = Path.Combine(_dir, "moves.onnx");
+        string off = Path.Combine(_dir, "no-moves.onnx");
+        string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
+
+        var a = Run([.. gbdt, "--out", byDefault]);
+        var b = Run([.. gbdt, "--gbdt-season-moves", "off", "--out", off]);
+
+        Assert.True(a.Code == 0, a.Err);
+        Assert.True(b.Code == 0, b.Err);
+        string Card(string path, string key)
+        {
+            var (code, output, error) = Run("models", "inspect", path);
+            Assert.True(code == 0, error);
+            string line = output.Split('\n').Single(l => l.TrimStart().StartsWith(key + " ", StringComparison.Ordinal));
+            return line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim();
+        }
+
+        // On: a window of one day (288 five-minute steps) for yesterday's 11 moves over the coming hour, 24 lags.
+        Assert.Equal("11", Card(byDefault, "predictor.gbdt.season_moves"));
+        Assert.Equal("24", Card(byDefault, "predictor.gbdt.lags"));
+        Assert.Contains("(W=288,", a.Out, StringComparison.Ordinal);
+
+        // Off: the last 24 values and the calendar, a window of 24.
+        Assert.Equal("0", Card(off, "predictor.gbdt.season_moves"));
+        Assert.Contains("(W=24,", b.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_UnknownGbdtSeasonMoves_FailsListingTheChoices()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx"), "--gbdt-season-moves", "maybe"));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("on", error, StringComparison.Ordinal);
+        Assert.Contains("off", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_UnknownGbdtTrees_FailsListingTheChoices()
     {
         string csv = WriteNab("cycle", 1500);

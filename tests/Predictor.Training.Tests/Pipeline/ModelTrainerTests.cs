@@ -182,6 +182,24 @@ public sealed class ModelTrainerTests
         }
     }
 
+    [Theory]
+    [InlineData(true, 24, 5)]
+    [InlineData(false, 24, 0)]
+    public void Train_Gbdt_ReadsSeasonMovesFromAWindowOfOneSeasonUnlessTurnedOff(bool moves, int window, int expectedMoves)
+    {
+        // Options: a 2-hour season of 24 five-minute steps, H = 6: with moves the trees read H − 1 = 5 of them.
+        var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);
+
+        var result = ModelTrainer.Train([data], Options with { Kinds = ["gbdt"], GbdtSeasonMoves = moves });
+
+        var model = ModelProto.Parser.ParseFrom(result.Model);
+        var card = ModelCard.FromMetadata(model.MetadataProps.Select(p => new KeyValuePair<string, string>(p.Key, p.Value)), "trained");
+        Assert.Equal(window, card.Window);
+        Assert.Equal(expectedMoves.ToString(System.Globalization.CultureInfo.InvariantCulture), card.Extra[Predictor.Training.Trees.GbdtOnnx.SeasonMovesKey]);
+        Assert.Equal("24", card.Extra[Predictor.Training.Trees.GbdtOnnx.LagsKey]);
+        OnnxChecker.AssertAccepted(result.Model, "gbdt");
+    }
+
     [Fact]
     public void Train_SeriesTooShortForWindowAndHorizon_ThrowsWithTheNeededLength()
     {

@@ -116,6 +116,36 @@ public sealed class GbdtOnnxTests
     [Theory]
     [InlineData(GbdtTreeLayout.PerStep)]
     [InlineData(GbdtTreeLayout.Shared)]
+    public void Export_SeasonMoves_CheckerAcceptsAndAnIndependentWalkOfTheRawWindowsMatchesPredict(GbdtTreeLayout trees)
+    {
+        var features = new TreeFeatures(Window: 288, Lags: Window, SeasonMoves: Horizon - 1);
+        var (values, stamps) = NabSeries.Read(NabSeries.Asg, maxPoints: 8640);
+        var train = SupervisedWindows.Build(values, stamps, features, Horizon, true, lastOrigin: 6000);
+        var test = SupervisedWindows.Build(values, stamps, features, Horizon, true, firstOrigin: 6013, stride: 11);
+        var raw = SupervisedWindows.Build(values, stamps, features.Window, Horizon, true, firstOrigin: 6013, stride: 11);
+        var model = GradientBoostedTrees.Fit(train, features, new GbdtOptions { MaxIterations = 60, Trees = trees });
+        Assert.Contains(model.NodeFeatures.ToArray(), f => f >= 0 && f < features.SeasonMoves);
+
+        var bytes = GbdtOnnx.Export(model, Card(model), Offsets(Horizon));
+
+        OnnxChecker.AssertAccepted(bytes, "gbdt with season moves");
+        var proto = ModelProto.Parser.ParseFrom(bytes);
+        Assert.Contains(proto.MetadataProps, p => p.Key == GbdtOnnx.SeasonMovesKey && p.Value == "11");
+        Assert.Contains(proto.MetadataProps, p => p.Key == GbdtOnnx.LagsKey && p.Value == "24");
+        Assert.Equal(test.Rows, raw.Rows);
+        var (forecast, upper) = EvaluateInPython(bytes, raw, features.Window, CalendarFeatures.Width);
+        var expected = model.Predict(test);
+        double scale = values.Max() - values.Min();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(forecast[i] - expected[i]) <= 1e-4 * scale, $"Row {i / Horizon}, step {(i % Horizon) + 1}: graph {forecast[i]}, Predict {expected[i]}.");
+            Assert.Equal(forecast[i] + Offsets(Horizon)[i % Horizon], upper[i], 1e-3);
+        }
+    }
+
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
     public void Export_NoCalendarNoDifference_IndependentWalkMatchesPredict(GbdtTreeLayout trees)
     {
         var (values, stamps) = NabSeries.Read(NabSeries.RdsE47b3b);

@@ -18,9 +18,12 @@ namespace Predictor.Training.Tests.Trees;
 [Collection(TimedCollection.Name)]
 public sealed class SklearnCrossCheckTests
 {
-    private const int Window = 24;
     private const int Horizon = 12;
     private const int Season = 288;
+
+    /// <summary>The row of the trained gbdt candidate (ModelTrainer.GbdtFeatures at the defaults): 11 season moves
+    /// from a window of one day, the last 24 values, then the calendar.</summary>
+    private static readonly TreeFeatures Features = new(Season, 24, Horizon - 1);
 
     private readonly ITestOutputHelper _output;
 
@@ -52,8 +55,8 @@ public sealed class SklearnCrossCheckTests
     {
         var (values, stamps) = NabSeries.Read(file, maxPoints: maxPoints);
         int split = (int)(values.Length * 0.75);
-        var train = SupervisedWindows.Build(values, stamps, Window, Horizon, true, lastOrigin: split - 1 - Horizon);
-        var test = SupervisedWindows.Build(values, stamps, Window, Horizon, true, firstOrigin: split - 1);
+        var train = SupervisedWindows.Build(values, stamps, Features, Horizon, true, lastOrigin: split - 1 - Horizon);
+        var test = SupervisedWindows.Build(values, stamps, Features, Horizon, true, firstOrigin: split - 1);
         var options = new GbdtOptions
         {
             MaxIterations = 100, LearningRate = 0.1, MaxLeaves = 31, MinSamplesLeaf = 20, L2Regularization = 1.0, MaxBins = 255, ValidationFraction = 0,
@@ -68,7 +71,7 @@ public sealed class SklearnCrossCheckTests
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        var model = GradientBoostedTrees.Fit(train, Window, options);
+        var model = GradientBoostedTrees.Fit(train, Features, options);
         double oursSeconds = watch.Elapsed.TotalSeconds;
         self.Refresh();
         double oursCpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
@@ -82,7 +85,8 @@ public sealed class SklearnCrossCheckTests
             WriteFloats(Path.Combine(dir, "x_test.f32"), test.Features);
             var meta = new Dictionary<string, object?>
             {
-                ["window"] = Window,
+                // The script reads x(t) from column window − 1: the last of the row's part before the calendar.
+                ["window"] = Features.Width,
                 ["horizon"] = Horizon,
                 ["width"] = train.FeatureWidth,
                 ["n_train"] = train.Rows,

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Evaluates a Predictor GBDT ONNX file independently of the C# code and of ONNX Runtime (which Debian does not
 package for Python): it parses the file with python3-onnx and interprets the few operators the exporter writes
-(Concat, TreeEnsembleRegressor of ai.onnx.ml, Gather, Add, Identity) in numpy, walking every tree from the
+(Concat, TreeEnsembleRegressor of ai.onnx.ml, Gather, Add, Sub, Identity) in numpy, walking every tree from the
 attributes as the operator specification defines them (BRANCH_LEQ: x <= threshold goes to the true child).
 
 Usage: onnx_tree_eval.py MODEL WINDOW_F32 CALENDAR_F32|- N OUT_F32
@@ -74,6 +74,8 @@ def main(model_path, window_path, calendar_path, n, out_path):
             r = np.take(ins[0], ins[1], axis=a.get("axis", 0))
         elif node.op_type == "Add":
             r = (ins[0] + ins[1]).astype(np.float32)
+        elif node.op_type == "Sub":
+            r = (ins[0] - ins[1]).astype(np.float32)
         elif node.op_type == "Identity":
             r = ins[0]
         else:

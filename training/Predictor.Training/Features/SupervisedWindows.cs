@@ -8,7 +8,8 @@ namespace Predictor.Training.Features;
 /// <c>[x(t−W+1) … x(t), calendar(t)]</c> — the model input <c>window</c> (oldest first) followed by the model input
 /// <c>calendar</c> (<see cref="CalendarFeatures"/> of the origin's timestamp) when the model takes one.
 /// The graph builds the same row with <c>Concat(window, calendar)</c>, so training and engine can never compute a
-/// feature differently. The targets of origin t are <c>x(t+1) … x(t+H)</c>.
+/// feature differently. Boosted trees may read their window through <see cref="TreeFeatures"/> (season moves, then
+/// the last lags), which the graph mirrors with Gather and Sub. The targets of origin t are <c>x(t+1) … x(t+H)</c>.
 /// </summary>
 public sealed class SupervisedWindows
 {
@@ -21,7 +22,7 @@ public sealed class SupervisedWindows
         Horizon = horizon;
     }
 
-    /// <summary>Row-major [Rows, FeatureWidth]: window (oldest first) then calendar.</summary>
+    /// <summary>Row-major [Rows, FeatureWidth]: window (oldest first; or the <see cref="TreeFeatures"/> made from it) then calendar.</summary>
     public float[] Features { get; }
 
     /// <summary>Row-major [Rows, Horizon]: the next H values after each origin.</summary>
@@ -30,7 +31,7 @@ public sealed class SupervisedWindows
     /// <summary>Unix-ms timestamp of each row's origin (its last observation).</summary>
     public long[] OriginTimestamps { get; }
 
-    /// <summary>W + C.</summary>
+    /// <summary>W + C (<see cref="TreeFeatures.Width"/> + C when built from tree features).</summary>
     public int FeatureWidth { get; }
 
     /// <summary>H.</summary>
@@ -62,6 +63,27 @@ public sealed class SupervisedWindows
         int stride = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        return Build(values, timestamps, TreeFeatures.Plain(window), horizon, withCalendar, firstOrigin, lastOrigin, stride);
+    }
+
+    /// <summary>
+    /// As <see cref="Build(ReadOnlySpan{double}, ReadOnlySpan{long}, int, int, bool, int, int, int)"/>, with the row's
+    /// window part made by <paramref name="features"/> from the W = <see cref="TreeFeatures.Window"/> values ending at
+    /// the origin (season moves, then lags), so that part is <see cref="TreeFeatures.Width"/> wide and ends with x(t).
+    /// </summary>
+    public static SupervisedWindows Build(
+        ReadOnlySpan<double> values,
+        ReadOnlySpan<long> timestamps,
+        TreeFeatures features,
+        int horizon,
+        bool withCalendar,
+        int firstOrigin = 0,
+        int lastOrigin = int.MaxValue,
+        int stride = 1)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        features.Validate();
+        int window = features.Window;
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
         if (timestamps.Length != values.Length)
@@ -72,22 +94,18 @@ public sealed class SupervisedWindows
         int first = Math.Max(firstOrigin, window - 1);
         int last = Math.Min(lastOrigin, values.Length - horizon - 1);
         int rows = last < first ? 0 : ((last - first) / stride) + 1;
-        int width = window + (withCalendar ? CalendarFeatures.Width : 0);
-        var features = new float[rows * width];
+        int width = features.Width + (withCalendar ? CalendarFeatures.Width : 0);
+        var rowData = new float[rows * width];
         var targets = new float[rows * horizon];
         var origins = new long[rows];
         for (int r = 0; r < rows; r++)
         {
             int t = first + (r * stride);
-            var row = features.AsSpan(r * width, width);
-            for (int k = 0; k < window; k++)
-            {
-                row[k] = (float)values[t - window + 1 + k];
-            }
-
+            var row = rowData.AsSpan(r * width, width);
+            features.Fill(values.Slice(t - window + 1, window), row);
             if (withCalendar)
             {
-                CalendarFeatures.Compute(timestamps[t], row[window..]);
+                CalendarFeatures.Compute(timestamps[t], row[features.Width..]);
             }
 
             for (int h = 0; h < horizon; h++)
@@ -98,6 +116,6 @@ public sealed class SupervisedWindows
             origins[r] = timestamps[t];
         }
 
-        return new SupervisedWindows(features, targets, origins, width, horizon);
+        return new SupervisedWindows(rowData, targets, origins, width, horizon);
     }
 }

@@ -6,7 +6,7 @@ namespace Predictor.Training.Models;
 
 /// <summary>
 /// The gradient-boosted trees of <c>Trees/</c> as a candidate: forecasts from the <c>SupervisedWindows</c> row
-/// (window, then calendar) with <see cref="GbdtModel.Predict"/>, exported by <see cref="GbdtOnnx.Export"/>.
+/// (the model's <c>TreeFeatures</c> of the window, then calendar) with <see cref="GbdtModel.Predict"/>, exported by <see cref="GbdtOnnx.Export"/>.
 /// </summary>
 internal sealed class GbdtForecaster : IExportableForecaster
 {
@@ -29,15 +29,10 @@ internal sealed class GbdtForecaster : IExportableForecaster
 
     public void Forecast(ReadOnlySpan<double> history, long originUnixMs, Span<double> forecast)
     {
-        var window = history[^Window..];
-        for (int k = 0; k < Window; k++)
-        {
-            _row[k] = (float)window[k];
-        }
-
+        _model.Features.Fill(history[^Window..], _row);
         if (UsesCalendar)
         {
-            CalendarFeatures.Compute(originUnixMs, _row.AsSpan(Window));
+            CalendarFeatures.Compute(originUnixMs, _row.AsSpan(_model.Features.Width));
         }
 
         _model.Predict(_row, _out);

@@ -297,8 +297,17 @@ public static class ModelTrainer
         return (model, fit.Alpha.ToString("R", CultureInfo.InvariantCulture));
     }
 
-    /// <summary>W of the gbdt candidate: its trees read the last 24 steps and the calendar (wider windows add features that bin and split slowly and rarely help trees).</summary>
-    internal const int GbdtWindow = 24;
+    /// <summary>Lags of the gbdt candidate: its trees read the last 24 steps, the calendar and, with
+    /// <see cref="TrainingOptions.GbdtSeasonMoves"/>, yesterday's moves over the horizon (more lags add features that
+    /// bin and split slowly and rarely help trees).</summary>
+    internal const int GbdtLags = 24;
+
+    /// <summary>The gbdt candidate's row: the last <see cref="GbdtLags"/> observations, after H − 1 season moves when
+    /// they are asked for and the window is one season longer than H.</summary>
+    internal static TreeFeatures GbdtFeatures(Setup setup, TrainingOptions options) =>
+        options.GbdtSeasonMoves && setup.Window == setup.SeasonSteps && setup.Window > options.Horizon
+            ? new TreeFeatures(setup.Window, Math.Min(setup.Window, GbdtLags), options.Horizon - 1)
+            : TreeFeatures.Plain(Math.Min(setup.Window, GbdtLags));
 
     /// <summary>Gradient-boosted trees (Trees/, default options but the tree layout of <see cref="TrainingOptions.GbdtTrees"/>) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
     /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
@@ -310,9 +319,9 @@ public static class ModelTrainer
         }
 
         var (series, end) = parts[0];
-        int w = Math.Min(setup.Window, GbdtWindow);
-        var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), w, options.Horizon, withCalendar: true);
-        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, w, new GbdtOptions { Trees = options.GbdtTrees }));
+        var features = GbdtFeatures(setup, options);
+        var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), features, options.Horizon, withCalendar: true);
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees }));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)

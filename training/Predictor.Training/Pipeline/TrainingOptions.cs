@@ -85,6 +85,15 @@ public sealed record TrainingOptions
     /// <value>The default value is <see cref="GbdtOptions.Trees"/>' default.</value>
     public GbdtTreeLayout GbdtTrees { get; init; } = new GbdtOptions().Trees;
 
+    /// <summary>
+    /// Whether the <c>gbdt</c> candidate also reads yesterday's path over the coming horizon: H − 1 season moves
+    /// (<see cref="Features.TreeFeatures"/>) from a window of one season, besides its last 24 observations and the
+    /// calendar. Used only when the window is one season long (the default) and longer than H; otherwise the trees
+    /// read the last 24 observations alone.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool GbdtSeasonMoves { get; init; } = true;
+
     /// <summary>Half-life of the decayed-percentile (VPA-style) baseline.</summary>
     /// <value>The default value is 24 hours.</value>
     public TimeSpan DecayHalfLife { get; init; } = TimeSpan.FromHours(24);

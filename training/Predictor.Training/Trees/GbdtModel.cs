@@ -27,7 +27,7 @@ public sealed class GbdtModel
     private readonly int[] _treesPerHorizon;
 
     internal GbdtModel(
-        int window,
+        TreeFeatures features,
         int calendarWidth,
         int horizon,
         bool predictDifference,
@@ -42,7 +42,7 @@ public sealed class GbdtModel
         int[] right,
         float[] value)
     {
-        Window = window;
+        Features = features;
         CalendarWidth = calendarWidth;
         Horizon = horizon;
         PredictDifference = predictDifference;
@@ -59,8 +59,11 @@ public sealed class GbdtModel
         _treesPerHorizon = treesPerHorizon;
     }
 
-    /// <summary>W, observations per row, oldest first.</summary>
-    public int Window { get; }
+    /// <summary>How the row's window part is read from the model's input window (season moves, then lags).</summary>
+    public TreeFeatures Features { get; }
+
+    /// <summary>W, observations the model reads (its input <c>window</c>), oldest first.</summary>
+    public int Window => Features.Window;
 
     /// <summary>C, calendar features after the window (0 or <see cref="Engine.Forecasting.CalendarFeatures.Width"/>).</summary>
     public int CalendarWidth { get; }
@@ -68,8 +71,8 @@ public sealed class GbdtModel
     /// <summary>H, forecast steps.</summary>
     public int Horizon { get; }
 
-    /// <summary>W + C.</summary>
-    public int FeatureWidth => Window + CalendarWidth;
+    /// <summary>Floats per row: <see cref="TreeFeatures.Width"/> + C (W + C with plain features).</summary>
+    public int FeatureWidth => Features.Width + CalendarWidth;
 
     /// <summary>Whether the trees predict <c>x(t+h) − x(t)</c> and <c>x(t)</c> (the last window value) is added back.</summary>
     public bool PredictDifference { get; }
@@ -115,13 +118,13 @@ public sealed class GbdtModel
     /// shared tree's leaf, 0 after its best round, which adds nothing) in tree order in
     /// float32, then adds its base value and the last window value, as ONNX Runtime's TreeEnsembleRegressor followed by Add does.
     /// </summary>
-    /// <param name="row">W + C floats: the window oldest first, then the calendar features.</param>
+    /// <param name="row"><see cref="FeatureWidth"/> floats: the window part (<see cref="TreeFeatures.Fill"/>), then the calendar features.</param>
     /// <param name="horizonOut">H floats, written.</param>
     public void Predict(ReadOnlySpan<float> row, Span<float> horizonOut)
     {
         if (row.Length != FeatureWidth)
         {
-            throw new ArgumentException($"The row holds {row.Length} floats; this model reads {FeatureWidth} (window {Window} + calendar {CalendarWidth}).", nameof(row));
+            throw new ArgumentException($"The row holds {row.Length} floats; this model reads {FeatureWidth} ({Features.Width} from the window + calendar {CalendarWidth}).", nameof(row));
         }
 
         if (horizonOut.Length < Horizon)
@@ -153,7 +156,7 @@ public sealed class GbdtModel
         }
 
         // Trees first, then the base value, then the last observation: the order of ORT's aggregator and graph.
-        float last = PredictDifference ? row[Window - 1] : 0f;
+        float last = PredictDifference ? row[Features.Width - 1] : 0f;
         for (int h = 0; h < Horizon; h++)
         {
             horizonOut[h] = horizonOut[h] + _baseValues[h] + last;

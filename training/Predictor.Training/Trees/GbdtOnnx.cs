@@ -1,11 +1,14 @@
 using System.Globalization;
 using Predictor.Engine;
+using Predictor.Training.Features;
 using Predictor.Training.Onnx;
 
 namespace Predictor.Training.Trees;
 
 /// <summary>
-/// Exports a <see cref="GbdtModel"/> as a contract model: <c>Concat(window, calendar)</c> →
+/// Exports a <see cref="GbdtModel"/> as a contract model: the feature row (<c>Concat(window, calendar)</c>, or with
+/// <see cref="TreeFeatures"/> that are not plain, <c>Concat(Sub(Gather(window, 1..M), Gather(window, 0)),
+/// Gather(window, W−L..W−1), calendar)</c>) →
 /// <c>ai.onnx.ml.TreeEnsembleRegressor</c> (opset 3, n_targets = H, SUM, base values per step) → [+ <c>x(t)</c>,
 /// gathered from window column W−1, when the trees predict differences] → <c>forecast</c>; <c>upper</c> =
 /// <c>forecast</c> + the per-step conformal offsets. A leaf of a per-step tree carries one target weight (its step);
@@ -23,6 +26,12 @@ public static class GbdtOnnx
 
     /// <summary>Card key: "true" when the trees predict x(t+h) − x(t) and the graph adds x(t) back.</summary>
     public const string PredictDifferenceKey = "predictor.gbdt.predict_difference";
+
+    /// <summary>Card key: L, the last observations the trees read (<see cref="TreeFeatures.Lags"/>).</summary>
+    public const string LagsKey = "predictor.gbdt.lags";
+
+    /// <summary>Card key: M, the season moves the trees read (<see cref="TreeFeatures.SeasonMoves"/>; 0 = none).</summary>
+    public const string SeasonMovesKey = "predictor.gbdt.season_moves";
 
     /// <summary>The ai.onnx.ml opset of TreeEnsembleRegressor used (3: float thresholds, every ORT since 1.9 runs it).</summary>
     public const int MlOpset = 3;
@@ -50,6 +59,8 @@ public static class GbdtOnnx
         {
             [TreesKey] = model.TreeCount.ToString(CultureInfo.InvariantCulture),
             [PredictDifferenceKey] = model.PredictDifference ? "true" : "false",
+            [LagsKey] = model.Features.Lags.ToString(CultureInfo.InvariantCulture),
+            [SeasonMovesKey] = model.Features.SeasonMoves.ToString(CultureInfo.InvariantCulture),
         };
         var builder = new ContractModelBuilder(card with { Extra = extra }, model.CalendarWidth > 0);
         return GraphBuilder.Serialize(builder.Build(Emit(builder, "", model), upperOffsets));
@@ -57,8 +68,8 @@ public static class GbdtOnnx
 
     /// <summary>
     /// Emits the trees as a branch of <paramref name="builder"/>'s graph (names prefixed with <paramref name="prefix"/>);
-    /// returns the name of the [N, H] forecast. The graph's W may exceed the model's: the branch then gathers the
-    /// window's last W_model columns first, so the trees see the same row <see cref="GbdtModel.Predict(ReadOnlySpan{float}, Span{float})"/> does.
+    /// returns the name of the [N, H] forecast. The graph's W may exceed the model's: the branch then reads the
+    /// model's features from the window's last W_model columns, so the trees see the same row <see cref="GbdtModel.Predict(ReadOnlySpan{float}, Span{float})"/> does.
     /// </summary>
     internal static string Emit(ContractModelBuilder builder, string prefix, GbdtModel model)
     {
@@ -73,33 +84,60 @@ public static class GbdtOnnx
 
         var g = builder.Graph;
         g.UseOpset(GraphBuilder.MlDomain, MlOpset);
+        var rowFeatures = model.Features;
         string features;
-        if (prefix.Length == 0 && graphWindow == model.Window)
+        if (prefix.Length == 0 && graphWindow == model.Window && rowFeatures == TreeFeatures.Plain(model.Window))
         {
-            // The stand-alone model: exactly the graph GbdtOnnx.Export has always written.
+            // The stand-alone model of plain features: exactly the graph GbdtOnnx.Export has always written.
             features = builder.FeatureRow();
         }
         else
         {
-            string window = builder.WindowInput;
-            if (graphWindow > model.Window)
+            // The row of TreeFeatures.Fill, from the model's W columns at the end of the graph's window: season moves
+            // (columns 1..M minus column 0), the last L columns, then the calendar.
+            int offset = graphWindow - model.Window;
+            var parts = new List<string>(3);
+            if (rowFeatures.SeasonMoves > 0)
             {
-                var tail = new long[model.Window];
+                var later = new long[rowFeatures.SeasonMoves];
+                for (int j = 0; j < later.Length; j++)
+                {
+                    later[j] = offset + 1 + j;
+                }
+
+                string laterIndex = g.AddInitializer(prefix + "season_move_indices", later, later.Length);
+                string startIndex = g.AddInitializer(prefix + "season_start_index", [(long)offset], 1);
+                g.AddNode("Gather", [builder.WindowInput, laterIndex], [prefix + "season_later"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+                g.AddNode("Gather", [builder.WindowInput, startIndex], [prefix + "season_start"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+                g.AddNode("Sub", [prefix + "season_later", prefix + "season_start"], [prefix + "season_moves"]);
+                parts.Add(prefix + "season_moves");
+            }
+
+            string lags = builder.WindowInput;
+            if (rowFeatures.Lags < graphWindow)
+            {
+                var tail = new long[rowFeatures.Lags];
                 for (int k = 0; k < tail.Length; k++)
                 {
-                    tail[k] = graphWindow - model.Window + k;
+                    tail[k] = graphWindow - rowFeatures.Lags + k;
                 }
 
                 string tailIndex = g.AddInitializer(prefix + "window_tail_indices", tail, tail.Length);
-                g.AddNode("Gather", [window, tailIndex], [prefix + "window_tail"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
-                window = prefix + "window_tail";
+                g.AddNode("Gather", [lags, tailIndex], [prefix + "window_tail"], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+                lags = prefix + "window_tail";
             }
 
-            features = window;
+            parts.Add(lags);
             if (model.CalendarWidth > 0)
             {
+                parts.Add(builder.CalendarInput!);
+            }
+
+            features = parts[0];
+            if (parts.Count > 1)
+            {
                 features = prefix + "features";
-                g.AddNode("Concat", [window, builder.CalendarInput!], [features], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
+                g.AddNode("Concat", [.. parts], [features], GraphBuilder.OnnxDomain, OnnxAttributes.Int("axis", 1));
             }
         }
 

@@ -21,21 +21,39 @@ public static class GradientBoostedTrees
     /// fixed order on one thread; shared trees are fitted on one thread).
     /// </summary>
     /// <param name="data">The supervised examples, rows in time order (oldest origin first).</param>
-    /// <param name="window">W, the window length the rows were built with; the rest of each row (0 or
-    /// <see cref="CalendarFeatures.Width"/> floats) is calendar.</param>
+    /// <param name="window">W, the window length the rows were built with (<see cref="TreeFeatures.Plain(int)"/>); the
+    /// rest of each row (0 or <see cref="CalendarFeatures.Width"/> floats) is calendar.</param>
     /// <param name="options">Hyper-parameters; <see langword="null"/> for the defaults.</param>
     /// <exception cref="PredictorException">Too few rows, or NaN in features or targets.</exception>
     public static GbdtModel Fit(SupervisedWindows data, int window, GbdtOptions? options = null)
     {
+        if (window < 1)
+        {
+            throw new ArgumentException($"The window must be at least 1; got {window}.", nameof(window));
+        }
+
+        return Fit(data, TreeFeatures.Plain(window), options);
+    }
+
+    /// <summary>
+    /// As <see cref="Fit(SupervisedWindows, int, GbdtOptions?)"/>, on rows built with <paramref name="features"/>
+    /// (<see cref="SupervisedWindows.Build(ReadOnlySpan{double}, ReadOnlySpan{long}, TreeFeatures, int, bool, int, int, int)"/>);
+    /// the model keeps them, so its forecaster and ONNX graph build the same row.
+    /// </summary>
+    public static GbdtModel Fit(SupervisedWindows data, TreeFeatures features, GbdtOptions? options = null)
+    {
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(features);
+        features.Validate();
         options ??= new GbdtOptions();
         int width = data.FeatureWidth;
+        int window = features.Width;
         int calendar = width - window;
-        if (window < 1 || (calendar != 0 && calendar != CalendarFeatures.Width))
+        if (calendar != 0 && calendar != CalendarFeatures.Width)
         {
             throw new ArgumentException(
-                $"Rows hold {width} features, which is not window {window} plus 0 or {CalendarFeatures.Width} calendar features; pass the window the rows were built with.",
-                nameof(window));
+                $"Rows hold {width} features, which is not {window} from the window plus 0 or {CalendarFeatures.Width} calendar features; pass the window (or tree features) the rows were built with.",
+                nameof(features));
         }
 
         int rows = data.Rows;
@@ -72,7 +90,7 @@ public static class GradientBoostedTrees
         if (options.Trees == GbdtTreeLayout.Shared)
         {
             var all = new HorizonBooster(shared, horizon).Boost(0);
-            return Assemble([all], binner, window, calendar, horizon, options.PredictDifference, GbdtTreeLayout.Shared);
+            return Assemble([all], binner, features, calendar, horizon, options.PredictDifference, GbdtTreeLayout.Shared);
         }
 
         var results = new HorizonTrees[horizon];
@@ -92,14 +110,14 @@ public static class GradientBoostedTrees
             },
             _ => { });
 
-        return Assemble(results, binner, window, calendar, horizon, options.PredictDifference, GbdtTreeLayout.PerStep);
+        return Assemble(results, binner, features, calendar, horizon, options.PredictDifference, GbdtTreeLayout.PerStep);
     }
 
     /// <summary>
     /// Joins the boosters' trees into one model: H results of one output each (per step, in step order), or one
     /// result of H outputs (shared trees).
     /// </summary>
-    private static GbdtModel Assemble(HorizonTrees[] results, FeatureBinner binner, int window, int calendar, int horizon, bool difference, GbdtTreeLayout layout)
+    private static GbdtModel Assemble(HorizonTrees[] results, FeatureBinner binner, TreeFeatures features, int calendar, int horizon, bool difference, GbdtTreeLayout layout)
     {
         int leafWidth = layout == GbdtTreeLayout.Shared ? horizon : 1;
         int trees = 0;
@@ -156,7 +174,7 @@ public static class GradientBoostedTrees
             n += r.NodeCount;
         }
 
-        return new GbdtModel(window, calendar, horizon, difference, layout, baseValues, treesPerStep, roots, treeStep, feature, threshold, left, right, value);
+        return new GbdtModel(features, calendar, horizon, difference, layout, baseValues, treesPerStep, roots, treeStep, feature, threshold, left, right, value);
     }
 }
 

@@ -1,0 +1,47 @@
+"""Reads what train_ab_eval.sh wrote (per series and variant a/b: the --json table and the last --out line) and prints
+the comparison table and, over all 20 series and over the 14 held-out ones, the geometric means adoption rules read:
+the selected model's MASE at step 12 divided by seasonal naive's, its mean MASE over steps 1-12, and the gbdt
+candidate's MASE at step 12."""
+import json, math, re, sys, pathlib
+
+out = pathlib.Path(sys.argv[1])
+flags = {v: (out / f"{v}.flags").read_text().strip() or "(defaults)" for v in ("a", "b")}
+rows = []
+for f in sorted(out.glob("*.a.json")):
+    tag = f.name.split(".")[0]
+    row = {"tag": tag, "held_out": tag.startswith("h_")}
+    for v in ("a", "b"):
+        table = json.loads((out / f"{tag}.{v}.json").read_text())["series"][0]
+        models = table["models"]
+        sel = next(m for m in models if m["role"] == "selected")
+        snaive = next(m for m in models if m["model"] == "seasonal_naive")
+        gbdt = next((m for m in models if m["model"] == "gbdt"), None)
+        line = (out / f"{tag}.{v}.txt").read_text()
+        kind = re.search(r"selected (\S+(?: \[[^\]]*\])?)", line).group(1)
+        row[v] = {"kind": kind, "m12": sel["mase_at_h"], "mean": sel["mase"], "snaive12": snaive["mase_at_h"],
+                  "gbdt12": gbdt["mase_at_h"] if gbdt else float("nan")}
+        row["name"] = table["name"]
+    rows.append(row)
+
+
+def gm(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+print(f"a: {flags['a']}\nb: {flags['b']}\n")
+print("| series | kind a | kind b | MASE@12 a | MASE@12 b | mean MASE 1–12 a | b | gbdt MASE@12 a | b | s-naive MASE@12 |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    a, b = r["a"], r["b"]
+    print(f"| {r['name']}{' (held out)' if r['held_out'] else ''} | {a['kind']} | {b['kind'] if b['kind'] != a['kind'] else 'same'} | "
+          f"{a['m12']:.3f} | {b['m12']:.3f} | {a['mean']:.3f} | {b['mean']:.3f} | {a['gbdt12']:.3f} | {b['gbdt12']:.3f} | {a['snaive12']:.3f} |")
+print()
+for label, subset in (("all 20", rows), ("held-out 14", [r for r in rows if r["held_out"]])):
+    parts = []
+    for key, name in (("ratio", "selected MASE@12 / s-naive"), ("mean", "selected mean MASE 1-12"), ("gbdt12", "gbdt MASE@12")):
+        vals = {}
+        for v in ("a", "b"):
+            xs = [r[v]["m12"] / r[v]["snaive12"] if key == "ratio" else r[v][key] for r in subset]
+            vals[v] = gm(xs) if all(x == x for x in xs) else float("nan")
+        parts.append(f"{name} {vals['a']:.4f} -> {vals['b']:.4f} ({(vals['b'] / vals['a'] - 1) * 100:+.2f} %)")
+    print(f"{label} ({len(subset)}): " + "; ".join(parts))
