@@ -62,6 +62,11 @@ internal static class TrainCommands
             DefaultValueFactory = _ => GbdtTreesName(new TrainingOptions().GbdtTrees),
         };
         gbdtTrees.AcceptOnlyFromAmong(GbdtTreesName(GbdtTreeLayout.PerStep), GbdtTreesName(GbdtTreeLayout.Shared));
+        var gbdtRate = new Option<double>("--gbdt-learning-rate")
+        {
+            Description = "Learning rate of the gbdt candidate, in (0, 1]: larger reaches its best round in fewer trees (cheaper inference).",
+            DefaultValueFactory = _ => new TrainingOptions().GbdtLearningRate,
+        };
         var seasonMoves = new Option<string>("--gbdt-season-moves")
         {
             Description = "on: the gbdt candidate also reads yesterday's moves over the coming horizon (needs a window of one season, the default); off: its last 24 values and the calendar only.",
@@ -79,6 +84,7 @@ internal static class TrainCommands
         command.Options.Add(ssaShare);
         command.Options.Add(gbdtTrees);
         command.Options.Add(seasonMoves);
+        command.Options.Add(gbdtRate);
         command.Options.Add(horizon);
         command.Options.Add(window);
         command.Options.Add(quantile);
@@ -95,6 +101,7 @@ internal static class TrainCommands
                 SsaLengthShare = parse.GetValue(ssaShare),
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
+                GbdtLearningRate = parse.GetValue(gbdtRate),
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 SelectPerStep = parse.GetValue(selection) == PerStep,
             };

@@ -260,6 +260,21 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Contains("off", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1.5")]
+    public void Train_GbdtLearningRateOutsideZeroToOne_FailsSayingTheRange(string rate)
+    {
+        string csv = WriteNab("cycle", 1500);
+        string model = Path.Combine(_dir, "m.onnx");
+
+        var (code, _, error) = Run(TrainArgs(csv, model, "--gbdt-learning-rate", rate));
+
+        Assert.Equal(1, code);
+        Assert.Contains($"--gbdt-learning-rate {rate}: must lie in (0, 1]", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(model));
+    }
+
     [Fact]
     public void Train_UnknownGbdtTrees_FailsListingTheChoices()
     {

@@ -201,6 +201,23 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
+    public void Train_GbdtLearningRate_ALargerRateStopsInFewerTrees()
+    {
+        var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);
+        int Trees(double rate)
+        {
+            var result = ModelTrainer.Train([data], Options with { Kinds = ["gbdt"], GbdtLearningRate = rate });
+            var model = ModelProto.Parser.ParseFrom(result.Model);
+            return int.Parse(model.MetadataProps.Single(p => p.Key == Predictor.Training.Trees.GbdtOnnx.TreesKey).Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        int slow = Trees(0.05);
+        int fast = Trees(0.5);
+
+        Assert.True(fast < slow, $"learning rate 0.5 kept {fast} trees, 0.05 kept {slow}.");
+    }
+
+    [Fact]
     public void Train_SeriesTooShortForWindowAndHorizon_ThrowsWithTheNeededLength()
     {
         var ex = Assert.Throws<PredictorException>(() => ModelTrainer.Train([SyntheticSeries.Cyclic("synthetic/short", 60, 1)], Options));

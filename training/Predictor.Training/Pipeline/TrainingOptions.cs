@@ -1,3 +1,4 @@
+using System.Globalization;
 using Predictor.Engine;
 using Predictor.Training.Trees;
 
@@ -85,6 +86,11 @@ public sealed record TrainingOptions
     /// <value>The default value is <see cref="GbdtOptions.Trees"/>' default.</value>
     public GbdtTreeLayout GbdtTrees { get; init; } = new GbdtOptions().Trees;
 
+    /// <summary>Learning rate (shrinkage) of the <c>gbdt</c> candidate, in (0, 1] (<see cref="GbdtOptions.LearningRate"/>).
+    /// A larger rate reaches its best validation round in fewer trees: cheaper to run, coarser steps.</summary>
+    /// <value>The default value is <see cref="GbdtOptions.LearningRate"/>' default.</value>
+    public double GbdtLearningRate { get; init; } = new GbdtOptions().LearningRate;
+
     /// <summary>
     /// Whether the <c>gbdt</c> candidate also reads yesterday's path over the coming horizon: H − 1 season moves
     /// (<see cref="Features.TreeFeatures"/>) from a window of one season, besides its last 24 observations and the
@@ -139,6 +145,11 @@ public sealed record TrainingOptions
         if (!(SelectionStandardErrors >= 0 && SelectionStandardErrors <= 10))
         {
             throw new PredictorException($"Selection standard errors {SelectionStandardErrors} must lie in [0, 10] (1 is the one-standard-error rule, 0 picks the lowest score).");
+        }
+
+        if (!(GbdtLearningRate > 0 && GbdtLearningRate <= 1))
+        {
+            throw new PredictorException($"--gbdt-learning-rate {GbdtLearningRate.ToString(CultureInfo.InvariantCulture)}: must lie in (0, 1]; 0.05–0.3 is usual.");
         }
 
         if (!Enum.IsDefined(GbdtTrees))
