@@ -15,7 +15,7 @@ Usage (from the repository root, after `dotnet build -c Release engine/Predictor
     /usr/bin/python3 training/scripts/policy_tuning.py [--work DIR] [--json FILE] [--shipped] [--results FILE] [--grid PARTS]
 --shipped also replays the best settings on the three shipped scenarios (to report, after the choice is made);
 --results scores a --json file of an earlier run instead of replaying again (it must hold every setting of --grid);
---grid replays only some parts of the grid (s4, noise, floor; the --json files of parts can be merged and scored).
+--grid replays only some parts of the grid (s4, noise, floor, grow; the --json files of parts can be merged and scored).
 The whole grid (861 settings × 9 scenarios) takes about 25 minutes on 2 cores.
 Deterministic: training and replay are; the same command prints the same table.
 """
@@ -82,7 +82,17 @@ GRID_FLOOR = {
     "noiseBand": [0, 1, 2, 3],
     "usageFloorTicks": [3, 5],
 }
-GRIDS = {"s4": [GRID], "noise": [GRID_NOISE], "floor": [GRID_FLOOR]}
+# The grow band (session 6; PredictivePolicyOptions.GrowBand: each growth overshoots the target by that many times the
+# usage's mean tick-to-tick move, so the next small rises need no change), around session 5's defaults.
+GRID_GROW = {
+    "leadSteps": [6],
+    "headroom": [0.025, 0.05],
+    "shrinkAfterTicks": [6],
+    "deadBand": [0],
+    "noiseBand": [1, 2],
+    "growBand": [0, 0.5, 1, 2],
+}
+GRIDS = {"s4": [GRID], "noise": [GRID_NOISE], "floor": [GRID_FLOOR], "grow": [GRID_GROW]}
 # Tracking off, as before session 3 (the bound as the file writes it, 10 % headroom, whole horizon): for reference.
 EXTRA = [{"leadSteps": "horizon", "headroom": 0.1, "shrinkAfterTicks": 12, "deadBand": 0.05, "upperTracking": False}]
 
@@ -104,6 +114,7 @@ def label(s):
     text = "L{}-h{}-sh{}-db{}".format(s["leadSteps"], s["headroom"], s["shrinkAfterTicks"], s["deadBand"])
     text += "-nb{}".format(s["noiseBand"]) if s.get("noiseBand") else ""
     text += "-ft{}".format(s["usageFloorTicks"]) if s.get("usageFloorTicks", 1) != 1 else ""
+    text += "-gb{}".format(s["growBand"]) if s.get("growBand") else ""
     return text + ("-untracked" if s.get("upperTracking") is False else "")
 
 
@@ -203,7 +214,7 @@ def main():
     parser.add_argument("--shipped", action="store_true", help="also replay the best settings on the shipped scenarios")
     parser.add_argument("--results", help="score this --json file of an earlier run instead of replaying")
     parser.add_argument("--grid", default="s4,noise,floor",
-                        help="parts of the grid to replay, comma-separated: s4 (session 4's), noise, floor (default: all)")
+                        help="parts of the grid to replay, comma-separated: s4 (session 4's), noise, floor, grow (default: s4,noise,floor)")
     args = parser.parse_args()
     if not os.path.exists(PREDICTOR):
         sys.exit("{} is missing: run `dotnet build -c Release engine/Predictor.Cli` first.".format(PREDICTOR))

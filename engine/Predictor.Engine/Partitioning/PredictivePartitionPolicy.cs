@@ -11,6 +11,7 @@ public sealed class PredictivePolicyOptions
     private int _shrinkAfterTicks = 6;
     private double _usageFloor = 1.0;
     private double _noiseBand = 1.0;
+    private double _growBand;
     private int _usageFloorTicks = 1;
     private int _noiseHalfLifeTicks = 288;
 
@@ -83,6 +84,16 @@ public sealed class PredictivePolicyOptions
     /// </summary>
     /// <value>The default value is 1 (chosen on held-out replay scenarios, README "Choosing the defaults").</value>
     public double NoiseBand { get => _noiseBand; set => _noiseBand = Check(value, 0, 100, nameof(NoiseBand)); }
+
+    /// <summary>
+    /// Overshoot of a growth, scaled to the partition's noise like <see cref="NoiseBand"/>: a partition that must grow
+    /// grows to its target plus this many times the usage's typical tick-to-tick move, so that the next few small rises
+    /// of the target fit without another change. It never delays a growth (the target is always covered); it costs that
+    /// much slack until the next shrink, which the dead bands let through only once the overshoot is no longer needed.
+    /// 0 grows exactly to the target.
+    /// </summary>
+    /// <value>The default value is 0.</value>
+    public double GrowBand { get => _growBand; set => _growBand = Check(value, 0, 100, nameof(GrowBand)); }
 
     /// <summary>Half-life, in ticks, of the usage noise that <see cref="NoiseBand"/> scales.</summary>
     /// <value>The default value is 288 (a day at 5-minute ticks).</value>
@@ -198,7 +209,9 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         var deadBand = (long)Math.Round(Math.Max(total * _options.DeadBandShare, _options.NoiseBand * noise), MidpointRounding.AwayFromZero);
         if (target > allocation)
         {
-            return target;
+            return _options.GrowBand > 0
+                ? _options.Bounds.Clamp(target + (long)Math.Round(_options.GrowBand * noise, MidpointRounding.AwayFromZero), total)
+                : target;
         }
 
         // Shrink only to the largest target of the stabilisation window, and only by more than the dead band.

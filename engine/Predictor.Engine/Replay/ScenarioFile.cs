@@ -382,7 +382,7 @@ public static class ScenarioFile
         // A predictive policy's "settings": each key sets one option; what is left out keeps its documented default.
         private PredictiveSettings Settings(JsonElement e, string path)
         {
-            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking");
+            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "growBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking");
             var d = PredictiveSettings.Default;
             var policy = d.Policy;
             if (o.TryGetValue("headroom", out var v))
@@ -403,6 +403,11 @@ public static class ScenarioFile
             if (o.TryGetValue("noiseBand", out v))
             {
                 policy.NoiseBand = Number(v, path + ".noiseBand", 0, 100, "a multiple of the usage's mean tick-to-tick move in [0, 100] (0 turns it off), e.g. 2");
+            }
+
+            if (o.TryGetValue("growBand", out v))
+            {
+                policy.GrowBand = Number(v, path + ".growBand", 0, 100, "a multiple of the usage's mean tick-to-tick move in [0, 100] to overshoot each growth by (0 grows exactly to the target), e.g. 1");
             }
 
             if (o.TryGetValue("noiseHalfLifeTicks", out v))

@@ -119,6 +119,40 @@ public sealed class PredictivePartitionPolicyTests
         Assert.Equal(450, split.User);
     }
 
+    [Theory]
+    [InlineData(0, new long[] { 500, 550, 550, 550 }, 2)]
+    [InlineData(1, new long[] { 600, 600, 600, 600 }, 1)]
+    public void Propose_GrowBand_OvershootsAGrowthByTheNoiseSoTheNextSmallRiseNeedsNoChange(double growBand, long[] expected, int changes)
+    {
+        // The user's use alternates 300 / 400 (mean tick-to-tick move 100) under a bound of 450 for 20 ticks; then the
+        // bound rises to 500 and to 550 and stays. Growing exactly to the target makes two changes; a grow band of 1
+        // overshoots the first growth by 100 (to 600), which the second rise fits in, and the noise band (1 × 100)
+        // keeps the 50 of overshoot from being shrunk away at once.
+        var policy = PartitionPolicies.Predictive(new PredictivePolicyOptions
+        {
+            Headroom = 0, UsageFloor = 0, ShrinkAfterTicks = 3, MaxStepShare = 1, DeadBandShare = 0, NoiseBand = 1, GrowBand = growBand,
+        });
+        var split = new PartitionSplit(Total, 450, 400);
+        for (var t = 0; t < 20; t++)
+        {
+            split = policy.Propose(split, new PartitionObservation(t, t % 2 == 0 ? 300 : 400, 200, 450, 250));
+        }
+
+        Assert.Equal(450, split.User);
+        double[] bounds = [500, 550, 550, 550];
+        var seen = 0;
+        var previous = split.User;
+        for (var i = 0; i < bounds.Length; i++)
+        {
+            split = policy.Propose(split, new PartitionObservation(20 + i, i % 2 == 0 ? 300 : 400, 200, bounds[i], 250));
+            Assert.Equal(expected[i], split.User);
+            seen += split.User != previous ? 1 : 0;
+            previous = split.User;
+        }
+
+        Assert.Equal(changes, seen);
+    }
+
     /// <summary>20 ticks from user 600 / system 400 with bounds 450 / 250: user use alternating 300 / 400, system use 200.</summary>
     private static (IPartitionPolicy Policy, PartitionSplit Split) NoisyUserFor20Ticks(double noiseBand)
     {
@@ -166,6 +200,7 @@ public sealed class PredictivePartitionPolicyTests
     public void Options_NoiseBandOutOfRange_Throws()
     {
         Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseBand = -0.5 });
+        Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { GrowBand = -1 });
         Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { NoiseHalfLifeTicks = 0 });
         Assert.Throws<PredictorException>(() => new PredictivePolicyOptions { UsageFloorTicks = 0 });
     }

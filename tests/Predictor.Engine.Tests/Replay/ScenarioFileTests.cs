@@ -267,7 +267,7 @@ public sealed class ScenarioFileTests : IDisposable
             { "kind": "predictive", "model": "ssa", "name": "tight" },
             { "kind": "predictive", "model": "ssa", "name": "loose",
               "settings": { "headroom": 0.075, "deadBand": 0.01, "shrinkAfterTicks": 6, "maxStepShare": 0.5, "usageFloor": 0,
-                            "noiseBand": 2.5, "noiseHalfLifeTicks": 48, "usageFloorTicks": 3, "leadSteps": "horizon", "upperTracking": { "learningRate": 0.1 } } },
+                            "noiseBand": 2.5, "growBand": 0.5, "noiseHalfLifeTicks": 48, "usageFloorTicks": 3, "leadSteps": "horizon", "upperTracking": { "learningRate": 0.1 } } },
             { "kind": "predictive", "model": "ridge", "name": "lead2-untracked", "settings": { "leadSteps": 2, "upperTracking": false } }
             """, StringComparison.Ordinal));
 
@@ -279,6 +279,7 @@ public sealed class ScenarioFileTests : IDisposable
         Assert.Equal(0.5, loose.Policy.MaxStepShare);
         Assert.Equal(0, loose.Policy.UsageFloor);
         Assert.Equal(2.5, loose.Policy.NoiseBand);
+        Assert.Equal(0.5, loose.Policy.GrowBand);
         Assert.Equal(48, loose.Policy.NoiseHalfLifeTicks);
         Assert.Equal(3, loose.Policy.UsageFloorTicks);
         Assert.Null(loose.LeadSteps);
@@ -298,6 +299,7 @@ public sealed class ScenarioFileTests : IDisposable
     [InlineData("{ \"shrinkAfterTicks\": 2.5 }", "$.policies[3].settings.shrinkAfterTicks", "whole number")]
     [InlineData("{ \"usageFloorTicks\": 65 }", "$.policies[3].settings.usageFloorTicks", "1 to 64")]
     [InlineData("{ \"noiseBand\": -1 }", "$.policies[3].settings.noiseBand", "out of range")]
+    [InlineData("{ \"growBand\": -1 }", "$.policies[3].settings.growBand", "out of range")]
     [InlineData("{ \"noiseHalfLifeTicks\": 0 }", "$.policies[3].settings.noiseHalfLifeTicks", "whole number of ticks")]
     [InlineData("{ \"headrom\": 0.1 }", "$.policies[3].settings.headrom", "headroom, maxStepShare")]
     [InlineData("{ \"upperTracking\": 1 }", "$.policies[3].settings.upperTracking", "true, false")]
