@@ -7,7 +7,8 @@ namespace Predictor.Benchmarks.Trees;
 
 /// <summary>
 /// Boosted-tree fit time per series at 8,640 points (30 days every 5 min of NAB's asg_misconfiguration CPU trace),
-/// window 24 + calendar, horizon 12 (12 ensembles), and the allocation-free C# prediction of one row.
+/// window 24 + calendar, horizon 12 (12 ensembles), the fit <c>predictor train</c> makes (shared trees, season moves),
+/// and the allocation-free C# prediction of one row.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
@@ -16,7 +17,12 @@ public class GbdtBenchmarks
     private const int Window = 24;
     private const int Horizon = 12;
 
+    /// <summary>The row of the trained candidate (`predictor train`'s defaults since session 6): 11 season moves from a
+    /// one-day window, the last 24 values, the calendar.</summary>
+    private static readonly TreeFeatures TrainedFeatures = new(288, 24, Horizon - 1);
+
     private SupervisedWindows _data = null!;
+    private SupervisedWindows _trainedData = null!;
     private GbdtModel _model = null!;
     private float[] _row = null!;
     private float[] _output = null!;
@@ -30,6 +36,7 @@ public class GbdtBenchmarks
     {
         var (values, stamps) = NabTrace.Read("realKnownCause/cpu_utilization_asg_misconfiguration.csv", 8640);
         _data = SupervisedWindows.Build(values, stamps, Window, Horizon, true);
+        _trainedData = SupervisedWindows.Build(values, stamps, TrainedFeatures, Horizon, true);
         _model = GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { ValidationFraction = 0, Trees = GbdtTreeLayout.PerStep });
         _row = _data.Features.AsSpan(0, _data.FeatureWidth).ToArray();
         _output = new float[Horizon];
@@ -44,6 +51,11 @@ public class GbdtBenchmarks
     [Benchmark]
     public GbdtModel FitDefaults() =>
         GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { MaxDegreeOfParallelism = Threads, Trees = GbdtTreeLayout.PerStep });
+
+    /// <summary>What <c>predictor train</c> fits for its gbdt candidate: shared trees with equalised step gains, season
+    /// moves, early stopping (one thread: shared trees are one ensemble, so <see cref="Threads"/> does not apply).</summary>
+    [Benchmark]
+    public GbdtModel FitTrainedDefault() => GradientBoostedTrees.Fit(_trainedData, TrainedFeatures, new GbdtOptions());
 
     /// <summary>One row, 12 steps, 1,200 trees (C#, allocation-free).</summary>
     [Benchmark]
