@@ -67,6 +67,11 @@ internal static class TrainCommands
             Description = "Learning rate of the gbdt candidate, in (0, 1]: larger reaches its best round in fewer trees (cheaper inference).",
             DefaultValueFactory = _ => new TrainingOptions().GbdtLearningRate,
         };
+        var gbdtDepth = new Option<int>("--gbdt-max-depth")
+        {
+            Description = "Depth limit of the gbdt candidate's trees (0: none beyond 31 leaves); bounds ONNX Runtime's cost per row and tree.",
+            DefaultValueFactory = _ => new TrainingOptions().GbdtMaxDepth,
+        };
         var seasonMoves = new Option<string>("--gbdt-season-moves")
         {
             Description = "on: the gbdt candidate also reads yesterday's moves over the coming horizon (needs a window of one season, the default); off: its last 24 values and the calendar only.",
@@ -85,6 +90,7 @@ internal static class TrainCommands
         command.Options.Add(gbdtTrees);
         command.Options.Add(seasonMoves);
         command.Options.Add(gbdtRate);
+        command.Options.Add(gbdtDepth);
         command.Options.Add(horizon);
         command.Options.Add(window);
         command.Options.Add(quantile);
@@ -102,6 +108,7 @@ internal static class TrainCommands
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 GbdtLearningRate = parse.GetValue(gbdtRate),
+                GbdtMaxDepth = parse.GetValue(gbdtDepth),
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 SelectPerStep = parse.GetValue(selection) == PerStep,
             };

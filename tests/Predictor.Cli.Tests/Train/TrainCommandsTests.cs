@@ -276,6 +276,17 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_GbdtMaxDepthNegative_FailsSayingTheRange()
+    {
+        string csv = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx"), "--gbdt-max-depth", "-1"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("--gbdt-max-depth -1: must lie in [0, 64]", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_UnknownGbdtTrees_FailsListingTheChoices()
     {
         string csv = WriteNab("cycle", 1500);

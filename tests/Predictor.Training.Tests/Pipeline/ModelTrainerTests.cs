@@ -217,6 +217,52 @@ public sealed class ModelTrainerTests
         Assert.True(fast < slow, $"learning rate 0.5 kept {fast} trees, 0.05 kept {slow}.");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    public void Train_GbdtMaxDepth_NoLeafOfTheExportedTreesLiesDeeper(int maxDepth)
+    {
+        var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);
+
+        var result = ModelTrainer.Train([data], Options with { Kinds = ["gbdt"], GbdtMaxDepth = maxDepth });
+
+        // Walk every tree of the file from its root (node 0) through nodes_truenodeids / nodes_falsenodeids.
+        var ensemble = ModelProto.Parser.ParseFrom(result.Model).Graph.Node.Single(n => n.OpType == "TreeEnsembleRegressor");
+        long[] Ints(string name) => [.. ensemble.Attribute.Single(a => a.Name == name).Ints];
+        var trees = Ints("nodes_treeids");
+        var ids = Ints("nodes_nodeids");
+        var yes = Ints("nodes_truenodeids");
+        var no = Ints("nodes_falsenodeids");
+        var modes = ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings.Select(m => m.ToStringUtf8()).ToArray();
+        var at = Enumerable.Range(0, ids.Length).ToDictionary(i => (trees[i], ids[i]));
+        int deepest = 0;
+        foreach (long tree in trees.Distinct())
+        {
+            var stack = new Stack<(long Node, int Depth)>([(0, 0)]);
+            while (stack.TryPop(out var n))
+            {
+                int i = at[(tree, n.Node)];
+                if (modes[i] == "LEAF")
+                {
+                    deepest = Math.Max(deepest, n.Depth);
+                    continue;
+                }
+
+                stack.Push((yes[i], n.Depth + 1));
+                stack.Push((no[i], n.Depth + 1));
+            }
+        }
+
+        if (maxDepth > 0)
+        {
+            Assert.InRange(deepest, 1, maxDepth);
+        }
+        else
+        {
+            Assert.True(deepest > 3, $"Without a limit the 31-leaf trees reach depth {deepest} only.");
+        }
+    }
+
     [Fact]
     public void Train_SeriesTooShortForWindowAndHorizon_ThrowsWithTheNeededLength()
     {

@@ -309,7 +309,7 @@ public static class ModelTrainer
             ? new TreeFeatures(setup.Window, Math.Min(setup.Window, GbdtLags), options.Horizon - 1)
             : TreeFeatures.Plain(Math.Min(setup.Window, GbdtLags));
 
-    /// <summary>Gradient-boosted trees (Trees/, default options but the tree layout and learning rate of <see cref="TrainingOptions"/>) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
+    /// <summary>Gradient-boosted trees (Trees/, default options but the tree layout, learning rate and depth limit of <see cref="TrainingOptions"/>) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
     /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
     private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options)
     {
@@ -321,7 +321,7 @@ public static class ModelTrainer
         var (series, end) = parts[0];
         var features = GbdtFeatures(setup, options);
         var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), features, options.Horizon, withCalendar: true);
-        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate }));
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth }));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)

@@ -91,6 +91,13 @@ public sealed record TrainingOptions
     /// <value>The default value is <see cref="GbdtOptions.LearningRate"/>' default.</value>
     public double GbdtLearningRate { get; init; } = new GbdtOptions().LearningRate;
 
+    /// <summary>Depth limit of the <c>gbdt</c> candidate's trees (<see cref="GbdtOptions.MaxDepth"/>; the root has depth 0),
+    /// 0 for none beyond the 31-leaf limit. The walk of a tree costs one comparison per level, so this bounds what
+    /// ONNX Runtime spends per row and tree, though not what it spends per tree (README, "Depth limit": measured at 5
+    /// in session 6 and not made the default).</summary>
+    /// <value>The default value is 0 (no limit).</value>
+    public int GbdtMaxDepth { get; init; }
+
     /// <summary>
     /// Whether the <c>gbdt</c> candidate also reads yesterday's path over the coming horizon: H − 1 season moves
     /// (<see cref="Features.TreeFeatures"/>) from a window of one season, besides its last 24 observations and the
@@ -150,6 +157,11 @@ public sealed record TrainingOptions
         if (!(GbdtLearningRate > 0 && GbdtLearningRate <= 1))
         {
             throw new PredictorException($"--gbdt-learning-rate {GbdtLearningRate.ToString(CultureInfo.InvariantCulture)}: must lie in (0, 1]; 0.05–0.3 is usual.");
+        }
+
+        if (GbdtMaxDepth is < 0 or > 64)
+        {
+            throw new PredictorException($"--gbdt-max-depth {GbdtMaxDepth}: must lie in [0, 64] (0: no limit); 4–8 is usual.");
         }
 
         if (!Enum.IsDefined(GbdtTrees))
