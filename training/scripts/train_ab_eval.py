@@ -4,7 +4,14 @@ the selected model's MASE at step 12 divided by seasonal naive's, its mean MASE 
 candidate's MASE at step 12."""
 import json, math, re, sys, pathlib
 
+if len(sys.argv) != 2:
+    sys.exit("usage: train_ab_eval.py OUT_DIR (the folder train_ab_eval.sh wrote)")
 out = pathlib.Path(sys.argv[1])
+if not (out / "a.flags").is_file() or not any(out.glob("*.a.json")):
+    sys.exit(f"{out}: no results of train_ab_eval.sh here (a.flags and TAG.a.json files); run train_ab_eval.sh with this OUT_DIR first.")
+missing = [f.name.replace(".a.json", ".b.json") for f in out.glob("*.a.json") if not (out / f.name.replace(".a.json", ".b.json")).is_file()]
+if missing:
+    sys.exit(f"{out}: variant b is missing for {', '.join(sorted(missing))}; the run stopped early, run train_ab_eval.sh again.")
 flags = {v: (out / f"{v}.flags").read_text().strip() or "(defaults)" for v in ("a", "b")}
 rows = []
 for f in sorted(out.glob("*.a.json")):

@@ -62,7 +62,6 @@ public sealed class SupervisedWindows
         int lastOrigin = int.MaxValue,
         int stride = 1)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         return Build(values, timestamps, TreeFeatures.Plain(window), horizon, withCalendar, firstOrigin, lastOrigin, stride);
     }
 

@@ -25,15 +25,8 @@ public static class GradientBoostedTrees
     /// rest of each row (0 or <see cref="CalendarFeatures.Width"/> floats) is calendar.</param>
     /// <param name="options">Hyper-parameters; <see langword="null"/> for the defaults.</param>
     /// <exception cref="PredictorException">Too few rows, or NaN in features or targets.</exception>
-    public static GbdtModel Fit(SupervisedWindows data, int window, GbdtOptions? options = null)
-    {
-        if (window < 1)
-        {
-            throw new ArgumentException($"The window must be at least 1; got {window}.", nameof(window));
-        }
-
-        return Fit(data, TreeFeatures.Plain(window), options);
-    }
+    public static GbdtModel Fit(SupervisedWindows data, int window, GbdtOptions? options = null) =>
+        Fit(data, TreeFeatures.Plain(window), options);
 
     /// <summary>
     /// As <see cref="Fit(SupervisedWindows, int, GbdtOptions?)"/>, on rows built with <paramref name="features"/>
