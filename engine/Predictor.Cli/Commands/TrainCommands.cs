@@ -72,6 +72,16 @@ internal static class TrainCommands
             Description = "Depth limit of the gbdt candidate's trees (0: none beyond 31 leaves); bounds ONNX Runtime's cost per row and tree.",
             DefaultValueFactory = _ => new TrainingOptions().GbdtMaxDepth,
         };
+        var gbdtLeaves = new Option<int>("--gbdt-max-leaves")
+        {
+            Description = "Leaves per tree of the gbdt candidate at most, 2–4096: larger trees reach the best validation round in fewer trees (ONNX Runtime's cost follows the tree count).",
+            DefaultValueFactory = _ => new TrainingOptions().GbdtMaxLeaves,
+        };
+        var gbdtTreesMax = new Option<int>("--gbdt-max-trees")
+        {
+            Description = "Trees of the gbdt candidate at most (shared trees; per-step trees: per step), 1–100000: a budget on ONNX Runtime's cost, which follows the tree count; early stopping may keep fewer.",
+            DefaultValueFactory = _ => new TrainingOptions().GbdtMaxTrees,
+        };
         var seasonMoves = new Option<string>("--gbdt-season-moves")
         {
             Description = "on: the gbdt candidate also reads yesterday's moves over the coming horizon (needs a window of one season, the default); off: its last 24 values and the calendar only.",
@@ -91,6 +101,8 @@ internal static class TrainCommands
         command.Options.Add(seasonMoves);
         command.Options.Add(gbdtRate);
         command.Options.Add(gbdtDepth);
+        command.Options.Add(gbdtLeaves);
+        command.Options.Add(gbdtTreesMax);
         command.Options.Add(horizon);
         command.Options.Add(window);
         command.Options.Add(quantile);
@@ -109,6 +121,8 @@ internal static class TrainCommands
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 GbdtLearningRate = parse.GetValue(gbdtRate),
                 GbdtMaxDepth = parse.GetValue(gbdtDepth),
+                GbdtMaxLeaves = parse.GetValue(gbdtLeaves),
+                GbdtMaxTrees = parse.GetValue(gbdtTreesMax),
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 SelectPerStep = parse.GetValue(selection) == PerStep,
             };

@@ -45,7 +45,7 @@ public class ReplaySpeedBenchmarks
     /// <summary>
     /// The model the predictive policy runs: <c>naive.onnx</c> (W = 1, the cheapest graph: the loop's own cost),
     /// <c>nab_rds_e47b3b.onnx</c> (SSA, W = 288: a trained model with a full-day window), <c>azure_v1_vm_737498.onnx</c>
-    /// (gradient-boosted trees, W = 24, shared multi-output trees: the shipped default since session 5), <c>azure_v1_vm_737498_per_step.onnx</c>
+    /// (gradient-boosted trees, W = 288, shared multi-output trees with season moves, at most 40: the shipped default), <c>azure_v1_vm_737498_per_step.onnx</c>
     /// (the same series and command with <c>--gbdt-trees per-step</c>: one ensemble per horizon step), or
     /// <c>managed-naive</c> (no ONNX Runtime at all, for comparison).
     /// </summary>

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using Predictor.Training.Features;
+using Predictor.Training.Pipeline;
 using Predictor.Training.Trees;
 
 namespace Predictor.Benchmarks.Trees;
@@ -53,9 +54,11 @@ public class GbdtBenchmarks
         GradientBoostedTrees.Fit(_data, Window, new GbdtOptions { MaxDegreeOfParallelism = Threads, Trees = GbdtTreeLayout.PerStep });
 
     /// <summary>What <c>predictor train</c> fits for its gbdt candidate: shared trees with equalised step gains, season
-    /// moves, early stopping (one thread: shared trees are one ensemble, so <see cref="Threads"/> does not apply).</summary>
+    /// moves, early stopping, at most <see cref="TrainingOptions.GbdtMaxTrees"/> trees (one thread: shared trees are one
+    /// ensemble, so <see cref="Threads"/> does not apply).</summary>
     [Benchmark]
-    public GbdtModel FitTrainedDefault() => GradientBoostedTrees.Fit(_trainedData, TrainedFeatures, new GbdtOptions());
+    public GbdtModel FitTrainedDefault() =>
+        GradientBoostedTrees.Fit(_trainedData, TrainedFeatures, new GbdtOptions { MaxIterations = new TrainingOptions().GbdtMaxTrees });
 
     /// <summary>One row, 12 steps, 1,200 trees (C#, allocation-free).</summary>
     [Benchmark]

@@ -254,6 +254,8 @@ public sealed class TrainCommandsTests : IDisposable
     [InlineData("--gbdt-learning-rate", "0", "--gbdt-learning-rate 0: must lie in (0, 1]")]
     [InlineData("--gbdt-learning-rate", "1.5", "--gbdt-learning-rate 1.5: must lie in (0, 1]")]
     [InlineData("--gbdt-max-depth", "-1", "--gbdt-max-depth -1: must lie in [0, 64]")]
+    [InlineData("--gbdt-max-leaves", "1", "--gbdt-max-leaves 1: must lie in [2, 4096]")]
+    [InlineData("--gbdt-max-trees", "0", "--gbdt-max-trees 0: must lie in [1, 100000]")]
     public void Train_GbdtOptionOutOfRange_FailsSayingWhatIsAccepted(string flag, string value, string expected) // expected: |-separated parts
     {
         string csv = WriteNab("cycle", 1500);

@@ -217,6 +217,50 @@ public sealed class ModelTrainerTests
         Assert.True(fast < slow, $"learning rate 0.5 kept {fast} trees, 0.05 kept {slow}.");
     }
 
+    [Fact]
+    public void Train_GbdtMaxTrees_CapsTheTreesOfTheFileAndTheCardSaysHowMany()
+    {
+        var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);
+        int Trees(int cap, out int inFile)
+        {
+            var result = ModelTrainer.Train([data], Options with { Kinds = ["gbdt"], GbdtLearningRate = 0.05, GbdtMaxTrees = cap });
+            var model = ModelProto.Parser.ParseFrom(result.Model);
+            var ensemble = model.Graph.Node.Single(n => n.OpType == "TreeEnsembleRegressor");
+            inFile = ensemble.Attribute.Single(a => a.Name == "nodes_treeids").Ints.Distinct().Count();
+            return int.Parse(model.MetadataProps.Single(p => p.Key == Predictor.Training.Trees.GbdtOnnx.TreesKey).Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        int free = Trees(100, out _);
+        int capped = Trees(7, out int cappedInFile);
+
+        // At a learning rate of 0.05 this series wants more than 7 rounds; with the cap the file holds exactly 7.
+        Assert.True(free > 7, $"without a cap the series kept only {free} trees; the test needs more than 7.");
+        Assert.Equal(7, capped);
+        Assert.Equal(7, cappedInFile);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(31)]
+    public void Train_GbdtMaxLeaves_NoTreeOfTheFileHasMoreLeaves(int maxLeaves)
+    {
+        var data = SyntheticSeries.Cyclic("synthetic/a", 1500, 4);
+
+        var result = ModelTrainer.Train([data], Options with { Kinds = ["gbdt"], GbdtMaxLeaves = maxLeaves });
+
+        var ensemble = ModelProto.Parser.ParseFrom(result.Model).Graph.Node.Single(n => n.OpType == "TreeEnsembleRegressor");
+        var trees = ensemble.Attribute.Single(a => a.Name == "nodes_treeids").Ints;
+        var modes = ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings.Select(m => m.ToStringUtf8()).ToArray();
+        var leaves = Enumerable.Range(0, modes.Length).Where(i => modes[i] == "LEAF").GroupBy(i => trees[i]).Select(g => g.Count()).ToArray();
+        Assert.NotEmpty(leaves);
+        Assert.InRange(leaves.Max(), 2, maxLeaves);
+        if (maxLeaves == 4)
+        {
+            // The limit binds: best-first growth fills every tree to it on a series this rich.
+            Assert.Equal(4, leaves.Max());
+        }
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(3)]

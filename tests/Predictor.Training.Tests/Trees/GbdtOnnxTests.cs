@@ -132,6 +132,11 @@ public sealed class GbdtOnnxTests
         var proto = ModelProto.Parser.ParseFrom(bytes);
         Assert.Contains(proto.MetadataProps, p => p.Key == GbdtOnnx.SeasonMovesKey && p.Value == "11");
         Assert.Contains(proto.MetadataProps, p => p.Key == GbdtOnnx.LagsKey && p.Value == "24");
+
+        // Window columns are read with Slice (moves' later and start columns, the lags, x(t)), never Gather, which
+        // ONNX Runtime 1.30 copies element by element (README, "Replay speed").
+        Assert.DoesNotContain(proto.Graph.Node, n => n.OpType == "Gather");
+        Assert.Equal(4, proto.Graph.Node.Count(n => n.OpType == "Slice"));
         Assert.Equal(test.Rows, raw.Rows);
         var (forecast, upper) = EvaluateInPython(bytes, raw, features.Window, CalendarFeatures.Width);
         var expected = model.Predict(test);

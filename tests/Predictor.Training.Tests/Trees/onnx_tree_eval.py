@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Evaluates a Predictor GBDT ONNX file independently of the C# code and of ONNX Runtime (which Debian does not
 package for Python): it parses the file with python3-onnx and interprets the few operators the exporter writes
-(Concat, TreeEnsembleRegressor of ai.onnx.ml, Gather, Add, Sub, Identity) in numpy, walking every tree from the
+(Concat, TreeEnsembleRegressor of ai.onnx.ml, Gather, Slice, Add, Sub, Identity) in numpy, walking every tree from the
 attributes as the operator specification defines them (BRANCH_LEQ: x <= threshold goes to the true child).
 
 Usage: onnx_tree_eval.py MODEL WINDOW_F32 CALENDAR_F32|- N OUT_F32
@@ -72,6 +72,15 @@ def main(model_path, window_path, calendar_path, n, out_path):
             r = tree_ensemble(ins[0], a)
         elif node.op_type == "Gather":
             r = np.take(ins[0], ins[1], axis=a.get("axis", 0))
+        elif node.op_type == "Slice":
+            # Opset >= 10: starts, ends, optional axes and steps as inputs.
+            starts, ends = ins[1], ins[2]
+            axes = ins[3] if len(ins) > 3 else range(len(starts))
+            steps = ins[4] if len(ins) > 4 else [1] * len(starts)
+            index = [slice(None)] * ins[0].ndim
+            for s_, e_, ax, st in zip(starts, ends, axes, steps):
+                index[int(ax)] = slice(int(s_), int(e_), int(st))
+            r = ins[0][tuple(index)]
         elif node.op_type == "Add":
             r = (ins[0] + ins[1]).astype(np.float32)
         elif node.op_type == "Sub":

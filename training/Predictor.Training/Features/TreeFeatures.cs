@@ -6,11 +6,11 @@ namespace Predictor.Training.Features;
 /// (<c>GbdtOnnx</c>). The window holds W observations, oldest first: <c>window[i] = x(t−W+1+i)</c>. The row is
 /// <list type="number">
 /// <item><description><see cref="SeasonMoves"/> values <c>window[j] − window[0]</c>, j = 1 … M, subtracted in float32
-/// (ONNX: Gather, Gather, Sub). With W = one season S, <c>window[j] = x(t+1+j−S)</c>: these are yesterday's moves over
+/// (ONNX: Slice, Slice, Sub). With W = one season S, <c>window[j] = x(t+1+j−S)</c>: these are yesterday's moves over
 /// the coming hour, from the value one season before t+1 to the one a season before t+1+j, the shape of the path a
 /// daily cycle is about to repeat. The trees predict x(t+k) − x(t), a move too, so the two compare directly;</description></item>
 /// <item><description>then the last <see cref="Lags"/> observations <c>window[W−L] … window[W−1]</c>, the last being
-/// x(t) (ONNX: Gather).</description></item>
+/// x(t) (ONNX: Slice).</description></item>
 /// </list>
 /// <see cref="Plain(int)"/> (M = 0, L = W) is the row every regressor had before season moves: the window as it is.
 /// </summary>

@@ -98,6 +98,20 @@ public sealed record TrainingOptions
     /// <value>The default value is 0 (no limit).</value>
     public int GbdtMaxDepth { get; init; }
 
+    /// <summary>Leaves per tree of the <c>gbdt</c> candidate at most (<see cref="GbdtOptions.MaxLeaves"/>). ONNX Runtime
+    /// walks every tree for every row, so its cost follows the number of trees, and larger trees reach the best
+    /// validation round in fewer of them.</summary>
+    /// <value>The default value is <see cref="GbdtOptions.MaxLeaves"/>' default.</value>
+    public int GbdtMaxLeaves { get; init; } = new GbdtOptions().MaxLeaves;
+
+    /// <summary>Trees of the <c>gbdt</c> candidate at most (<see cref="GbdtOptions.MaxIterations"/>: with shared trees
+    /// the trees in all, with per-step trees the trees of each step); early stopping may keep fewer. A budget on
+    /// inference: ONNX Runtime walks every tree for every row and adds each step's leaf value, so its cost follows the
+    /// tree count. 40 keeps a 30-day, 40-series replay with a default GBDT model within issue 6's second, and over
+    /// 20 real series it left the gbdt candidate's step-12 MASE where 100 had it (README, "Tree budget").</summary>
+    /// <value>The default value is 40 (the booster's own default, <see cref="GbdtOptions.MaxIterations"/>, is 100).</value>
+    public int GbdtMaxTrees { get; init; } = 40;
+
     /// <summary>
     /// Whether the <c>gbdt</c> candidate also reads yesterday's path over the coming horizon: H − 1 season moves
     /// (<see cref="Features.TreeFeatures"/>) from a window of one season, besides its last 24 observations and the
@@ -162,6 +176,16 @@ public sealed record TrainingOptions
         if (GbdtMaxDepth is < 0 or > 64)
         {
             throw new PredictorException($"--gbdt-max-depth {GbdtMaxDepth}: must lie in [0, 64] (0: no limit); 4–8 is usual.");
+        }
+
+        if (GbdtMaxLeaves is < 2 or > 4096)
+        {
+            throw new PredictorException($"--gbdt-max-leaves {GbdtMaxLeaves}: must lie in [2, 4096]; 15–127 is usual.");
+        }
+
+        if (GbdtMaxTrees is < 1 or > 100_000)
+        {
+            throw new PredictorException($"--gbdt-max-trees {GbdtMaxTrees}: must lie in [1, 100000]; each tree costs inference time on every row.");
         }
 
         if (!Enum.IsDefined(GbdtTrees))
