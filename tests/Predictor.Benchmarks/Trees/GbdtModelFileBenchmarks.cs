@@ -9,7 +9,7 @@ namespace Predictor.Benchmarks.Trees;
 
 /// <summary>
 /// ONNX Runtime inference of the shipped boosted-tree model files, as the replay-speed benchmark calls them: one
-/// batched <c>IForecaster.Forecast</c> of 40 rows (real Azure V1 windows of 24 steps + calendar), one intra-op thread.
+/// batched <c>IForecaster.Forecast</c> of 40 rows (real Azure V1 windows of the model's W steps + calendar), one intra-op thread.
 /// Divide the mean by 40 for the cost per row, the figure the tree-layout rule in README ("Gradient-boosted trees")
 /// compares. The models: the default (shared trees) and per-step files of azure-v1/vm_737498 in models/; more files (absolute
 /// paths, separated by ':') can be added through the environment variable PREDICTOR_BENCH_GBDT_MODELS, so a candidate
@@ -20,7 +20,6 @@ namespace Predictor.Benchmarks.Trees;
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 2, iterationCount: 8)]
 public class GbdtModelFileBenchmarks : IDisposable
 {
-    private const int Window = 24;
     private const int Rows = 40;
 
     private IForecaster _forecaster = null!;
@@ -48,9 +47,12 @@ public class GbdtModelFileBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
+        string path = Path.IsPathRooted(Model) ? Model : RepoPaths.InRepo("models", Model);
+        _forecaster = ForecasterLoader.OpenOnnx(path, new OnnxForecasterOptions { MaxBatch = Rows, Session = new OnnxSessionOptions { IntraOpThreads = 1 } });
+        int window = _forecaster.Shape.Window;
         var trace = Path.Combine(RepoPaths.SharedDatasets, "azure_v1", "microsoft_avg_100.subset30.csv");
         var vms = TraceImporter.Import(TraceFormat.AzureV1, trace).Series;
-        _windows = new float[Rows * Window];
+        _windows = new float[Rows * window];
         _calendars = new float[Rows * CalendarFeatures.Width];
         for (int r = 0; r < Rows; r++)
         {
@@ -58,16 +60,14 @@ public class GbdtModelFileBenchmarks : IDisposable
             // few hours apart, so the rows take different paths through the trees.
             var series = vms[r % vms.Count];
             int end = 2_000 + (r * 37);
-            for (int i = 0; i < Window; i++)
+            for (int i = 0; i < window; i++)
             {
-                _windows[(r * Window) + i] = (float)series.Values[end - Window + i];
+                _windows[(r * window) + i] = (float)series.Values[end - window + i];
             }
 
             CalendarFeatures.Compute(series.Timestamps[end - 1], _calendars.AsSpan(r * CalendarFeatures.Width, CalendarFeatures.Width));
         }
 
-        string path = Path.IsPathRooted(Model) ? Model : RepoPaths.InRepo("models", Model);
-        _forecaster = ForecasterLoader.OpenOnnx(path, new OnnxForecasterOptions { MaxBatch = Rows, Session = new OnnxSessionOptions { IntraOpThreads = 1 } });
         int horizon = _forecaster.Shape.Horizon;
         _forecast = new float[Rows * horizon];
         _upper = new float[Rows * horizon];
