@@ -256,7 +256,7 @@ public sealed class ModelTrainerTests
         Assert.InRange(leaves.Max(), 2, maxLeaves);
         if (maxLeaves == 4)
         {
-            // The limit binds: best-first growth fills every tree to it on a series this rich.
+            // The limit binds: best-first growth fills the largest tree to it on a series this rich.
             Assert.Equal(4, leaves.Max());
         }
     }
