@@ -134,7 +134,7 @@ public sealed class GbdtOnnxTests
         Assert.Contains(proto.MetadataProps, p => p.Key == GbdtOnnx.LagsKey && p.Value == "24");
 
         // Window columns are read with Slice (moves' later and start columns, the lags, x(t)), never Gather, which
-        // ONNX Runtime 1.30 copies element by element (README, "Replay speed").
+        // ONNX Runtime 1.30 copies element by element (README, "Tree budget").
         Assert.DoesNotContain(proto.Graph.Node, n => n.OpType == "Gather");
         Assert.Equal(4, proto.Graph.Node.Count(n => n.OpType == "Slice"));
         Assert.Equal(test.Rows, raw.Rows);

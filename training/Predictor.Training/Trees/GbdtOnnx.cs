@@ -142,7 +142,7 @@ public static class GbdtOnnx
     /// Emits columns <paramref name="from"/> … + <paramref name="count"/> − 1 of the [N, W] tensor
     /// <paramref name="input"/> as <c>Slice</c> on axis 1 (starts, ends, axes as initializers, opset ≥ 10); returns
     /// <paramref name="name"/>. Slice copies each row's run at once, where Gather of the same columns costs ONNX
-    /// Runtime 1.30 a division and a 4-byte copy per element (README, "Replay speed").
+    /// Runtime 1.30 a division and a 4-byte copy per element (README, "Tree budget").
     /// </summary>
     private static string EmitColumns(GraphBuilder g, string input, long from, long count, string name)
     {
