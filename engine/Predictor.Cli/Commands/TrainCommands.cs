@@ -74,7 +74,7 @@ internal static class TrainCommands
         };
         var gbdtLeaves = new Option<int>("--gbdt-max-leaves")
         {
-            Description = "Leaves per tree of the gbdt candidate at most, 2–4096: larger trees reach the best validation round in fewer trees (ONNX Runtime's cost follows the tree count).",
+            Description = "Leaves per tree of the gbdt candidate at most, 2–4096 (best-first growth; each tree may stop short of it).",
             DefaultValueFactory = _ => new TrainingOptions().GbdtMaxLeaves,
         };
         var gbdtTreesMax = new Option<int>("--gbdt-max-trees")
