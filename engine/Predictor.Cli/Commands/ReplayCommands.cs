@@ -127,9 +127,7 @@ internal static class ReplayCommands
     private static ReplayResult RunWithProgress(
         ScenarioOptions scenario, ScenarioInputs inputs, NaiveForecasterOptions naive, bool hasWallClock, long policyTicks, TextWriter error)
     {
-        IForecaster Open(ScenarioModel model) => model.Path is null
-            ? ForecasterLoader.Naive(naive)
-            : ForecasterLoader.OpenOnnx(model.Path);
+        IForecaster Open(ScenarioModel model) => ReplayRunner.OpenModel(model, naive);
 
         // A live bar only on a terminal: redirected or captured stderr gets no escape codes or redraws.
         if (!ReferenceEquals(error, Console.Error) || Console.IsErrorRedirected)

@@ -387,10 +387,7 @@ public sealed class ControlLoop : IDisposable
             _windows.CopyWindow(_shape.Window, _window);
             if (_shape.CalendarWidth > 0)
             {
-                for (var i = 0; i < _series.Length; i++)
-                {
-                    CalendarFeatures.Compute(_originMs, _calendar.AsSpan(i * _shape.CalendarWidth, _shape.CalendarWidth));
-                }
+                CalendarFeatures.Fill(_originMs, _calendar, _shape.CalendarWidth);
             }
 
             _forecaster.Forecast(_window, _calendar, _series.Length, _forecast, _upper);

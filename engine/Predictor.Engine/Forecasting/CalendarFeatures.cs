@@ -33,6 +33,29 @@ public static class CalendarFeatures
         destination[3] = (float)Math.Cos(weekPhase);
     }
 
+    /// <summary>
+    /// Writes the features of <paramref name="originUnixMs"/> into each row of <paramref name="destination"/> (rows of
+    /// <paramref name="rowWidth"/> floats, as <see cref="Compute"/> writes one): the same values for every series of a
+    /// batch that shares the origin, computed once.
+    /// </summary>
+    /// <param name="originUnixMs">The forecast origin, milliseconds since the Unix epoch (UTC).</param>
+    /// <param name="destination">A whole number of rows.</param>
+    /// <param name="rowWidth">Floats per row, at least <see cref="Width"/>.</param>
+    public static void Fill(long originUnixMs, Span<float> destination, int rowWidth)
+    {
+        if (rowWidth < Width || destination.Length % rowWidth != 0)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} floats, not a whole number of rows of {rowWidth} (at least {Width}).", nameof(destination));
+        }
+
+        var first = destination[..rowWidth];
+        Compute(originUnixMs, first);
+        for (var row = rowWidth; row < destination.Length; row += rowWidth)
+        {
+            first.CopyTo(destination.Slice(row, rowWidth));
+        }
+    }
+
     private static double Mod(double value, double period)
     {
         double r = value % period;

@@ -10,6 +10,10 @@ public interface IForecaster : IDisposable
     /// <summary>Window, horizon, calendar width and step of this forecaster.</summary>
     ForecastShape Shape { get; }
 
+    /// <summary>The largest N one <see cref="Forecast"/> call accepts (an ONNX model's <c>OnnxForecasterOptions.MaxBatch</c>).</summary>
+    /// <value>Unlimited (<see cref="int.MaxValue"/>) unless the implementation says otherwise.</value>
+    int MaxSeriesPerCall => int.MaxValue;
+
     /// <summary>
     /// Forecasts <paramref name="seriesCount"/> series.
     /// </summary>

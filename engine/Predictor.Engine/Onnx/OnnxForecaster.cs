@@ -40,8 +40,8 @@ internal sealed class OnnxForecaster : IForecaster
 
     public ForecastShape Shape { get; }
 
-    /// <summary>The largest N accepted.</summary>
-    public int MaxBatch => _maxBatch;
+    /// <inheritdoc/>
+    public int MaxSeriesPerCall => _maxBatch;
 
     /// <summary>The model's inputs, outputs and card.</summary>
     public ModelDescription Description => _session.Description;

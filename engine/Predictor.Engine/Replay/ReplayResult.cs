@@ -37,7 +37,14 @@ public sealed record PolicyRun(
     IReadOnlyList<PartitionTrace> Partitions,
     IReadOnlyList<LocationTrace> Locations,
     IReadOnlyList<ModuleTrace> Modules,
-    IReadOnlyList<MigrationEvent> Migrations);
+    IReadOnlyList<MigrationEvent> Migrations)
+{
+    /// <summary>Ticks whose forecast came from a batch run ahead of the loop (see <see cref="LookaheadForecaster"/>).</summary>
+    internal int InferenceAhead { get; init; }
+
+    /// <summary>Ticks where the loop's model input differed from the one forecast ahead, so the model ran on the loop's own.</summary>
+    internal int InferenceMisses { get; init; }
+}
 
 /// <summary>Facts about a replay run, shown in the report's header and written to the result file.</summary>
 /// <param name="Scenario">Scenario name.</param>

@@ -41,6 +41,11 @@ public class ReplaySpeedBenchmarks
     private float[] _calendar = null!;
     private float[] _forecast = null!;
     private float[] _upper = null!;
+    private int _aheadTicks;
+    private float[] _aheadWindow = null!;
+    private float[] _aheadCalendar = null!;
+    private float[] _aheadForecast = null!;
+    private float[] _aheadUpper = null!;
 
     /// <summary>
     /// The model the predictive policy runs: <c>naive.onnx</c> (W = 1, the cheapest graph: the loop's own cost),
@@ -51,6 +56,12 @@ public class ReplaySpeedBenchmarks
     /// </summary>
     [Params("naive.onnx", "nab_rds_e47b3b.onnx", "azure_v1_vm_737498.onnx", "azure_v1_vm_737498_per_step.onnx", "managed-naive")]
     public string Model { get; set; } = "naive.onnx";
+
+    /// <summary>The scenario <see cref="Setup"/> built (for <see cref="ReplayLookaheadBenchmarks"/>).</summary>
+    internal ScenarioOptions Scenario => _scenario;
+
+    /// <summary>Its demand (for <see cref="ReplayLookaheadBenchmarks"/>).</summary>
+    internal ScenarioInputs Inputs => _inputs;
 
     [GlobalSetup]
     public void Setup()
@@ -132,6 +143,13 @@ public class ReplaySpeedBenchmarks
 
         _forecast = new float[series.Length * shape.Horizon];
         _upper = new float[series.Length * shape.Horizon];
+
+        // For the batched inference benchmark: the same 40 rows repeated for as many ticks as one replay batch holds.
+        _aheadTicks = ReplayRunner.LookaheadRows / series.Length;
+        _aheadWindow = [.. Enumerable.Repeat(_window, _aheadTicks).SelectMany(w => w)];
+        _aheadCalendar = [.. Enumerable.Repeat(_calendar, _aheadTicks).SelectMany(c => c)];
+        _aheadForecast = new float[_aheadTicks * series.Length * shape.Horizon];
+        _aheadUpper = new float[_aheadTicks * series.Length * shape.Horizon];
     }
 
     [GlobalCleanup]
@@ -154,9 +172,25 @@ public class ReplaySpeedBenchmarks
         return _upper[0];
     }
 
-    private IForecaster Open(ScenarioModel model) => model.Path is null
-        ? ForecasterLoader.Naive(new NaiveForecasterOptions { Step = TimeSpan.FromMinutes(5) })
-        : ForecasterLoader.OpenOnnx(model.Path);
+    /// <summary>
+    /// The inference as a replay runs it since session 8: the same 345,600 rows (8,640 ticks × 40 series) forecast ahead
+    /// of the loop in batches of <see cref="ReplayRunner.LookaheadRows"/> rows (25 ticks here), with the options
+    /// <c>predictor replay</c> opens models with (one ONNX Runtime thread per core).
+    /// </summary>
+    [Benchmark]
+    public float InferenceAhead()
+    {
+        var rows = _aheadTicks * (2 + Modules);
+        for (var t = 0; t < Ticks; t += _aheadTicks)
+        {
+            _forecaster.Forecast(_aheadWindow, _aheadCalendar, rows, _aheadForecast, _aheadUpper);
+        }
+
+        return _aheadUpper[0];
+    }
+
+    // What `predictor replay` opens (ReplayRunner.ModelOptions: batches of up to 1,024 rows, one ONNX Runtime thread per core).
+    private IForecaster Open(ScenarioModel model) => ReplayRunner.OpenModel(model, new NaiveForecasterOptions { Step = TimeSpan.FromMinutes(5) });
 
     // 0.01 × CPU % of one vCPU = cores; ticks past the trace's end repeat the value one week earlier.
     private static double[] Extend(IReadOnlyList<double> values)

@@ -77,6 +77,21 @@ public sealed class OnnxForecasterTests : IDisposable
     }
 
     [Fact]
+    public void SessionOptions_SpinningOffWithTwoThreads_ModelStillForecasts()
+    {
+        var options = new OnnxSessionOptions { IntraOpThreads = 2, AllowSpinning = false };
+        using var forecaster = ForecasterLoader.OpenOnnx(_models.Write("naive.onnx", TestModels.Naive(48, 12)), new OnnxForecasterOptions { Session = options });
+        var window = Enumerable.Range(0, 2 * 48).Select(i => (float)i).ToArray();
+        var forecast = new float[2 * 12];
+        var upper = new float[2 * 12];
+
+        forecaster.Forecast(window, [], 2, forecast, upper);
+
+        Assert.All(forecast[..12], f => Assert.Equal(47f, f));
+        Assert.All(forecast[12..], f => Assert.Equal(95f, f));
+    }
+
+    [Fact]
     public void Forecast_DifferentBatchSizesInTurn_EachRowEqualsItsSingleRowResult()
     {
         const int W = 48, H = 12;

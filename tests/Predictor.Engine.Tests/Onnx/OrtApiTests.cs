@@ -51,6 +51,34 @@ public unsafe class OrtApiTests
     }
 
     [Fact]
+    public void AddSessionConfigEntry_130_AcceptsAKeyAndRefusesAnEmptyOne()
+    {
+        var api = OrtApi.Instance;
+        nint created;
+        OrtStatus.Check(api, api.CreateSessionOptions(&created));
+        var options = created;
+        try
+        {
+            nint accepted;
+            nint refused;
+            fixed (byte* key = "session.intra_op.allow_spinning\0"u8, empty = "\0"u8, value = "0\0"u8)
+            {
+                accepted = api.AddSessionConfigEntry(options, key, value);
+                refused = api.AddSessionConfigEntry(options, empty, value);
+            }
+
+            Assert.Equal(0, accepted);
+            // Only the config-entry functions check a key's length; a neighbour in the table would not say this.
+            var e = Assert.Throws<OnnxRuntimeException>(() => OrtStatus.Check(api, refused, "testing"));
+            Assert.Contains("key", e.RuntimeMessage, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            api.ReleaseSessionOptions(options);
+        }
+    }
+
+    [Fact]
     public void CreateEnv_3_And_SessionEntries_30_31_36_111_123_ReadTheModel()
     {
         var api = OrtApi.Instance;

@@ -113,6 +113,13 @@ internal sealed unsafe class OnnxSession : IDisposable
             OrtStatus.Check(api, api.SetSessionExecutionMode(pointer, 0), "setting sequential execution");
             OrtStatus.Check(api, api.SetInterOpNumThreads(pointer, 1), "setting the inter-op thread count");
             OrtStatus.Check(api, api.SetSessionGraphOptimizationLevel(pointer, (int)options.Optimization), "setting the graph optimisation level");
+            if (!options.AllowSpinning)
+            {
+                fixed (byte* key = "session.intra_op.allow_spinning\0"u8, value = "0\0"u8)
+                {
+                    OrtStatus.Check(api, api.AddSessionConfigEntry(pointer, key, value), "turning intra-op spinning off");
+                }
+            }
         }
         catch
         {

@@ -7,7 +7,7 @@ namespace Predictor.Engine.Onnx.Native;
 /// as unmanaged function pointers. The table is an array of pointers whose order never changes between releases
 /// (new functions are appended), so an entry is read at its fixed index; the indexes below were counted from the 1.30.0
 /// header (<c>ORT_API_VERSION 30</c>). A wrong index calls the wrong function: OrtApiTests calls entries spread over
-/// the table (0, 1, 2, 3, 30, 36, 49, 69, 93, 111, 123) so a mis-count fails there, not in production.
+/// the table (0, 1, 2, 3, 30, 36, 49, 69, 93, 111, 123, 130) so a mis-count fails there, not in production.
 /// </summary>
 /// <remarks>
 /// Every function returning <c>OrtStatus*</c> returns null on success; a non-null status is turned into an
@@ -63,9 +63,10 @@ internal sealed unsafe class OrtApi
     internal const int ModelMetadataGetVersionIndex = 117;
     internal const int ReleaseModelMetadataIndex = 118;
     internal const int ModelMetadataGetCustomMetadataMapKeysIndex = 123;
+    internal const int AddSessionConfigEntryIndex = 130;
 
     /// <summary>The highest index read: the table of API version <see cref="ApiVersion"/> has far more entries.</summary>
-    internal const int HighestIndexUsed = ModelMetadataGetCustomMetadataMapKeysIndex;
+    internal const int HighestIndexUsed = AddSessionConfigEntryIndex;
 
     private OrtApi(nint table, string versionString)
     {
@@ -83,6 +84,7 @@ internal sealed unsafe class OrtApi
         SetSessionGraphOptimizationLevel = (delegate* unmanaged<nint, int, nint>)entries[SetSessionGraphOptimizationLevelIndex];
         SetIntraOpNumThreads = (delegate* unmanaged<nint, int, nint>)entries[SetIntraOpNumThreadsIndex];
         SetInterOpNumThreads = (delegate* unmanaged<nint, int, nint>)entries[SetInterOpNumThreadsIndex];
+        AddSessionConfigEntry = (delegate* unmanaged<nint, byte*, byte*, nint>)entries[AddSessionConfigEntryIndex];
         SessionGetInputCount = (delegate* unmanaged<nint, nuint*, nint>)entries[SessionGetInputCountIndex];
         SessionGetOutputCount = (delegate* unmanaged<nint, nuint*, nint>)entries[SessionGetOutputCountIndex];
         SessionGetInputTypeInfo = (delegate* unmanaged<nint, nuint, nint*, nint>)entries[SessionGetInputTypeInfoIndex];
@@ -150,6 +152,8 @@ internal sealed unsafe class OrtApi
     public delegate* unmanaged<nint, int, nint> SetIntraOpNumThreads { get; }
 
     public delegate* unmanaged<nint, int, nint> SetInterOpNumThreads { get; }
+
+    public delegate* unmanaged<nint, byte*, byte*, nint> AddSessionConfigEntry { get; }
 
     public delegate* unmanaged<nint, nuint*, nint> SessionGetInputCount { get; }
 
