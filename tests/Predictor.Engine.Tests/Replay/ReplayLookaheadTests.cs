@@ -92,6 +92,25 @@ public sealed class ReplayLookaheadTests
     }
 
     [Fact]
+    public void Forecast_BatchCallThrows_EveryCallStillGetsTheModelsAnswerOnTheLoopsInput()
+    {
+        var naive = ForecasterLoader.Naive(new NaiveForecasterOptions { Window = 4, Horizon = 3, Step = TimeSpan.FromSeconds(1) });
+        double[][] recorded = [[1, 2, 3, 4, 5, 6, 7, 8]];
+        var ahead = new LookaheadForecaster(new BatchRefusing(naive), recorded, 0, 1000, ticksPerCall: 2);
+        var forecast = new float[3];
+        var upper = new float[3];
+
+        // The first call's batch throws; the call then runs the model on its own input (one row: accepted).
+        ahead.Forecast([1, 2, 3, 4], [], 1, forecast, upper);
+        Assert.Equal([4f, 4, 4], forecast);
+        ahead.Forecast([2, 3, 4, 5], [], 1, forecast, upper);
+        Assert.Equal([5f, 5, 5], forecast);
+
+        Assert.Equal(0, ahead.Hits);
+        Assert.Equal(2, ahead.Misses);
+    }
+
+    [Fact]
     public void Forecast_TicksShorterThanTheModelStep_OneRowPerStepAndTheSameForecastsAsTheLoop()
     {
         // 250 ms ticks, a 1 s model step: four ticks share each window, so a batch of 3 distinct inputs spans 12 ticks.
@@ -181,5 +200,23 @@ public sealed class ReplayLookaheadTests
             [.. Enumerable.Range(0, 8).Select(m => new DemandSeries($"m{m}", vms[m], [$"m{m}"]))],
             1.25 * Enumerable.Range(0, ticks).Max(t => user[t] + system[t]), "auto");
         return (scenario, inputs);
+    }
+
+    /// <summary>A model that refuses batches of more than one row, to make the lookahead's batch call fail.</summary>
+    private sealed class BatchRefusing(IForecaster inner) : IForecaster
+    {
+        public ForecastShape Shape => inner.Shape;
+
+        public void Forecast(ReadOnlySpan<float> window, ReadOnlySpan<float> calendar, int seriesCount, Span<float> forecast, Span<float> upper)
+        {
+            if (seriesCount > 1)
+            {
+                throw new InvalidOperationException("no batches");
+            }
+
+            inner.Forecast(window, calendar, seriesCount, forecast, upper);
+        }
+
+        public void Dispose() => inner.Dispose();
     }
 }
