@@ -15,7 +15,7 @@ Usage (from the repository root, after `dotnet build -c Release engine/Predictor
     /usr/bin/python3 training/scripts/policy_tuning.py [--work DIR] [--json FILE] [--shipped] [--results FILE] [--grid PARTS]
 --shipped also replays the best settings on the three shipped scenarios (to report, after the choice is made);
 --results scores a --json file of an earlier run instead of replaying again (it must hold every setting of --grid);
---grid replays only some parts of the grid (s4, noise, floor, grow; the --json files of parts can be merged and scored).
+--grid replays only some parts of the grid (s4, noise, floor, grow, tracking; the --json files of parts can be merged and scored).
 The whole grid (861 settings × 9 scenarios) takes about 25 minutes on 2 cores.
 Deterministic: training and replay are; the same command prints the same table.
 """
@@ -92,7 +92,19 @@ GRID_GROW = {
     "noiseBand": [1, 2],
     "growBand": [0, 0.5, 1, 2],
 }
-GRIDS = {"s4": [GRID], "noise": [GRID_NOISE], "floor": [GRID_FLOOR], "grow": [GRID_GROW]}
+# The speed of the online tracking of `upper` (session 9; Forecasting/UpperTracker: the correction moves by learningRate ×
+# scale × (miss − α), scale a running mean of |error| with half-life scaleHalfLife steps). Until now only on/off was in the
+# grid; rate 0.05 and half-life 288 were set in session 3 without a held-out comparison. After a level shift a slow
+# tracker keeps the bound wide for about a day. Around session 5's defaults, with lead 3 beside lead 6.
+GRID_TRACKING = {
+    "leadSteps": [3, 6],
+    "headroom": [0.025, 0.05, 0.075],
+    "shrinkAfterTicks": [6],
+    "deadBand": [0],
+    "noiseBand": [1],
+    "upperTracking": [{"learningRate": r, "scaleHalfLife": h} for r in (0.02, 0.05, 0.1, 0.2) for h in (72, 288)],
+}
+GRIDS = {"s4": [GRID], "noise": [GRID_NOISE], "floor": [GRID_FLOOR], "grow": [GRID_GROW], "tracking": [GRID_TRACKING]}
 # Tracking off, as before session 3 (the bound as the file writes it, 10 % headroom, whole horizon): for reference.
 EXTRA = [{"leadSteps": "horizon", "headroom": 0.1, "shrinkAfterTicks": 12, "deadBand": 0.05, "upperTracking": False}]
 
@@ -115,7 +127,10 @@ def label(s):
     text += "-nb{}".format(s["noiseBand"]) if s.get("noiseBand") else ""
     text += "-ft{}".format(s["usageFloorTicks"]) if s.get("usageFloorTicks", 1) != 1 else ""
     text += "-gb{}".format(s["growBand"]) if s.get("growBand") else ""
-    return text + ("-untracked" if s.get("upperTracking") is False else "")
+    tracking = s.get("upperTracking")
+    if isinstance(tracking, dict):
+        text += "-tr{}-thl{}".format(tracking["learningRate"], tracking["scaleHalfLife"])
+    return text + ("-untracked" if tracking is False else "")
 
 
 def run(args, **kw):
@@ -214,7 +229,7 @@ def main():
     parser.add_argument("--shipped", action="store_true", help="also replay the best settings on the shipped scenarios")
     parser.add_argument("--results", help="score this --json file of an earlier run instead of replaying")
     parser.add_argument("--grid", default="s4,noise,floor",
-                        help="parts of the grid to replay, comma-separated: s4 (session 4's), noise, floor, grow (default: s4,noise,floor)")
+                        help="parts of the grid to replay, comma-separated: s4 (session 4's), noise, floor, grow, tracking (default: s4,noise,floor)")
     args = parser.parse_args()
     if not os.path.exists(PREDICTOR):
         sys.exit("{} is missing: run `dotnet build -c Release engine/Predictor.Cli` first.".format(PREDICTOR))
