@@ -88,6 +88,12 @@ internal static class TrainCommands
             DefaultValueFactory = _ => new TrainingOptions().GbdtSeasonMoves ? On : Off,
         };
         seasonMoves.AcceptOnlyFromAmong(On, Off);
+        var refitBeforeTest = new Option<string>("--refit-before-test")
+        {
+            Description = "on: every candidate is fitted again on the training and calibration parts before it forecasts the test part (as the shipped model and the cross-check references see all earlier data); off: the test part is forecast by the training-part fits. Selection reads the calibration part either way.",
+            DefaultValueFactory = _ => new TrainingOptions().RefitBeforeTest ? On : Off,
+        };
+        refitBeforeTest.AcceptOnlyFromAmong(On, Off);
         var selection = new Option<string>("--selection")
         {
             Description = "whole-horizon: one kind for every step; per-step: a step may take another kind where it wins that step clearly (one graph, kind per_step).",
@@ -99,6 +105,7 @@ internal static class TrainCommands
         command.Options.Add(ssaShare);
         command.Options.Add(gbdtTrees);
         command.Options.Add(seasonMoves);
+        command.Options.Add(refitBeforeTest);
         command.Options.Add(gbdtRate);
         command.Options.Add(gbdtDepth);
         command.Options.Add(gbdtLeaves);
@@ -119,6 +126,7 @@ internal static class TrainCommands
                 SsaLengthShare = parse.GetValue(ssaShare),
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
+                RefitBeforeTest = parse.GetValue(refitBeforeTest) == On,
                 GbdtLearningRate = parse.GetValue(gbdtRate),
                 GbdtMaxDepth = parse.GetValue(gbdtDepth),
                 GbdtMaxLeaves = parse.GetValue(gbdtLeaves),

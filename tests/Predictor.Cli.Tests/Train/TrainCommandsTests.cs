@@ -248,6 +248,31 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Contains("(W=24,", b.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Train_RefitBeforeTest_OnByDefaultOffScoresTheTestPartWithTheTrainingPartFit()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string Json(string tag) => Path.Combine(_dir, tag + ".json");
+
+        var byDefault = Run(TrainArgs(csv, Path.Combine(_dir, "a.onnx"), "--json", Json("a")));
+        var off = Run(TrainArgs(csv, Path.Combine(_dir, "b.onnx"), "--refit-before-test", "off", "--json", Json("b")));
+        var bad = Run(TrainArgs(csv, Path.Combine(_dir, "c.onnx"), "--refit-before-test", "maybe"));
+
+        Assert.True(byDefault.Code == 0, byDefault.Err);
+        Assert.True(off.Code == 0, off.Err);
+        Dictionary<string, (double Validation, double Test)> Models(string tag) =>
+            JsonDocument.Parse(File.ReadAllText(Json(tag))).RootElement.GetProperty("series")[0].GetProperty("models").EnumerateArray()
+                .ToDictionary(m => m.GetProperty("model").GetString()!, m => (m.GetProperty("validation_mase").GetDouble(), m.GetProperty("mase").GetDouble()));
+        var (a, b) = (Models("a"), Models("b"));
+        Assert.Equal(b.Keys.Order(), a.Keys.Order());
+        Assert.All(a, m => Assert.Equal(b[m.Key].Validation, m.Value.Validation));
+        Assert.Equal(b["seasonal_naive"].Test, a["seasonal_naive"].Test);
+        Assert.NotEqual(b["ridge"].Test, a["ridge"].Test);
+        Assert.NotEqual(0, bad.Code);
+        Assert.Contains("'maybe' not recognized", bad.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "c.onnx")));
+    }
+
     [Theory]
     [InlineData("--gbdt-season-moves", "maybe", "'maybe' not recognized|'on'|'off'")]
     [InlineData("--gbdt-trees", "both", "'both' not recognized|'per-step'|'shared'")]

@@ -56,6 +56,36 @@ public sealed class ModelTrainerTests
     }
 
     [Fact]
+    public void Train_RefitBeforeTest_TheTestPartIsForecastByAFitThatSawTheCalibrationPartAndNothingElseChanges()
+    {
+        // n = 2000: training [0, 1400), calibration [1400, 1700), test [1700, 2000). A cycle of 24 steps (the season)
+        // until 1400, then a cycle of 17 steps: a linear map fitted on the first cycle alone has never seen the second,
+        // one fitted on training + calibration has seen both (a long enough window predicts any sum of sinusoids).
+        var clean = SyntheticSeries.Cyclic("synthetic/regime", 2000, 11);
+        var rng = new Random(5);
+        double[] values = [.. Enumerable.Range(0, 2000).Select(t =>
+            50 + (20 * Math.Sin(2 * Math.PI * t / (t < 1400 ? 24.0 : 17.0))) + (rng.NextDouble() * 2) - 1)];
+        var series = new RecordedSeries(clean.Info, [.. clean.Timestamps], values);
+        var options = Options with { Kinds = ["ridge", "naive", "seasonal_naive"] };
+
+        var refit = Assert.Single(ModelTrainer.Train([series], options).Series).Scores;
+        var trainOnly = Assert.Single(ModelTrainer.Train([series], options with { RefitBeforeTest = false }).Series).Scores;
+
+        string Table(IEnumerable<ModelScore> scores) => string.Join("; ", scores.Select(s => $"{s.Model} val {s.ValidationMase:F3} test {s.Test.Mase:F3}"));
+        // Selection and every calibration score read the training-part fits either way.
+        Assert.Equal(trainOnly.Select(s => (s.Model, s.Role, s.ValidationMase)), refit.Select(s => (s.Model, s.Role, s.ValidationMase)));
+        // Baselines fit nothing: their test part is the same.
+        foreach (var name in new[] { "naive", "seasonal_naive" })
+        {
+            Assert.Equal(trainOnly.Single(s => s.Model == name).Test, refit.Single(s => s.Model == name).Test);
+        }
+
+        // The refitted ridge has seen the new cycle; the training-part fit has not.
+        double before = trainOnly.Single(s => s.Model == "ridge").Test.Mase, after = refit.Single(s => s.Model == "ridge").Test.Mase;
+        Assert.True(after < 0.5 * before, $"refit {Table(refit)} | training part only {Table(trainOnly)}");
+    }
+
+    [Fact]
     public void Train_SameDataTwice_WritesIdenticalBytes()
     {
         RecordedSeries[] data = [SyntheticSeries.Cyclic("synthetic/a", 1500, 2), SyntheticSeries.Cyclic("synthetic/b", 1500, 3, level: 200, amplitude: 60)];

@@ -37,41 +37,52 @@ public static class ModelTrainer
         var prepared = setup.Prepared;
         var backtests = prepared.Select(p => new Backtest(p, options.Horizon, setup.SeasonSteps, options.BacktestShare)).ToList();
 
-        // Candidates, fitted on the training parts only.
-        var candidates = new List<(IExportableForecaster Model, string Detail)>();
+        // Candidates, fitted on the training parts only; with RefitBeforeTest each is fitted again on the training and
+        // calibration parts to forecast the test part (the second fit chooses nothing: rank, kind and offsets come from
+        // the first).
+        var candidates = new List<(IExportableForecaster Model, string Detail, IExportableForecaster TestModel)>();
         int stage = 0, stages = 5;
         bool combine = options.Kinds.Contains(CombinationForecaster.CombinationKind) && setup.Window == setup.SeasonSteps;
+        bool refit = options.RefitBeforeTest;
+        var trainParts = backtests.Select(b => (b.Series, b.TrainEnd)).ToList();
+        var testParts = backtests.Select(b => (b.Series, b.CalibrationEnd)).ToList();
         if (options.Kinds.Contains("ssa") || combine)
         {
             progress?.Report(new("fitting SSA", (double)stage++ / stages));
-            candidates.Add(FitSsaSelectingRank(backtests, setup, options));
+            var (ssa, rank) = FitSsaSelectingRank(backtests, setup, options);
+            candidates.Add((ssa, rank, refit ? FitSsa(testParts, setup, options, rank) : ssa));
         }
 
         if (options.Kinds.Contains("ridge") || combine)
         {
             progress?.Report(new("fitting ridge", (double)stage++ / stages));
-            candidates.Add(FitRidge(backtests.Select(b => (b.Series, b.TrainEnd)).ToList(), setup, options));
+            var (ridge, alpha) = FitRidge(trainParts, setup, options);
+            candidates.Add((ridge, alpha, refit ? FitRidge(testParts, setup, options).Model : ridge));
         }
 
         // Trees train on one series at a time; with several series gbdt sits out (or, asked for alone, is an error).
         if (options.Kinds.Contains(GbdtOnnx.Kind) && (backtests.Count == 1 || options.Kinds.Count == 1))
         {
             progress?.Report(new("fitting gradient-boosted trees", (double)stage / stages));
-            candidates.Add((FitGbdt(backtests.Select(b => (b.Series, b.TrainEnd)).ToList(), setup, options), ""));
+            var gbdt = FitGbdt(trainParts, setup, options);
+            candidates.Add((gbdt, "", refit ? FitGbdt(testParts, setup, options) : gbdt));
         }
 
         if (combine)
         {
             // The mean of SSA, ridge and seasonal naive (all read the same one-season window).
-            candidates.Add((new CombinationForecaster([candidates[0].Model, candidates[1].Model, new SeasonalNaiveForecaster(setup.SeasonSteps)], options.Horizon), ""));
+            var seasonal = new SeasonalNaiveForecaster(setup.SeasonSteps);
+            candidates.Add((
+                new CombinationForecaster([candidates[0].Model, candidates[1].Model, seasonal], options.Horizon), "",
+                new CombinationForecaster([candidates[0].TestModel, candidates[1].TestModel, seasonal], options.Horizon)));
         }
 
         progress?.Report(new("backtesting", (double)stage++ / stages));
         var exportableBaselines = new IExportableForecaster[] { new NaiveForecaster(setup.Window), new SeasonalNaiveForecaster(setup.SeasonSteps) };
         var evaluations = new List<Evaluated>();
-        foreach (var (model, detail) in candidates)
+        foreach (var (model, detail, testModel) in candidates)
         {
-            evaluations.Add(Evaluate(model.Kind, detail, "candidate", _ => model, backtests, options));
+            evaluations.Add(Evaluate(model.Kind, detail, "candidate", _ => model, backtests, options, testForecasterFor: _ => testModel));
         }
 
         foreach (var baseline in exportableBaselines)
@@ -79,9 +90,12 @@ public static class ModelTrainer
             evaluations.Add(Evaluate(baseline.Kind, "", "baseline", _ => baseline, backtests, options));
         }
 
+        // The decayed percentile is online; its "fit" is the range of its histogram, read from the data it may see.
         var decayed = Evaluate("decayed_p" + Math.Round(options.Quantile * 100).ToString(CultureInfo.InvariantCulture), "", "baseline",
             b => new DecayedPercentileForecaster(MaxAbs(b.Series.Values.AsSpan(0, b.TrainEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile),
-            backtests, options, constantUpper: true);
+            backtests, options, constantUpper: true,
+            testForecasterFor: b => new DecayedPercentileForecaster(
+                MaxAbs(b.Series.Values.AsSpan(0, refit ? b.CalibrationEnd : b.TrainEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile));
 
         // Selection (Backtesting/ModelSelection): recency-weighted calibration MASE; a simpler kind within one
         // standard error of the best is preferred (candidates first on ties).
@@ -103,14 +117,15 @@ public static class ModelTrainer
 
         progress?.Report(new("refitting on all data", (double)stage++ / stages));
         string ssaRank = evaluations.FirstOrDefault(e => e.Kind == "ssa")?.Detail ?? "";
+        var allParts = prepared.Select(p => (p, p.Values.Length)).ToList();
         IExportableForecaster Refit(string kind) => kind switch
         {
-            "ssa" => RefitSsa(prepared, setup, options, ssaRank),
-            "ridge" => FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model,
+            "ssa" => FitSsa(allParts, setup, options, ssaRank),
+            "ridge" => FitRidge(allParts, setup, options).Model,
             CombinationForecaster.CombinationKind => new CombinationForecaster(
-                [RefitSsa(prepared, setup, options, ssaRank), FitRidge(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
+                [FitSsa(allParts, setup, options, ssaRank), FitRidge(allParts, setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
                 options.Horizon),
-            GbdtOnnx.Kind => FitGbdt(prepared.Select(p => (p, p.Values.Length)).ToList(), setup, options),
+            GbdtOnnx.Kind => FitGbdt(allParts, setup, options),
             _ => exportableBaselines.First(b => b.Kind == kind),
         };
 
@@ -129,8 +144,10 @@ public static class ModelTrainer
             final = new PerStepForecaster([.. usedKinds.Select(Refit)], [.. stepChoice.Select(c => memberIndex.IndexOf(c))]);
         }
 
-        // Offsets for the shipped model: the conformal quantile of every backtest residual (calibration and test).
-        var allResiduals = selected.CalibrationResiduals.Concat(selected.TestResiduals).SelectMany(r => r).ToArray();
+        // Offsets for the shipped model: the conformal quantile of every backtest residual (calibration and test) of the
+        // training-part fits, each residual out of sample for the fit that made it (the test part's metrics may come
+        // from the refit, RefitBeforeTest; the offsets do not depend on it).
+        var allResiduals = selected.CalibrationResiduals.Concat(selected.TrainFitTestResiduals).SelectMany(r => r).ToArray();
         var offsets = SplitConformal.Offsets(allResiduals, options.Horizon, options.Quantile).Select(v => (float)v).ToArray();
 
         var table = BuildTable(prepared, evaluations, decayed, selected);
@@ -152,25 +169,39 @@ public static class ModelTrainer
         return new TrainingResult(bytes, card with { Kind = final.Kind, Window = final.Window }, table);
     }
 
-    /// <summary>One kind's backtest: <see cref="ValidationMase"/> is the recency-weighted calibration MASE averaged over series; <see cref="CalibrationLosses"/> its per-origin MASE (mean |e| over the H steps ÷ scale) per series.</summary>
+    /// <summary>One kind's backtest: <see cref="ValidationMase"/> is the recency-weighted calibration MASE averaged over series; <see cref="CalibrationLosses"/> its per-origin MASE (mean |e| over the H steps ÷ scale) per series.
+    /// <see cref="TestResiduals"/> (and <see cref="Test"/>) come from the fit that forecasts the test part (the refit with
+    /// <see cref="TrainingOptions.RefitBeforeTest"/>), <see cref="TrainFitTestResiduals"/> from the training-part fit (the same
+    /// arrays without the refit).</summary>
     internal sealed record Evaluated(
         string Kind, string Detail, string Role, double ValidationMase,
         IReadOnlyList<double[]> CalibrationResiduals, IReadOnlyList<double[]> TestResiduals, IReadOnlyList<BacktestMetrics> Test,
-        IReadOnlyList<double[]> CalibrationLosses);
+        IReadOnlyList<double[]> CalibrationLosses, IReadOnlyList<double[]> TrainFitTestResiduals);
 
     /// <summary>The selection half-life in steps (∞ when <see cref="TrainingOptions.SelectionHalfLife"/> is infinite).</summary>
     internal static double HalfLifeSteps(TrainingOptions options, double stepSeconds) =>
         options.SelectionHalfLife == Timeout.InfiniteTimeSpan ? double.PositiveInfinity : options.SelectionHalfLife.TotalSeconds / stepSeconds;
 
-    /// <summary>Backtests one forecaster (built per series) on every series: calibration residuals → selection score and offsets, test → metrics.</summary>
+    /// <summary>
+    /// Backtests one forecaster (built per series) on every series: calibration residuals → selection score and
+    /// offsets, test → metrics. The test part is forecast by <paramref name="testForecasterFor"/> when given (the
+    /// candidate fitted again on training + calibration, <see cref="TrainingOptions.RefitBeforeTest"/>), else by the same forecaster.
+    /// </summary>
     internal static Evaluated Evaluate(
         string kind, string detail, string role, Func<Backtest, IPointForecaster> forecasterFor, IReadOnlyList<Backtest> backtests, TrainingOptions options,
-        bool constantUpper = false, bool calibrationOnly = false) =>
+        bool constantUpper = false, bool calibrationOnly = false, Func<Backtest, IPointForecaster>? testForecasterFor = null) =>
         Assemble(kind, detail, role, backtests, options, s =>
         {
             var b = backtests[s];
             var forecaster = forecasterFor(b);
-            return (b.Residuals(forecaster, b.CalibrationOrigins), calibrationOnly ? [] : b.Residuals(forecaster, b.TestOrigins));
+            if (calibrationOnly)
+            {
+                return (b.Residuals(forecaster, b.CalibrationOrigins), [], []);
+            }
+
+            var trainFit = b.Residuals(forecaster, b.TestOrigins);
+            var testForecaster = testForecasterFor?.Invoke(b);
+            return (b.Residuals(forecaster, b.CalibrationOrigins), testForecaster is null ? trainFit : b.Residuals(testForecaster, b.TestOrigins), trainFit);
         }, constantUpper, calibrationOnly);
 
     /// <summary>
@@ -180,10 +211,11 @@ public static class ModelTrainer
     /// </summary>
     private static Evaluated Assemble(
         string kind, string detail, string role, IReadOnlyList<Backtest> backtests, TrainingOptions options,
-        Func<int, (double[] Calibration, double[] Test)> residuals, bool constantUpper, bool calibrationOnly)
+        Func<int, (double[] Calibration, double[] Test, double[] TrainFitTest)> residuals, bool constantUpper, bool calibrationOnly)
     {
         var calibration = new List<double[]>();
         var test = new List<double[]>();
+        var trainFitTest = new List<double[]>();
         var metrics = new List<BacktestMetrics>();
         var losses = new List<double[]>();
         double maseSum = 0;
@@ -191,7 +223,7 @@ public static class ModelTrainer
         for (int s = 0; s < backtests.Count; s++)
         {
             var b = backtests[s];
-            var (cal, tst) = residuals(s);
+            var (cal, tst, trainFitTst) = residuals(s);
             // Selection compares recency-weighted MASE on the calibration part. (Trimming the worst origins was
             // tried and dropped: on spiky daily loads the "worst" origins are the daily peaks, exactly what must be forecast.)
             double[] originLoss = b.OriginLosses(cal);
@@ -205,6 +237,7 @@ public static class ModelTrainer
 
             calibration.Add(cal);
             test.Add(tst);
+            trainFitTest.Add(trainFitTst);
             if (!calibrationOnly)
             {
                 // A percentile estimator is already an upper bound: its upper is the estimate itself (offset 0).
@@ -213,7 +246,7 @@ public static class ModelTrainer
             }
         }
 
-        return new Evaluated(kind, detail, role, maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics, losses);
+        return new Evaluated(kind, detail, role, maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics, losses, trainFitTest);
     }
 
     private static (IExportableForecaster Model, string Detail) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
@@ -241,9 +274,10 @@ public static class ModelTrainer
         return (best!, bestRank.ToString(CultureInfo.InvariantCulture));
     }
 
-    private static LinearMapForecaster RefitSsa(IReadOnlyList<PreparedSeries> prepared, Setup setup, TrainingOptions options, string rank)
+    /// <summary>SSA of the given rank fitted on each series' values before its end (pooled, each standardised).</summary>
+    private static LinearMapForecaster FitSsa(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, string rank)
     {
-        var decomposition = SsaDecomposition.Fit([.. prepared.Select(p => Standardise(p.Values))], setup.SsaLength);
+        var decomposition = SsaDecomposition.Fit([.. parts.Select(p => Standardise(p.Series.Values.AsSpan(0, p.End)))], setup.SsaLength);
         var model = SsaModel.From(decomposition, int.Parse(rank, CultureInfo.InvariantCulture));
         return SsaForecaster(model, setup, options);
     }
@@ -434,7 +468,7 @@ public static class ModelTrainer
         string detail = string.Join(",", choice.Select(c => selectable[c].Kind));
         return Assemble(
             PerStepForecaster.PerStepKind, detail, "candidate", backtests, options,
-            s => (Pick(e => e.CalibrationResiduals[s]), Pick(e => e.TestResiduals[s])), constantUpper: false, calibrationOnly: false);
+            s => (Pick(e => e.CalibrationResiduals[s]), Pick(e => e.TestResiduals[s]), Pick(e => e.TrainFitTestResiduals[s])), constantUpper: false, calibrationOnly: false);
     }
 
     private static Dictionary<string, string> CardExtras(

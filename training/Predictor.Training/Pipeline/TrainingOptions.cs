@@ -122,6 +122,18 @@ public sealed record TrainingOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool GbdtSeasonMoves { get; init; } = true;
 
+    /// <summary>
+    /// Whether each candidate is fitted again on the training and calibration parts before it forecasts the test part.
+    /// Selection, the SSA rank and every other choice still read the calibration part only, with the fits on the
+    /// training part; the test part still chooses nothing. On: the test part measures a model that has seen all the
+    /// data before it, as the shipped model (fitted on everything) will have, and as the cross-check references
+    /// (statsmodels, R's forecast) were measured. Off: the test part is forecast by the training-part fits (the
+    /// protocol until session 9; <c>predictor train --refit-before-test off</c>). Test coverage reads the offsets
+    /// from the calibration residuals of the training-part fits in both cases.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool RefitBeforeTest { get; init; } = true;
+
     /// <summary>Half-life of the decayed-percentile (VPA-style) baseline.</summary>
     /// <value>The default value is 24 hours.</value>
     public TimeSpan DecayHalfLife { get; init; } = TimeSpan.FromHours(24);
