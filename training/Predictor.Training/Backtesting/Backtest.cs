@@ -6,10 +6,11 @@ namespace Predictor.Training.Backtesting;
 
 /// <summary>
 /// Rolling-origin evaluation. A series of n points is cut into a training part [0, TrainEnd), a calibration part
-/// [TrainEnd, CalibrationEnd) and a test part [CalibrationEnd, n). Forecasters are fitted on the training part only;
-/// every origin t whose H targets lie in the calibration part (resp. test part) is forecast from x(0..t). Calibration
-/// residuals choose hyper-parameters and the conformal offsets; test residuals give the reported metrics, so the
-/// reported numbers come from data that chose nothing.
+/// [TrainEnd, CalibrationEnd) and a test part [CalibrationEnd, n). Forecasters that forecast the calibration part are
+/// fitted on the training part only; those that forecast the test part on the training part, or on training +
+/// calibration (<see cref="Pipeline.TrainingOptions.RefitBeforeTest"/>). Every origin t whose H targets lie in the
+/// calibration part (resp. test part) is forecast from x(0..t). Calibration residuals choose hyper-parameters and the
+/// conformal offsets; test residuals give the reported metrics, so the reported numbers come from data that chose nothing.
 /// </summary>
 internal sealed class Backtest
 {

@@ -16,7 +16,8 @@ using Predictor.Training.Trees;
 namespace Predictor.Training.Pipeline;
 
 /// <summary>
-/// Trains one model from one or more series: fits every candidate (SSA, ridge) on the training part of each series,
+/// Trains one model from one or more series: fits every candidate (SSA, ridge, gbdt, combination) on the training part
+/// of each series (and, for the test part, again on training + calibration: <see cref="TrainingOptions.RefitBeforeTest"/>),
 /// backtests candidates and baselines (naive, seasonal naive, decayed p90) from rolling origins, selects the
 /// candidate or exportable baseline with the lowest mean calibration MASE, refits it on all the data, calibrates
 /// <c>upper</c> by split conformal, and writes the ONNX model with its card. Deterministic: the same series and
