@@ -95,8 +95,9 @@ public static class ModelTrainer
         var decayed = Evaluate("decayed_p" + Math.Round(options.Quantile * 100).ToString(CultureInfo.InvariantCulture), "", "baseline",
             b => new DecayedPercentileForecaster(MaxAbs(b.Series.Values.AsSpan(0, b.TrainEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile),
             backtests, options, constantUpper: true,
-            testForecasterFor: b => new DecayedPercentileForecaster(
-                MaxAbs(b.Series.Values.AsSpan(0, refit ? b.CalibrationEnd : b.TrainEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile));
+            testForecasterFor: refit
+                ? b => new DecayedPercentileForecaster(MaxAbs(b.Series.Values.AsSpan(0, b.CalibrationEnd)), options.DecayHalfLife.TotalSeconds / setup.StepSeconds, options.Quantile)
+                : null);
 
         // Selection (Backtesting/ModelSelection): recency-weighted calibration MASE; a simpler kind within one
         // standard error of the best is preferred (candidates first on ties).
@@ -202,7 +203,8 @@ public static class ModelTrainer
 
             var trainFit = b.Residuals(forecaster, b.TestOrigins);
             var testForecaster = testForecasterFor?.Invoke(b);
-            return (b.Residuals(forecaster, b.CalibrationOrigins), testForecaster is null ? trainFit : b.Residuals(testForecaster, b.TestOrigins), trainFit);
+            bool same = testForecaster is null || ReferenceEquals(testForecaster, forecaster);
+            return (b.Residuals(forecaster, b.CalibrationOrigins), same ? trainFit : b.Residuals(testForecaster!, b.TestOrigins), trainFit);
         }, constantUpper, calibrationOnly);
 
     /// <summary>
