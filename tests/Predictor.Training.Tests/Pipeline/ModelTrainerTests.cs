@@ -278,9 +278,9 @@ public sealed class ModelTrainerTests
 
         var result = ModelTrainer.Train([data], Options with { Kinds = ["gbdt"], GbdtMaxLeaves = maxLeaves });
 
-        var ensemble = ModelProto.Parser.ParseFrom(result.Model).Graph.Node.Single(n => n.OpType == "TreeEnsembleRegressor");
+        var ensemble = TreeEnsemble(result.Model);
         var trees = ensemble.Attribute.Single(a => a.Name == "nodes_treeids").Ints;
-        var modes = ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings.Select(m => m.ToStringUtf8()).ToArray();
+        var modes = NodeModes(ensemble);
         var leaves = Enumerable.Range(0, modes.Length).Where(i => modes[i] == "LEAF").GroupBy(i => trees[i]).Select(g => g.Count()).ToArray();
         Assert.NotEmpty(leaves);
         Assert.InRange(leaves.Max(), 2, maxLeaves);
@@ -301,13 +301,13 @@ public sealed class ModelTrainerTests
         var result = ModelTrainer.Train([data], Options with { Kinds = ["gbdt"], GbdtMaxDepth = maxDepth });
 
         // Walk every tree of the file from its root (node 0) through nodes_truenodeids / nodes_falsenodeids.
-        var ensemble = ModelProto.Parser.ParseFrom(result.Model).Graph.Node.Single(n => n.OpType == "TreeEnsembleRegressor");
+        var ensemble = TreeEnsemble(result.Model);
         long[] Ints(string name) => [.. ensemble.Attribute.Single(a => a.Name == name).Ints];
         var trees = Ints("nodes_treeids");
         var ids = Ints("nodes_nodeids");
         var yes = Ints("nodes_truenodeids");
         var no = Ints("nodes_falsenodeids");
-        var modes = ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings.Select(m => m.ToStringUtf8()).ToArray();
+        var modes = NodeModes(ensemble);
         var at = Enumerable.Range(0, ids.Length).ToDictionary(i => (trees[i], ids[i]));
         int deepest = 0;
         foreach (long tree in trees.Distinct())
@@ -386,6 +386,14 @@ public sealed class ModelTrainerTests
         var ex = Assert.Throws<PredictorException>(() => ModelTrainer.Train([SyntheticSeries.Cyclic("synthetic/a", 1500, 1)], Options with { Kinds = ["lstm"] }));
         Assert.Contains("ssa, ridge", ex.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The one TreeEnsembleRegressor node of a model file.</summary>
+    private static NodeProto TreeEnsemble(byte[] model) =>
+        ModelProto.Parser.ParseFrom(model).Graph.Node.Single(n => n.OpType == "TreeEnsembleRegressor");
+
+    /// <summary>The node's nodes_modes ("BRANCH_LEQ", "LEAF", ...), one per tree node.</summary>
+    private static string[] NodeModes(NodeProto ensemble) =>
+        [.. ensemble.Attribute.Single(a => a.Name == "nodes_modes").Strings.Select(m => m.ToStringUtf8())];
 
     private static void AssertGraphMatchesCSharp(ModelProto model, ModelCard card, RecordedSeries data)
     {
