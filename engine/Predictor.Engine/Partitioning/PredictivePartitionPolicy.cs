@@ -14,7 +14,6 @@ public sealed class PredictivePolicyOptions
     private double _growBand;
     private int _usageFloorTicks = 1;
     private int _noiseHalfLifeTicks = 288;
-    private int _deadBandExpiryTicks;
 
     /// <summary>
     /// Extra allocation above the forecast's upper bound (and above the usage floor), as a fraction of it (0.1 = +10 %).
@@ -104,23 +103,6 @@ public sealed class PredictivePolicyOptions
         set => _noiseHalfLifeTicks = value is >= 1 and <= 10_000_000
             ? value
             : throw new PredictorException($"PredictivePolicyOptions.NoiseHalfLifeTicks = {value} is out of range: use 1 to 10000000 ticks (e.g. 288).");
-    }
-
-    /// <summary>
-    /// Ticks after which the dead bands (<see cref="DeadBandShare"/>, <see cref="NoiseBand"/>) stop holding a shrink back:
-    /// once a partition's allocation has not changed for this many ticks, it shrinks to the largest target of the
-    /// stabilisation window even when that is within the bands (at most <see cref="MaxStepShare"/> per tick; the safety
-    /// layer's minimum change still applies). The bands keep the policy from chasing noise; an allocation that has held
-    /// for hours is no longer reacting to it, and what the bands then hold back is slack kept for as long as the usage
-    /// stays where it is. At most one such shrink per that many ticks. 0 turns it off.
-    /// </summary>
-    /// <value>The default value is 0.</value>
-    public int DeadBandExpiryTicks
-    {
-        get => _deadBandExpiryTicks;
-        set => _deadBandExpiryTicks = value is >= 0 and <= 10_000_000
-            ? value
-            : throw new PredictorException($"PredictivePolicyOptions.DeadBandExpiryTicks = {value} is out of range: use 0 (off) to 10000000 ticks (e.g. 36).");
     }
 
     /// <summary>User and system bounds.</summary>
@@ -218,7 +200,6 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
             return target;
         }
 
-        var unchanged = recent.Unchanged(allocation);
         var noise = recent.AddUsage(usage);
         var floorUse = recent.UsageMedian(usage);
         var need = _options.UsageFloor > 0 && floorUse * _options.UsageFloor > upper ? floorUse * _options.UsageFloor : upper;
@@ -233,10 +214,8 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
                 : target;
         }
 
-        // Shrink only to the largest target of the stabilisation window, and only by more than the dead band (unless the
-        // allocation has held for the band's expiry).
-        var expired = _options.DeadBandExpiryTicks > 0 && unchanged >= _options.DeadBandExpiryTicks;
-        if (!recent.Full || allocation <= hold || (allocation - hold <= deadBand && !expired))
+        // Shrink only to the largest target of the stabilisation window, and only by more than the dead band.
+        if (!recent.Full || allocation - hold <= deadBand)
         {
             return _options.Bounds.Clamp(allocation, total);
         }
@@ -259,8 +238,6 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         private int _useCount;
         private double _noise;
         private double _noiseWeight;
-        private long _allocation = -1;
-        private int _unchanged;
 
         public Recent(int size, int noiseHalfLifeTicks, int floorTicks)
         {
@@ -270,14 +247,6 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         }
 
         public bool Full => _count == _ring.Length;
-
-        /// <summary>Records the allocation this tick starts from and returns for how many ticks before it it has been the same.</summary>
-        public int Unchanged(long allocation)
-        {
-            _unchanged = allocation == _allocation ? Math.Min(_unchanged + 1, int.MaxValue - 1) : 0;
-            _allocation = allocation;
-            return _unchanged;
-        }
 
         public long Add(long value)
         {

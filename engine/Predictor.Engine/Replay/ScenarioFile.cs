@@ -382,7 +382,7 @@ public static class ScenarioFile
         // A predictive policy's "settings": each key sets one option; what is left out keeps its documented default.
         private PredictiveSettings Settings(JsonElement e, string path)
         {
-            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "growBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "deadBandExpiryTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking");
+            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "growBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking");
             var d = PredictiveSettings.Default;
             var policy = d.Policy;
             if (o.TryGetValue("headroom", out var v))
@@ -418,11 +418,6 @@ public static class ScenarioFile
             if (o.TryGetValue("shrinkAfterTicks", out v))
             {
                 policy.ShrinkAfterTicks = (int)Number(v, path + ".shrinkAfterTicks", 1, 100_000, "a whole number of ticks from 1 to 100000, e.g. 12", integer: true);
-            }
-
-            if (o.TryGetValue("deadBandExpiryTicks", out v))
-            {
-                policy.DeadBandExpiryTicks = (int)Number(v, path + ".deadBandExpiryTicks", 0, 10_000_000, "a whole number of ticks from 0 (off) to 10000000 after which an allocation that has not changed may shrink within the dead bands, e.g. 36", integer: true);
             }
 
             if (o.TryGetValue("usageFloor", out v))
