@@ -459,28 +459,11 @@ public static class ScenarioFile
                 throw Error(path, $"expected true, false (off) or an object {{ \"learningRate\": 0.05, \"scaleHalfLife\": 288 }}, found {Describe(e)}.");
             }
 
-            var o = Object(e, path, "learningRate", "alternativeRates", "scaleHalfLife");
+            var o = Object(e, path, "learningRate", "scaleHalfLife");
             var tracking = new UpperTrackerOptions();
             if (o.TryGetValue("learningRate", out var v))
             {
                 tracking.LearningRate = Number(v, path + ".learningRate", double.Epsilon, 10, "a rate in (0, 10], e.g. 0.05");
-            }
-
-            if (o.TryGetValue("alternativeRates", out v))
-            {
-                if (v.ValueKind != JsonValueKind.Array || v.GetArrayLength() > 16)
-                {
-                    throw Error(path + ".alternativeRates", $"expected an array of at most 16 rates in (0, 10], e.g. [0.02, 0.1, 0.2], found {Describe(v)}.");
-                }
-
-                var rates = new List<double>();
-                var i = 0;
-                foreach (var rate in v.EnumerateArray())
-                {
-                    rates.Add(Number(rate, $"{path}.alternativeRates[{i++}]", double.Epsilon, 10, "a rate in (0, 10], e.g. 0.1"));
-                }
-
-                tracking.AlternativeRates = rates;
             }
 
             if (o.TryGetValue("scaleHalfLife", out v))
