@@ -7,6 +7,7 @@ using Predictor.Engine.Telemetry;
 using Predictor.Engine.Telemetry.Import;
 using Predictor.Training.Onnx;
 using Predictor.Training.Pipeline;
+using Predictor.Training.Ssa;
 using Predictor.Training.Trees;
 using Spectre.Console;
 
@@ -56,6 +57,12 @@ internal static class TrainCommands
             DefaultValueFactory = _ => string.Join(",", new TrainingOptions().Kinds),
         };
         var ssaShare = new Option<double>("--ssa-length-share") { Description = "SSA's embedding window L as a share of W (cost O(L³)).", DefaultValueFactory = _ => new TrainingOptions().SsaLengthShare };
+        var ssaCentring = new Option<string>("--ssa-centring")
+        {
+            Description = "series: basic SSA of the standardised series; lag-vectors: each lag vector centred on its own mean, the constant put first in the basis (SSA with projection), so a level shift stays out of the eigenvectors; choose: both, lag-vectors kept only when it beats basic SSA on the calibration part by more than one standard error.",
+            DefaultValueFactory = _ => CentringName(new TrainingOptions().SsaCentring),
+        };
+        ssaCentring.AcceptOnlyFromAmong(SeriesCentring, LagVectors, ChooseCentring);
         var gbdtTrees = new Option<string>("--gbdt-trees")
         {
             Description = "Trees of the gbdt candidate: shared (multi-output trees for all steps, each step weighted alike in the split gain: H times fewer to walk) or per-step (one ensemble per horizon step).",
@@ -103,6 +110,7 @@ internal static class TrainCommands
         var output = new Option<string>("--out") { Description = "Where to write the ONNX model.", Required = true };
         command.Options.Add(selection);
         command.Options.Add(ssaShare);
+        command.Options.Add(ssaCentring);
         command.Options.Add(gbdtTrees);
         command.Options.Add(seasonMoves);
         command.Options.Add(refitBeforeTest);
@@ -124,6 +132,7 @@ internal static class TrainCommands
                 Window = parse.GetValue(window),
                 Quantile = parse.GetValue(quantile),
                 SsaLengthShare = parse.GetValue(ssaShare),
+                SsaCentring = parse.GetValue(ssaCentring) switch { LagVectors => SsaCentring.LagVectors, ChooseCentring => SsaCentring.Chosen, _ => SsaCentring.Series },
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 RefitBeforeTest = parse.GetValue(refitBeforeTest) == On,
@@ -167,6 +176,19 @@ internal static class TrainCommands
     private const string WholeHorizon = "whole-horizon";
 
     private const string PerStep = "per-step";
+
+    private const string SeriesCentring = "series";
+
+    private const string LagVectors = "lag-vectors";
+
+    private const string ChooseCentring = "choose";
+
+    private static string CentringName(SsaCentring centring) => centring switch
+    {
+        SsaCentring.LagVectors => LagVectors,
+        SsaCentring.Chosen => ChooseCentring,
+        _ => SeriesCentring,
+    };
 
     private static string GbdtTreesName(GbdtTreeLayout layout) => layout == GbdtTreeLayout.Shared ? "shared" : "per-step";
 

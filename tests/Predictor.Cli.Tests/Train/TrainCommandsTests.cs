@@ -230,13 +230,6 @@ public sealed class TrainCommandsTests : IDisposable
 
         Assert.True(a.Code == 0, a.Err);
         Assert.True(b.Code == 0, b.Err);
-        string Card(string path, string key)
-        {
-            var (code, output, error) = Run("models", "inspect", path);
-            Assert.True(code == 0, error);
-            string line = output.Split('\n').Single(l => l.TrimStart().StartsWith(key + " ", StringComparison.Ordinal));
-            return line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim();
-        }
 
         // On: a window of one day (288 five-minute steps) for yesterday's 11 moves over the coming hour, 24 lags.
         Assert.Equal("11", Card(byDefault, "predictor.gbdt.season_moves"));
@@ -271,6 +264,40 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.NotEqual(0, bad.Code);
         Assert.Contains("'maybe' not recognized", bad.Err, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "c.onnx")));
+    }
+
+    /// <summary>The value `predictor models inspect` prints for a card key.</summary>
+    private static string Card(string path, string key)
+    {
+        string line = Inspect(path).Split('\n').Single(l => l.TrimStart().StartsWith(key + " ", StringComparison.Ordinal));
+        return line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim();
+    }
+
+    private static string Inspect(string path)
+    {
+        var (code, output, error) = Run("models", "inspect", path);
+        Assert.True(code == 0, error);
+        return output;
+    }
+
+    [Fact]
+    public void Train_SsaCentring_ChoiceIsWrittenIntoTheCardAndAnUnknownValueIsRefused()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx"), c = Path.Combine(_dir, "c.onnx");
+
+        string[] ssa = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--window", "24", "--kinds", "ssa"];
+        var byDefault = Run([.. ssa, "--out", a]);
+        var centred = Run([.. ssa, "--ssa-centring", "lag-vectors", "--out", b]);
+        var bad = Run(TrainArgs(csv, c, "--ssa-centring", "double"));
+
+        Assert.True(byDefault.Code == 0, byDefault.Err);
+        Assert.True(centred.Code == 0, centred.Err);
+        Assert.DoesNotContain("predictor.ssa_centring", Inspect(a), StringComparison.Ordinal);
+        Assert.Equal("lag-vectors", Card(b, "predictor.ssa_centring"));
+        Assert.NotEqual(0, bad.Code);
+        Assert.All(new[] { "'double' not recognized", "'series'", "'lag-vectors'", "'choose'" }, part => Assert.Contains(part, bad.Err, StringComparison.Ordinal));
+        Assert.False(File.Exists(c));
     }
 
     [Theory]

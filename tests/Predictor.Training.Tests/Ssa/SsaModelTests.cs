@@ -125,4 +125,69 @@ public sealed class SsaModelTests
 
         Assert.Equal(a, b);
     }
+
+    [Fact]
+    public void Fit_LagVectorCentring_PutsTheConstantFirstAndDecomposesTheCentredCovariance()
+    {
+        var rng = new Random(5);
+        double[] x = [.. SineAndTrend(300).Select(v => v + rng.NextDouble())];
+        const int L = 12;
+        int k = x.Length - L + 1;
+        var centred = new double[L, L];
+        double levelSquares = 0;
+        for (int c = 0; c < k; c++)
+        {
+            double m = x.AsSpan(c, L).ToArray().Average();
+            levelSquares += m * m;
+            for (int i = 0; i < L; i++)
+            {
+                for (int j = 0; j < L; j++)
+                {
+                    centred[i, j] += (x[c + i] - m) * (x[c + j] - m);
+                }
+            }
+        }
+
+        var d = SsaDecomposition.Fit([x], L, SsaCentring.LagVectors);
+
+        // The constant first, with the lag vectors' squared norm along it; every other vector orthogonal to it.
+        Assert.All(Enumerable.Range(0, L), r => Assert.Equal(1 / Math.Sqrt(L), d.Eigenvectors[r, 0], 1e-12));
+        Assert.Equal(L * levelSquares, d.Eigenvalues[0], 1e-6 * L * levelSquares);
+        for (int c = 1; c < L; c++)
+        {
+            double sum = Enumerable.Range(0, L).Sum(r => d.Eigenvectors[r, c]);
+            Assert.True(Math.Abs(sum) < 1e-9, $"vector {c} sums to {sum}");
+        }
+
+        // The other pairs reconstruct the covariance of the centred lag vectors.
+        for (int i = 0; i < L; i++)
+        {
+            for (int j = 0; j < L; j++)
+            {
+                double s = 0;
+                for (int c = 1; c < L; c++)
+                {
+                    s += d.Eigenvectors[i, c] * d.Eigenvalues[c] * d.Eigenvectors[j, c];
+                }
+
+                Assert.Equal(centred[i, j], s, 1e-8);
+            }
+        }
+    }
+
+    [Fact]
+    public void Forecast_LagVectorCentring_SinusoidOnAnotherLevel_IsForecastExactly()
+    {
+        // Fitted at level 10, applied at level 60: the constant and one sine pair (rank 3) carry any level.
+        double[] train = [.. Enumerable.Range(0, 400).Select(t => 10 + (3 * Math.Sin(2 * Math.PI * t / 24)))];
+        double[] later = [.. Enumerable.Range(0, 100).Select(t => 60 + (3 * Math.Sin(2 * Math.PI * t / 24)))];
+        var model = SsaModel.From(SsaDecomposition.Fit([train], 36, SsaCentring.LagVectors), 3);
+
+        double[] forecast = model.ForecastRecurrently(later.AsSpan(40, 36), 24);
+
+        for (int h = 0; h < 24; h++)
+        {
+            Assert.True(Math.Abs(forecast[h] - later[76 + h]) < 1e-6, $"step {h + 1}: {forecast[h]} vs {later[76 + h]}");
+        }
+    }
 }

@@ -136,21 +136,35 @@ internal static class ModelSelection
                 break;
             }
 
-            double mean = 0, variance = 0;
-            for (int s = 0; s < series; s++)
-            {
-                var (m, se) = PairedDifference(losses[c][s], losses[best][s], weights[s], block);
-                mean += m / series;
-                variance += se * se / ((double)series * series);
-            }
-
-            if (mean <= standardErrors * Math.Sqrt(variance))
+            if (!ClearlyBetter(losses[best], losses[c], weights, block, standardErrors))
             {
                 return c;
             }
         }
 
         return best;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="richer"/> beats <paramref name="simpler"/> by more than <paramref name="standardErrors"/>
+    /// standard errors: the recency-weighted paired difference simpler − richer (per-origin losses per series, blocks of
+    /// <paramref name="block"/> origins; series combine as a mean, se = √Σse²/S) exceeds that many standard errors.
+    /// </summary>
+    public static bool ClearlyBetter(IReadOnlyList<double[]> richer, IReadOnlyList<double[]> simpler, double halfLifeSteps, int block, double standardErrors) =>
+        ClearlyBetter(richer, simpler, [.. simpler.Select(l => RecencyWeights(l.Length, halfLifeSteps))], block, standardErrors);
+
+    private static bool ClearlyBetter(IReadOnlyList<double[]> richer, IReadOnlyList<double[]> simpler, double[][] weights, int block, double standardErrors)
+    {
+        int series = simpler.Count;
+        double mean = 0, variance = 0;
+        for (int s = 0; s < series; s++)
+        {
+            var (m, se) = PairedDifference(simpler[s], richer[s], weights[s], block);
+            mean += m / series;
+            variance += se * se / ((double)series * series);
+        }
+
+        return mean > standardErrors * Math.Sqrt(variance);
     }
 
     /// <summary>

@@ -47,11 +47,12 @@ public static class ModelTrainer
         bool refit = options.RefitBeforeTest;
         var trainParts = backtests.Select(b => (b.Series, b.TrainEnd)).ToList();
         var testParts = backtests.Select(b => (b.Series, b.CalibrationEnd)).ToList();
+        var ssaCentring = SsaCentring.Series;
         if (options.Kinds.Contains("ssa") || combine)
         {
             progress?.Report(new("fitting SSA", (double)stage++ / stages));
-            var (ssa, rank) = FitSsaSelectingRank(backtests, setup, options);
-            candidates.Add((ssa, rank, refit ? FitSsa(testParts, setup, options, rank) : ssa));
+            (var ssa, var rank, ssaCentring) = FitSsaSelectingRank(backtests, setup, options);
+            candidates.Add((ssa, rank, refit ? FitSsa(testParts, setup, options, rank, ssaCentring) : ssa));
         }
 
         if (options.Kinds.Contains("ridge") || combine)
@@ -122,10 +123,10 @@ public static class ModelTrainer
         var allParts = prepared.Select(p => (p, p.Values.Length)).ToList();
         IExportableForecaster Refit(string kind) => kind switch
         {
-            "ssa" => FitSsa(allParts, setup, options, ssaRank),
+            "ssa" => FitSsa(allParts, setup, options, ssaRank, ssaCentring),
             "ridge" => FitRidge(allParts, setup, options).Model,
             CombinationForecaster.CombinationKind => new CombinationForecaster(
-                [FitSsa(allParts, setup, options, ssaRank), FitRidge(allParts, setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
+                [FitSsa(allParts, setup, options, ssaRank, ssaCentring), FitRidge(allParts, setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
                 options.Horizon),
             GbdtOnnx.Kind => FitGbdt(allParts, setup, options),
             _ => exportableBaselines.First(b => b.Kind == kind),
@@ -163,7 +164,7 @@ public static class ModelTrainer
             Series = [.. prepared.Select(p => p.Name)],
             MetricsJson = MetricsJson.Write(table, options),
             TrainingDataSha256 = DataHash(prepared),
-            Extra = CardExtras(selected, usedKinds, evaluations, offsets, final, setup, options, allResiduals.Length / options.Horizon),
+            Extra = CardExtras(selected, usedKinds, evaluations, offsets, final, setup, options, allResiduals.Length / options.Horizon, ssaCentring),
         };
         progress?.Report(new("writing ONNX", (double)stage / stages));
         byte[] bytes = final.Export(card, offsets);
@@ -252,35 +253,45 @@ public static class ModelTrainer
         return new Evaluated(kind, detail, role, maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics, losses, trainFitTest);
     }
 
-    private static (IExportableForecaster Model, string Detail) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
+    private static (IExportableForecaster Model, string Detail, SsaCentring Centring) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
     {
-        var ssaOptions = new SsaOptions { WindowLength = setup.SsaLength };
-        var decomposition = SsaDecomposition.Fit([.. backtests.Select(b => Standardise(b.Series.Values.AsSpan(0, b.TrainEnd)))], ssaOptions.WindowLength);
-        int spectral = decomposition.RankFor(ssaOptions.ExplainedVariance, ssaOptions.MaxRank);
-        var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.SsaLength).Distinct().Order().ToList();
-        LinearMapForecaster? best = null;
-        double bestMase = double.PositiveInfinity;
-        int bestRank = 0;
-        foreach (int rank in ranks)
+        SsaCentring[] centrings = options.SsaCentring == SsaCentring.Chosen ? [SsaCentring.Series, SsaCentring.LagVectors] : [options.SsaCentring];
+        var fits = new List<(LinearMapForecaster Model, int Rank, Evaluated Score)>();
+        foreach (var centring in centrings)
         {
-            var model = SsaModel.From(decomposition, rank);
-            var forecaster = SsaForecaster(model, setup, options);
-            double mase = Evaluate("ssa", "", "candidate", _ => forecaster, backtests, options, calibrationOnly: true).ValidationMase;
-            if (mase < bestMase || best is null)
+            var ssaOptions = new SsaOptions { WindowLength = setup.SsaLength };
+            var decomposition = SsaDecomposition.Fit([.. backtests.Select(b => Standardise(b.Series.Values.AsSpan(0, b.TrainEnd)))], ssaOptions.WindowLength, centring);
+            int spectral = decomposition.RankFor(ssaOptions.ExplainedVariance, ssaOptions.MaxRank);
+            var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.SsaLength).Distinct().Order().ToList();
+            (LinearMapForecaster Model, int Rank, Evaluated Score)? best = null;
+            foreach (int rank in ranks)
             {
-                best = forecaster;
-                bestMase = mase;
-                bestRank = model.Rank;
+                var model = SsaModel.From(decomposition, rank);
+                var forecaster = SsaForecaster(model, setup, options);
+                var score = Evaluate("ssa", "", "candidate", _ => forecaster, backtests, options, calibrationOnly: true);
+                if (best is null || score.ValidationMase < best.Value.Score.ValidationMase)
+                {
+                    best = (forecaster, model.Rank, score);
+                }
             }
+
+            fits.Add(best!.Value);
         }
 
-        return (best!, bestRank.ToString(CultureInfo.InvariantCulture));
+        // Basic SSA is the simpler: the centred fit must beat it outside the standard errors, as a richer kind must.
+        int chosen = fits.Count == 2
+            && fits[1].Score.ValidationMase < fits[0].Score.ValidationMase
+            && (!(options.SelectionStandardErrors > 0) || ModelSelection.ClearlyBetter(
+                fits[1].Score.CalibrationLosses, fits[0].Score.CalibrationLosses, HalfLifeSteps(options, setup.StepSeconds), setup.SeasonSteps, options.SelectionStandardErrors))
+            ? 1
+            : 0;
+        return (fits[chosen].Model, fits[chosen].Rank.ToString(CultureInfo.InvariantCulture), centrings[chosen]);
     }
 
-    /// <summary>SSA of the given rank fitted on each series' values before its end (pooled, each standardised).</summary>
-    private static LinearMapForecaster FitSsa(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, string rank)
+    /// <summary>SSA of the given rank and centring fitted on each series' values before its end (pooled, each standardised).</summary>
+    private static LinearMapForecaster FitSsa(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, string rank, SsaCentring centring)
     {
-        var decomposition = SsaDecomposition.Fit([.. parts.Select(p => Standardise(p.Series.Values.AsSpan(0, p.End)))], setup.SsaLength);
+        var decomposition = SsaDecomposition.Fit([.. parts.Select(p => Standardise(p.Series.Values.AsSpan(0, p.End)))], setup.SsaLength, centring);
         var model = SsaModel.From(decomposition, int.Parse(rank, CultureInfo.InvariantCulture));
         return SsaForecaster(model, setup, options);
     }
@@ -475,7 +486,8 @@ public static class ModelTrainer
     }
 
     private static Dictionary<string, string> CardExtras(
-        Evaluated selected, IReadOnlyList<string> usedKinds, List<Evaluated> evaluations, float[] offsets, IExportableForecaster final, Setup setup, TrainingOptions options, int residualCount)
+        Evaluated selected, IReadOnlyList<string> usedKinds, List<Evaluated> evaluations, float[] offsets, IExportableForecaster final, Setup setup, TrainingOptions options, int residualCount,
+        SsaCentring ssaCentring)
     {
         var stepKinds = final is PerStepForecaster composite ? composite.StepKinds : null;
         var extra = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -501,6 +513,11 @@ public static class ModelTrainer
         {
             extra["predictor.ssa_window_length"] = setup.SsaLength.ToString(CultureInfo.InvariantCulture);
             extra["predictor.ssa_rank"] = evaluations.First(e => e.Kind == "ssa").Detail;
+            if (options.SsaCentring != SsaCentring.Series)
+            {
+                // Since session 11; absent, the model is basic SSA (so the cards of earlier models keep their bytes).
+                extra["predictor.ssa_centring"] = ssaCentring == SsaCentring.LagVectors ? "lag-vectors" : "series";
+            }
         }
 
         if (usedKinds.Contains("ridge") || combination)

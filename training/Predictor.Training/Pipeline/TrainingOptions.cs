@@ -1,5 +1,6 @@
 using System.Globalization;
 using Predictor.Engine;
+using Predictor.Training.Ssa;
 using Predictor.Training.Trees;
 
 namespace Predictor.Training.Pipeline;
@@ -30,6 +31,10 @@ public sealed record TrainingOptions
     /// NAB series and vm_618849 better than L = W at 12 steps (and two Azure VMs worse, where seasonal naive wins anyway).</remarks>
     /// <value>The default value is 0.5.</value>
     public double SsaLengthShare { get; init; } = 0.5;
+
+    /// <summary>How SSA centres its lag vectors (<see cref="Ssa.SsaCentring"/>).</summary>
+    /// <value>The default value is <see cref="SsaCentring.Series"/>.</value>
+    public SsaCentring SsaCentring { get; init; } = SsaCentring.Series;
 
     /// <summary>The quantile the <c>upper</c> output covers.</summary>
     /// <value>The default value is 0.9.</value>

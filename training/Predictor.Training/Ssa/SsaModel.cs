@@ -31,11 +31,21 @@ internal sealed class SsaDecomposition
     /// (O(L·K)), then S[i+1, j+1] = S[i, j] − x(i)·x(j) + x(i+K)·x(j+K), so the cost is O(L·n + L²) per series plus
     /// one symmetric eigen-decomposition (O(L³)).
     /// </summary>
-    public static SsaDecomposition Fit(IReadOnlyList<double[]> series, int windowLength)
+    /// <remarks>
+    /// With <see cref="SsaCentring.LagVectors"/> (SSA with projection onto constants, Golyandina &amp; Shlemov 2017):
+    /// each lag vector Xₖ is centred on its own mean mₖ before the covariance is summed,
+    /// S_c = Σ (Xₖ − mₖ·1)(Xₖ − mₖ·1)ᵀ = S − c·1ᵀ − 1·cᵀ + q·1·1ᵀ with c = Σ mₖ·Xₖ and q = Σ mₖ², so a change of
+    /// level enters the eigenvectors only through the vectors that straddle it. The basis is then 1/√L (the constant,
+    /// eigenvalue L·q: the lag vectors' squared norm along it) followed by the eigenvectors of S_c, which are ⊥ 1;
+    /// a rank r counts the constant, so the recurrence reproduces any level and each window keeps its own.
+    /// </remarks>
+    public static SsaDecomposition Fit(IReadOnlyList<double[]> series, int windowLength, SsaCentring centring = SsaCentring.Series)
     {
         ArgumentNullException.ThrowIfNull(series);
         int l = windowLength;
         var s = new double[l, l];
+        var levelCross = new double[l];
+        double levelSquares = 0;
         foreach (double[] x in series)
         {
             int k = x.Length - l + 1;
@@ -65,6 +75,42 @@ internal sealed class SsaDecomposition
                 {
                     v += (x[i + k - 1] * x[i + d + k - 1]) - (x[i - 1] * x[i + d - 1]);
                     s[i, i + d] += v;
+                }
+            }
+
+            if (centring == SsaCentring.LagVectors)
+            {
+                // m_c, the mean of lag vector c, by a running sum; c_i += m_c·x(c+i); q += m_c².
+                double sum = 0;
+                for (int i = 0; i < l; i++)
+                {
+                    sum += x[i];
+                }
+
+                for (int c = 0; c < k; c++)
+                {
+                    if (c > 0)
+                    {
+                        sum += x[c + l - 1] - x[c - 1];
+                    }
+
+                    double m = sum / l;
+                    levelSquares += m * m;
+                    for (int i = 0; i < l; i++)
+                    {
+                        levelCross[i] += m * x[c + i];
+                    }
+                }
+            }
+        }
+
+        if (centring == SsaCentring.LagVectors)
+        {
+            for (int i = 0; i < l; i++)
+            {
+                for (int j = i; j < l; j++)
+                {
+                    s[i, j] += levelSquares - levelCross[i] - levelCross[j];
                 }
             }
         }
@@ -101,6 +147,54 @@ internal sealed class SsaDecomposition
             {
                 sortedVectors[r, c] = sign * vectors[r, order[c]];
             }
+        }
+
+        if (centring == SsaCentring.LagVectors)
+        {
+            // S_c·1 = 0: drop the eigenvector closest to 1 (eigenvalue ≈ 0) and put 1/√L first.
+            int constantLike = 0;
+            double bestDot = -1;
+            for (int c = 0; c < l; c++)
+            {
+                double dot = 0;
+                for (int r = 0; r < l; r++)
+                {
+                    dot += sortedVectors[r, c];
+                }
+
+                if (Math.Abs(dot) > bestDot)
+                {
+                    bestDot = Math.Abs(dot);
+                    constantLike = c;
+                }
+            }
+
+            var values2 = new double[l];
+            var vectors2 = new double[l, l];
+            values2[0] = l * levelSquares;
+            double unit = 1 / Math.Sqrt(l);
+            for (int r = 0; r < l; r++)
+            {
+                vectors2[r, 0] = unit;
+            }
+
+            for (int c = 0, to = 1; c < l; c++)
+            {
+                if (c == constantLike)
+                {
+                    continue;
+                }
+
+                values2[to] = sortedValues[c];
+                for (int r = 0; r < l; r++)
+                {
+                    vectors2[r, to] = sortedVectors[r, c];
+                }
+
+                to++;
+            }
+
+            return new SsaDecomposition(l, values2, vectors2);
         }
 
         return new SsaDecomposition(l, sortedValues, sortedVectors);

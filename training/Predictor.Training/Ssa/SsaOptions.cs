@@ -45,3 +45,20 @@ internal sealed record SsaOptions
         }
     }
 }
+
+/// <summary>How SSA centres the lag vectors before their covariance is decomposed.</summary>
+public enum SsaCentring
+{
+    /// <summary>Not at all beyond the series' own standardisation (basic SSA): the level is part of the signal subspace.</summary>
+    Series,
+
+    /// <summary>Each lag vector on its own mean, with the constant vector put first in the basis (SSA with projection onto constants).</summary>
+    LagVectors,
+
+    /// <summary>
+    /// Both are fitted (each with its rank chosen on the calibration part); <see cref="LagVectors"/> is kept only when its
+    /// calibration score beats basic SSA's by more than the selection's standard errors (the one-standard-error rule of
+    /// model selection, basic SSA counting as the simpler).
+    /// </summary>
+    Chosen,
+}
