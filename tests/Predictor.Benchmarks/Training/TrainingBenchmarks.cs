@@ -40,13 +40,17 @@ public class SsaFitBenchmarks
     [Params(144, 288)]
     public int SsaLength { get; set; }
 
+    /// <summary>Basic SSA, and lag vectors centred on their own means (<c>--ssa-centring lag-vectors</c>; <c>choose</c> fits both).</summary>
+    [Params(SsaCentring.Series, SsaCentring.LagVectors)]
+    public SsaCentring Centring { get; set; }
+
     [GlobalSetup]
     public void Setup() => _values = DailyLoad.Create().Values;
 
     [Benchmark]
     public double[] SsaFit()
     {
-        var decomposition = SsaDecomposition.Fit([_values], SsaLength);
+        var decomposition = SsaDecomposition.Fit([_values], SsaLength, Centring);
         return SsaModel.From(decomposition, decomposition.RankFor(0.9, 40)).ForecastMap(288, 12);
     }
 }
