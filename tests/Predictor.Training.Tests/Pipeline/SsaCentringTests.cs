@@ -1,4 +1,3 @@
-using Predictor.Engine.Telemetry;
 using Predictor.Engine.Telemetry.Import;
 using Predictor.Training.Pipeline;
 using Predictor.Training.Ssa;
@@ -14,16 +13,17 @@ public sealed class SsaCentringTests
 {
     private static readonly TrainingOptions SsaOnly = new() { Kinds = ["ssa"] };
 
-    private static RecordedSeries Nab(string relative) =>
-        Assert.Single(TraceImporter.Import(TraceFormat.Nab, Path.Combine(NabSeries.DatasetsRoot(), "nab", "data", relative)).Series);
+    /// <summary>The NAB trace trained with ssa alone, basic and with <see cref="SsaCentring.Chosen"/>.</summary>
+    private static (TrainingResult Basic, TrainingResult Chosen) TrainBoth(string relative)
+    {
+        var series = Assert.Single(TraceImporter.Import(TraceFormat.Nab, Path.Combine(NabSeries.DatasetsRoot(), "nab", "data", relative)).Series);
+        return (ModelTrainer.Train([series], SsaOnly), ModelTrainer.Train([series], SsaOnly with { SsaCentring = SsaCentring.Chosen }));
+    }
 
     [Fact]
     public void Train_Chosen_LevelJumpInTheFittedData_KeepsTheLagVectorCentringAndForecastsTheTestPartBetter()
     {
-        var series = Nab(NabSeries.RdsCc0c53);
-
-        var basic = ModelTrainer.Train([series], SsaOnly);
-        var chosen = ModelTrainer.Train([series], SsaOnly with { SsaCentring = SsaCentring.Chosen });
+        var (basic, chosen) = TrainBoth(NabSeries.RdsCc0c53);
 
         Assert.Equal("lag-vectors", chosen.Card.Extra["predictor.ssa_centring"]);
         Assert.False(basic.Card.Extra.ContainsKey("predictor.ssa_centring"), "the default writes the card it always wrote");
@@ -36,10 +36,7 @@ public sealed class SsaCentringTests
     [Fact]
     public void Train_Chosen_NoClearGainOnTheCalibrationPart_KeepsBasicSsaWithTheSameScores()
     {
-        var series = Nab(NabSeries.RdsE47b3b);
-
-        var basic = ModelTrainer.Train([series], SsaOnly);
-        var chosen = ModelTrainer.Train([series], SsaOnly with { SsaCentring = SsaCentring.Chosen });
+        var (basic, chosen) = TrainBoth(NabSeries.RdsE47b3b);
 
         Assert.Equal("series", chosen.Card.Extra["predictor.ssa_centring"]);
         Assert.Equal(basic.Card.Extra["predictor.ssa_rank"], chosen.Card.Extra["predictor.ssa_rank"]);

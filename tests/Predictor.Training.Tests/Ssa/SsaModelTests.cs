@@ -72,19 +72,7 @@ public sealed class SsaModelTests
         var d = SsaDecomposition.Fit([x], L);
 
         // U·Λ·Uᵀ reconstructs S.
-        for (int i = 0; i < L; i++)
-        {
-            for (int j = 0; j < L; j++)
-            {
-                double s = 0;
-                for (int c = 0; c < L; c++)
-                {
-                    s += d.Eigenvectors[i, c] * d.Eigenvalues[c] * d.Eigenvectors[j, c];
-                }
-
-                Assert.Equal(direct[i, j], s, 1e-9);
-            }
-        }
+        AssertReconstructs(direct, d, firstComponent: 0, 1e-9);
 
         Assert.True(d.Eigenvalues.Zip(d.Eigenvalues.Skip(1)).All(p => p.First >= p.Second), "eigenvalues sorted decreasing");
     }
@@ -160,19 +148,7 @@ public sealed class SsaModelTests
         }
 
         // The other pairs reconstruct the covariance of the centred lag vectors.
-        for (int i = 0; i < L; i++)
-        {
-            for (int j = 0; j < L; j++)
-            {
-                double s = 0;
-                for (int c = 1; c < L; c++)
-                {
-                    s += d.Eigenvectors[i, c] * d.Eigenvalues[c] * d.Eigenvectors[j, c];
-                }
-
-                Assert.Equal(centred[i, j], s, 1e-8);
-            }
-        }
+        AssertReconstructs(centred, d, firstComponent: 1, 1e-8);
     }
 
     [Fact]
@@ -188,6 +164,25 @@ public sealed class SsaModelTests
         for (int h = 0; h < 24; h++)
         {
             Assert.True(Math.Abs(forecast[h] - later[76 + h]) < 1e-6, $"step {h + 1}: {forecast[h]} vs {later[76 + h]}");
+        }
+    }
+
+    /// <summary>Σ_{c ≥ first} λ_c·u_c·u_cᵀ equals <paramref name="expected"/> entry by entry.</summary>
+    private static void AssertReconstructs(double[,] expected, SsaDecomposition d, int firstComponent, double tolerance)
+    {
+        int l = d.WindowLength;
+        for (int i = 0; i < l; i++)
+        {
+            for (int j = 0; j < l; j++)
+            {
+                double s = 0;
+                for (int c = firstComponent; c < l; c++)
+                {
+                    s += d.Eigenvectors[i, c] * d.Eigenvalues[c] * d.Eigenvectors[j, c];
+                }
+
+                Assert.Equal(expected[i, j], s, tolerance);
+            }
         }
     }
 }
