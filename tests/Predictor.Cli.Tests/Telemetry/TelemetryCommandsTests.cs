@@ -3,6 +3,7 @@ using Predictor.TestSupport;
 
 namespace Predictor.Cli.Tests.Telemetry;
 
+[Collection(LiveLoopCollection.Name)]
 public sealed class TelemetryCommandsTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("predictor-cli-telemetry-").FullName;
