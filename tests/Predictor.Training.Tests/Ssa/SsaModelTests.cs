@@ -152,6 +152,29 @@ public sealed class SsaModelTests
     }
 
     [Fact]
+    public void Fit_LagVectorCentring_NoiseFreeSinusoid_StillGivesAnOrthonormalBasisWithTheConstantFirst()
+    {
+        // Centred, a pure sinusoid spans 2 of L dimensions: S_c has a null space of L − 2, where the decomposition may
+        // return any rotation; the constant must still come out as its own vector and the basis stay orthonormal.
+        double[] x = [.. Enumerable.Range(0, 300).Select(t => 5 + Math.Sin(2 * Math.PI * t / 24))];
+        const int L = 20;
+
+        var d = SsaDecomposition.Fit([x], L, SsaCentring.LagVectors);
+
+        Assert.All(Enumerable.Range(0, L), r => Assert.Equal(1 / Math.Sqrt(L), d.Eigenvectors[r, 0], 1e-12));
+        for (int a = 0; a < L; a++)
+        {
+            for (int b = a; b < L; b++)
+            {
+                double dot = Enumerable.Range(0, L).Sum(r => d.Eigenvectors[r, a] * d.Eigenvectors[r, b]);
+                Assert.True(Math.Abs(dot - (a == b ? 1 : 0)) < 1e-9, $"u{a}·u{b} = {dot}");
+            }
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => SsaDecomposition.Fit([x], L, SsaCentring.Chosen));
+    }
+
+    [Fact]
     public void Forecast_LagVectorCentring_SinusoidOnAnotherLevel_IsForecastExactly()
     {
         // Fitted at level 10, applied at level 60: the constant and one sine pair (rank 3) carry any level.

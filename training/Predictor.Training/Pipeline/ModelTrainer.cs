@@ -256,10 +256,10 @@ public static class ModelTrainer
     private static (IExportableForecaster Model, string Detail, SsaCentring Centring) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
     {
         SsaCentring[] centrings = options.SsaCentring == SsaCentring.Chosen ? [SsaCentring.Series, SsaCentring.LagVectors] : [options.SsaCentring];
+        var ssaOptions = new SsaOptions { WindowLength = setup.SsaLength };
         var fits = new List<(LinearMapForecaster Model, int Rank, Evaluated Score)>();
         foreach (var centring in centrings)
         {
-            var ssaOptions = new SsaOptions { WindowLength = setup.SsaLength };
             var decomposition = SsaDecomposition.Fit([.. backtests.Select(b => Standardise(b.Series.Values.AsSpan(0, b.TrainEnd)))], ssaOptions.WindowLength, centring);
             int spectral = decomposition.RankFor(ssaOptions.ExplainedVariance, ssaOptions.MaxRank);
             var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.SsaLength).Distinct().Order().ToList();

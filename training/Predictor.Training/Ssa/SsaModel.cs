@@ -42,6 +42,11 @@ internal sealed class SsaDecomposition
     public static SsaDecomposition Fit(IReadOnlyList<double[]> series, int windowLength, SsaCentring centring = SsaCentring.Series)
     {
         ArgumentNullException.ThrowIfNull(series);
+        if (centring is not (SsaCentring.Series or SsaCentring.LagVectors))
+        {
+            throw new ArgumentOutOfRangeException(nameof(centring), centring, "One decomposition is either basic or centred; the trainer resolves Chosen by fitting both.");
+        }
+
         int l = windowLength;
         var s = new double[l, l];
         var levelCross = new double[l];
@@ -106,11 +111,14 @@ internal sealed class SsaDecomposition
 
         if (centring == SsaCentring.LagVectors)
         {
+            // S_c, plus the constant's own term L·q·(1/√L)(1/√L)ᵀ = q·1·1ᵀ: since S_c·1 = 0, 1/√L is then an exact
+            // eigenvector (eigenvalue L·q) and the decomposition returns it beside an orthonormal basis of its
+            // complement, even where S_c has a null space of its own (a noise-free series of low rank).
             for (int i = 0; i < l; i++)
             {
                 for (int j = i; j < l; j++)
                 {
-                    s[i, j] += levelSquares - levelCross[i] - levelCross[j];
+                    s[i, j] += (2 * levelSquares) - levelCross[i] - levelCross[j];
                 }
             }
         }
@@ -151,7 +159,7 @@ internal sealed class SsaDecomposition
 
         if (centring == SsaCentring.LagVectors)
         {
-            // S_c·1 = 0: drop the eigenvector closest to 1 (eigenvalue ≈ 0) and put 1/√L first.
+            // Put the constant's eigenvector (the one along 1) first, exactly 1/√L; the others are ⊥ 1, in order.
             int constantLike = 0;
             double bestDot = -1;
             for (int c = 0; c < l; c++)
@@ -169,13 +177,13 @@ internal sealed class SsaDecomposition
                 }
             }
 
-            var values2 = new double[l];
-            var vectors2 = new double[l, l];
-            values2[0] = l * levelSquares;
+            var constantFirstValues = new double[l];
+            var constantFirstVectors = new double[l, l];
+            constantFirstValues[0] = l * levelSquares;
             double unit = 1 / Math.Sqrt(l);
             for (int r = 0; r < l; r++)
             {
-                vectors2[r, 0] = unit;
+                constantFirstVectors[r, 0] = unit;
             }
 
             for (int c = 0, to = 1; c < l; c++)
@@ -185,16 +193,16 @@ internal sealed class SsaDecomposition
                     continue;
                 }
 
-                values2[to] = sortedValues[c];
+                constantFirstValues[to] = sortedValues[c];
                 for (int r = 0; r < l; r++)
                 {
-                    vectors2[r, to] = sortedVectors[r, c];
+                    constantFirstVectors[r, to] = sortedVectors[r, c];
                 }
 
                 to++;
             }
 
-            return new SsaDecomposition(l, values2, vectors2);
+            return new SsaDecomposition(l, constantFirstValues, constantFirstVectors);
         }
 
         return new SsaDecomposition(l, sortedValues, sortedVectors);
