@@ -4,6 +4,7 @@ using Predictor.Engine.Control;
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Partitioning;
 using Predictor.Engine.Placement;
+using Predictor.TestSupport;
 
 namespace Predictor.Engine.Tests.Control;
 
@@ -326,14 +327,11 @@ public sealed class ControlLoopTests
             sink.Drain(drain);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var t = 0; t < 200; t++)
+        Allocations.AssertSteadyStateAllocatesNothing(200, () =>
         {
             rig.Step();
             sink.Drain(drain);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        });
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Predictor.Engine.Forecasting;
+using Predictor.TestSupport;
 
 namespace Predictor.Engine.Tests.Forecasting;
 
@@ -53,13 +54,7 @@ public class NaiveForecasterTests
         var upper = new float[64 * 12];
         naive.Forecast(window, [], 64, forecast, upper);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
-        {
-            naive.Forecast(window, [], 64, forecast, upper);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(100, () => naive.Forecast(window, [], 64, forecast, upper));
     }
 
     [Fact]

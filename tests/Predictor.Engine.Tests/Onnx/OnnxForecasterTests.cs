@@ -1,5 +1,6 @@
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Onnx;
+using Predictor.TestSupport;
 
 namespace Predictor.Engine.Tests.Onnx;
 
@@ -127,14 +128,11 @@ public sealed class OnnxForecasterTests : IDisposable
             forecaster.Forecast(window.AsSpan(0, W), calendar.AsSpan(0, CalendarFeatures.Width), 1, forecast, upper);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 500; i++)
+        Allocations.AssertSteadyStateAllocatesNothing(500, () =>
         {
             forecaster.Forecast(window, calendar, N, forecast, upper);
             forecaster.Forecast(window.AsSpan(0, W), calendar.AsSpan(0, CalendarFeatures.Width), 1, forecast, upper);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        });
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Onnx;
 using Predictor.Engine.Onnx.Native;
+using Predictor.TestSupport;
 using Predictor.Training.Onnx;
 
 namespace Predictor.Engine.Tests.Onnx;
@@ -109,14 +110,7 @@ public sealed class OnnxSessionTests : IDisposable
             binding.Run();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-        {
-            binding.Run();
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Allocations.AssertSteadyStateAllocatesNothing(1000, binding.Run);
         Assert.Equal(47f, forecast.Data[0]);
         Assert.Equal(95f, forecast.Data[12]);
         Assert.Equal(95f + (0.25f * 12), upper.Data[23]);

@@ -1,4 +1,5 @@
 using Predictor.Engine;
+using Predictor.TestSupport;
 using Predictor.Training.Features;
 using Predictor.Training.Pipeline;
 using Predictor.Training.Trees;
@@ -338,13 +339,7 @@ public sealed class SharedTreesTests
         var output = new float[Horizon];
         model.Predict(row, output);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
-        {
-            model.Predict(row, output);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Allocations.AssertSteadyStateAllocatesNothing(100, () => model.Predict(row, output));
     }
 
     [Fact]
