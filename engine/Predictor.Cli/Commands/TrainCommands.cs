@@ -59,10 +59,10 @@ internal static class TrainCommands
         var ssaShare = new Option<double>("--ssa-length-share") { Description = "SSA's embedding window L as a share of W (cost O(L³)).", DefaultValueFactory = _ => new TrainingOptions().SsaLengthShare };
         var ssaCentring = new Option<string>("--ssa-centring")
         {
-            Description = "series: basic SSA of the standardised series; lag-vectors: each lag vector centred on its own mean, the constant put first in the basis (SSA with projection), so a level shift stays out of the eigenvectors; choose: both, lag-vectors kept only when it beats basic SSA on the calibration part by more than one standard error.",
+            Description = "series: basic SSA of the standardised series; lag-vectors: each lag vector centred on its own mean, the constant put first in the basis (SSA with projection), so a level shift stays out of the eigenvectors; level-shift: lag-vectors when the training and calibration parts hold a dominant level shift (one split into before and after explains more than half their variance), basic SSA otherwise.",
             DefaultValueFactory = _ => CentringName(new TrainingOptions().SsaCentring),
         };
-        ssaCentring.AcceptOnlyFromAmong(SeriesCentring, LagVectors, ChooseCentring);
+        ssaCentring.AcceptOnlyFromAmong(SeriesCentring, LagVectors, LevelShiftCentring);
         var gbdtTrees = new Option<string>("--gbdt-trees")
         {
             Description = "Trees of the gbdt candidate: shared (multi-output trees for all steps, each step weighted alike in the split gain: H times fewer to walk) or per-step (one ensemble per horizon step).",
@@ -132,7 +132,7 @@ internal static class TrainCommands
                 Window = parse.GetValue(window),
                 Quantile = parse.GetValue(quantile),
                 SsaLengthShare = parse.GetValue(ssaShare),
-                SsaCentring = parse.GetValue(ssaCentring) switch { LagVectors => SsaCentring.LagVectors, ChooseCentring => SsaCentring.Chosen, _ => SsaCentring.Series },
+                SsaCentring = parse.GetValue(ssaCentring) switch { LagVectors => SsaCentring.LagVectors, LevelShiftCentring => SsaCentring.LevelShift, _ => SsaCentring.Series },
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 RefitBeforeTest = parse.GetValue(refitBeforeTest) == On,
@@ -181,12 +181,12 @@ internal static class TrainCommands
 
     private const string LagVectors = "lag-vectors";
 
-    private const string ChooseCentring = "choose";
+    private const string LevelShiftCentring = "level-shift";
 
     private static string CentringName(SsaCentring centring) => centring switch
     {
         SsaCentring.LagVectors => LagVectors,
-        SsaCentring.Chosen => ChooseCentring,
+        SsaCentring.LevelShift => LevelShiftCentring,
         _ => SeriesCentring,
     };
 

@@ -40,7 +40,7 @@ public class SsaFitBenchmarks
     [Params(144, 288)]
     public int SsaLength { get; set; }
 
-    /// <summary>Basic SSA, and lag vectors centred on their own means (<c>--ssa-centring lag-vectors</c>; <c>choose</c> fits both).</summary>
+    /// <summary>Basic SSA, and lag vectors centred on their own means (<c>--ssa-centring lag-vectors</c>).</summary>
     [Params(SsaCentring.Series, SsaCentring.LagVectors)]
     public SsaCentring Centring { get; set; }
 

@@ -284,19 +284,22 @@ public sealed class TrainCommandsTests : IDisposable
     public void Train_SsaCentring_ChoiceIsWrittenIntoTheCardAndAnUnknownValueIsRefused()
     {
         string csv = WriteNab("cycle", 1500);
-        string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx"), c = Path.Combine(_dir, "c.onnx");
+        string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx"), c = Path.Combine(_dir, "c.onnx"), d = Path.Combine(_dir, "d.onnx");
 
         string[] ssa = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--window", "24", "--kinds", "ssa"];
         var byDefault = Run([.. ssa, "--out", a]);
         var centred = Run([.. ssa, "--ssa-centring", "lag-vectors", "--out", b]);
+        var gated = Run([.. ssa, "--ssa-centring", "level-shift", "--out", d]);
         var bad = Run(TrainArgs(csv, c, "--ssa-centring", "double"));
 
         Assert.True(byDefault.Code == 0, byDefault.Err);
         Assert.True(centred.Code == 0, centred.Err);
         Assert.DoesNotContain("predictor.ssa_centring", Inspect(a), StringComparison.Ordinal);
         Assert.Equal("lag-vectors", Card(b, "predictor.ssa_centring"));
+        Assert.True(gated.Code == 0, gated.Err);
+        Assert.Equal("series", Card(d, "predictor.ssa_centring")); // a steady cycle: no level shift, basic SSA
         Assert.NotEqual(0, bad.Code);
-        Assert.All(new[] { "'double' not recognized", "'series'", "'lag-vectors'", "'choose'" }, part => Assert.Contains(part, bad.Err, StringComparison.Ordinal));
+        Assert.All(new[] { "'double' not recognized", "'series'", "'lag-vectors'", "'level-shift'" }, part => Assert.Contains(part, bad.Err, StringComparison.Ordinal));
         Assert.False(File.Exists(c));
     }
 

@@ -6,42 +6,42 @@ using Predictor.Training.Tests.Trees;
 namespace Predictor.Training.Tests.Pipeline;
 
 /// <summary>
-/// <see cref="TrainingOptions.SsaCentring"/> end to end on two real NAB traces (README, Training, "Session 11"): cc0c53
-/// jumps from 6 % to 14–15 % CPU inside its calibration part; e47b3b keeps its level.
+/// <see cref="TrainingOptions.SsaCentring"/> = <see cref="SsaCentring.LevelShift"/> end to end on two real NAB traces
+/// (README, Training, "Sessions 11 and 12"): cc0c53 jumps from 6 % to 14–15 % CPU inside its calibration part; the asg
+/// trace has no dominant level shift.
 /// </summary>
 public sealed class SsaCentringTests
 {
     private static readonly TrainingOptions SsaOnly = new() { Kinds = ["ssa"] };
 
-    /// <summary>The NAB trace trained with ssa alone, basic and with <see cref="SsaCentring.Chosen"/>.</summary>
-    private static (TrainingResult Basic, TrainingResult Chosen) TrainBoth(string relative)
+    /// <summary>The NAB trace trained with ssa alone, basic and with <see cref="SsaCentring.LevelShift"/>.</summary>
+    private static (TrainingResult Basic, TrainingResult Gated) TrainBoth(string relative)
     {
         var series = Assert.Single(TraceImporter.Import(TraceFormat.Nab, Path.Combine(NabSeries.DatasetsRoot(), "nab", "data", relative)).Series);
-        return (ModelTrainer.Train([series], SsaOnly), ModelTrainer.Train([series], SsaOnly with { SsaCentring = SsaCentring.Chosen }));
+        return (ModelTrainer.Train([series], SsaOnly), ModelTrainer.Train([series], SsaOnly with { SsaCentring = SsaCentring.LevelShift }));
     }
 
     [Fact]
-    public void Train_Chosen_LevelJumpInTheFittedData_KeepsTheLagVectorCentringAndForecastsTheTestPartBetter()
+    public void Train_LevelShift_JumpInTheCalibrationPart_CentresTheLagVectorsAndForecastsTheTestPartBetter()
     {
-        var (basic, chosen) = TrainBoth(NabSeries.RdsCc0c53);
+        var (basic, gated) = TrainBoth(NabSeries.RdsCc0c53);
 
-        Assert.Equal("lag-vectors", chosen.Card.Extra["predictor.ssa_centring"]);
+        Assert.Equal("lag-vectors", gated.Card.Extra["predictor.ssa_centring"]);
         Assert.False(basic.Card.Extra.ContainsKey("predictor.ssa_centring"), "the default writes the card it always wrote");
         var before = Assert.Single(basic.Series).Scores.Single(s => s.Model == "ssa");
-        var after = Assert.Single(chosen.Series).Scores.Single(s => s.Model == "ssa");
-        Assert.True(after.ValidationMase < before.ValidationMase, $"calibration {after.ValidationMase:F3} vs basic {before.ValidationMase:F3}");
+        var after = Assert.Single(gated.Series).Scores.Single(s => s.Model == "ssa");
         Assert.True(after.Test.MaseAtHorizon < 0.95 * before.Test.MaseAtHorizon, $"test MASE@12 {after.Test.MaseAtHorizon:F3} vs basic {before.Test.MaseAtHorizon:F3}");
     }
 
     [Fact]
-    public void Train_Chosen_NoClearGainOnTheCalibrationPart_KeepsBasicSsaWithTheSameScores()
+    public void Train_LevelShift_NoDominantShift_IsBasicSsaWithTheSameScores()
     {
-        var (basic, chosen) = TrainBoth(NabSeries.RdsE47b3b);
+        var (basic, gated) = TrainBoth(NabSeries.Asg);
 
-        Assert.Equal("series", chosen.Card.Extra["predictor.ssa_centring"]);
-        Assert.Equal(basic.Card.Extra["predictor.ssa_rank"], chosen.Card.Extra["predictor.ssa_rank"]);
+        Assert.Equal("series", gated.Card.Extra["predictor.ssa_centring"]);
+        Assert.Equal(basic.Card.Extra["predictor.ssa_rank"], gated.Card.Extra["predictor.ssa_rank"]);
         var before = Assert.Single(basic.Series).Scores;
-        var after = Assert.Single(chosen.Series).Scores;
+        var after = Assert.Single(gated.Series).Scores;
         Assert.Equal(before.Select(s => (s.Model, s.ValidationMase, s.Test)), after.Select(s => (s.Model, s.ValidationMase, s.Test)));
     }
 }

@@ -171,7 +171,7 @@ public sealed class SsaModelTests
             }
         }
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => SsaDecomposition.Fit([x], L, SsaCentring.Chosen));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SsaDecomposition.Fit([x], L, SsaCentring.LevelShift));
     }
 
     [Fact]

@@ -51,7 +51,8 @@ public static class ModelTrainer
         if (options.Kinds.Contains("ssa") || combine)
         {
             progress?.Report(new("fitting SSA", (double)stage++ / stages));
-            (var ssa, var rank, ssaCentring) = FitSsaSelectingRank(backtests, setup, options);
+            ssaCentring = Resolve(options.SsaCentring, testParts, setup);
+            var (ssa, rank) = FitSsaSelectingRank(backtests, setup, options, ssaCentring);
             candidates.Add((ssa, rank, refit ? FitSsa(testParts, setup, options, rank, ssaCentring) : ssa));
         }
 
@@ -253,40 +254,36 @@ public static class ModelTrainer
         return new Evaluated(kind, detail, role, maseCount == 0 ? double.NaN : maseSum / maseCount, calibration, test, metrics, losses, trainFitTest);
     }
 
-    private static (IExportableForecaster Model, string Detail, SsaCentring Centring) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options)
+    private static (IExportableForecaster Model, string Detail) FitSsaSelectingRank(IReadOnlyList<Backtest> backtests, Setup setup, TrainingOptions options, SsaCentring centring)
     {
-        SsaCentring[] centrings = options.SsaCentring == SsaCentring.Chosen ? [SsaCentring.Series, SsaCentring.LagVectors] : [options.SsaCentring];
         var ssaOptions = new SsaOptions { WindowLength = setup.SsaLength };
-        var fits = new List<(LinearMapForecaster Model, int Rank, Evaluated Score)>();
-        foreach (var centring in centrings)
+        var decomposition = SsaDecomposition.Fit([.. backtests.Select(b => Standardise(b.Series.Values.AsSpan(0, b.TrainEnd)))], ssaOptions.WindowLength, centring);
+        int spectral = decomposition.RankFor(ssaOptions.ExplainedVariance, ssaOptions.MaxRank);
+        var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.SsaLength).Distinct().Order().ToList();
+        (LinearMapForecaster Model, int Rank, double Score)? best = null;
+        foreach (int rank in ranks)
         {
-            var decomposition = SsaDecomposition.Fit([.. backtests.Select(b => Standardise(b.Series.Values.AsSpan(0, b.TrainEnd)))], ssaOptions.WindowLength, centring);
-            int spectral = decomposition.RankFor(ssaOptions.ExplainedVariance, ssaOptions.MaxRank);
-            var ranks = SsaRankGrid.Append(spectral).Where(r => r < setup.SsaLength).Distinct().Order().ToList();
-            (LinearMapForecaster Model, int Rank, Evaluated Score)? best = null;
-            foreach (int rank in ranks)
+            var model = SsaModel.From(decomposition, rank);
+            var forecaster = SsaForecaster(model, setup, options);
+            var score = Evaluate("ssa", "", "candidate", _ => forecaster, backtests, options, calibrationOnly: true).ValidationMase;
+            if (best is null || score < best.Value.Score)
             {
-                var model = SsaModel.From(decomposition, rank);
-                var forecaster = SsaForecaster(model, setup, options);
-                var score = Evaluate("ssa", "", "candidate", _ => forecaster, backtests, options, calibrationOnly: true);
-                if (best is null || score.ValidationMase < best.Value.Score.ValidationMase)
-                {
-                    best = (forecaster, model.Rank, score);
-                }
+                best = (forecaster, model.Rank, score);
             }
-
-            fits.Add(best!.Value);
         }
 
-        // Basic SSA is the simpler: the centred fit must beat it outside the standard errors, as a richer kind must.
-        int chosen = fits.Count == 2
-            && fits[1].Score.ValidationMase < fits[0].Score.ValidationMase
-            && (!(options.SelectionStandardErrors > 0) || ModelSelection.ClearlyBetter(
-                fits[1].Score.CalibrationLosses, fits[0].Score.CalibrationLosses, HalfLifeSteps(options, setup.StepSeconds), setup.SeasonSteps, options.SelectionStandardErrors))
-            ? 1
-            : 0;
-        return (fits[chosen].Model, fits[chosen].Rank.ToString(CultureInfo.InvariantCulture), centrings[chosen]);
+        return (best!.Value.Model, best.Value.Rank.ToString(CultureInfo.InvariantCulture));
     }
+
+    /// <summary>
+    /// <see cref="SsaCentring.LevelShift"/> decided once for all SSA fits from the span selection reads (training +
+    /// calibration; the test part is not read): <see cref="SsaCentring.LagVectors"/> when any series' standardised span
+    /// holds a dominant level shift (each side at least one season), basic SSA otherwise. Other modes pass through.
+    /// </summary>
+    private static SsaCentring Resolve(SsaCentring centring, IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup) =>
+        centring != SsaCentring.LevelShift ? centring
+        : parts.Any(p => LevelShift.Dominates(Standardise(p.Series.Values.AsSpan(0, p.End)), setup.SeasonSteps)) ? SsaCentring.LagVectors
+        : SsaCentring.Series;
 
     /// <summary>SSA of the given rank and centring fitted on each series' values before its end (pooled, each standardised).</summary>
     private static LinearMapForecaster FitSsa(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, string rank, SsaCentring centring)

@@ -44,7 +44,7 @@ internal sealed class SsaDecomposition
         ArgumentNullException.ThrowIfNull(series);
         if (centring is not (SsaCentring.Series or SsaCentring.LagVectors))
         {
-            throw new ArgumentOutOfRangeException(nameof(centring), centring, "One decomposition is either basic or centred; the trainer resolves Chosen by fitting both.");
+            throw new ArgumentOutOfRangeException(nameof(centring), centring, "One decomposition is either basic or centred; the trainer resolves LevelShift to one of them.");
         }
 
         int l = windowLength;

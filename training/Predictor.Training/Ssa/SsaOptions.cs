@@ -56,9 +56,9 @@ public enum SsaCentring
     LagVectors,
 
     /// <summary>
-    /// Both are fitted (each with its rank chosen on the calibration part); <see cref="LagVectors"/> is kept only when its
-    /// calibration score beats basic SSA's by more than the selection's standard errors (the one-standard-error rule of
-    /// model selection, basic SSA counting as the simpler).
+    /// <see cref="LagVectors"/> for every SSA fit of a training run whose training and calibration parts hold a dominant
+    /// level shift (<see cref="Ssa.LevelShift.Dominates"/>, one season at least on each side), basic SSA otherwise. The
+    /// trainer decides once, before the fits, from the span selection reads; the test part is not read.
     /// </summary>
-    Chosen,
+    LevelShift,
 }
