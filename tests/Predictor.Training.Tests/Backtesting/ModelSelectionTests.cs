@@ -78,18 +78,18 @@ public sealed class ModelSelectionTests
     }
 
     [Fact]
-    public void ClearlyBetter_LowerInEveryBlock_IsClearAndLowerOnlyOnAverage_IsNot()
+    public void Choose_RicherLowerInEveryBlock_IsClearAndLowerOnlyOnAverage_IsNot()
     {
         const int n = 480;
         var rng = new Random(8);
         double[] simpler = [.. Enumerable.Range(0, n).Select(_ => 1.0 + (0.2 * rng.NextDouble()))];
         double[] steady = [.. simpler.Select(v => v - 0.1)];
         double[] erratic = [.. simpler.Select((v, i) => v - 0.05 + ((i / Block) % 2 == 0 ? 0.6 : -0.6))];
+        string[] kinds = ["gbdt", "naive"];
 
-        Assert.True(ModelSelection.ClearlyBetter([steady], [simpler], 144, Block, standardErrors: 1));
-        Assert.False(ModelSelection.ClearlyBetter([erratic], [simpler], double.PositiveInfinity, Block, standardErrors: 1));
-        Assert.True(ModelSelection.ClearlyBetter([erratic], [simpler], double.PositiveInfinity, Block, standardErrors: 0));
-        Assert.False(ModelSelection.ClearlyBetter([simpler], [steady], 144, Block, standardErrors: 0));
+        Assert.Equal("gbdt", kinds[ModelSelection.Choose(kinds, [[steady], [simpler]], 144, Block, standardErrors: 1)]);
+        Assert.Equal("naive", kinds[ModelSelection.Choose(kinds, [[erratic], [simpler]], double.PositiveInfinity, Block, standardErrors: 1)]);
+        Assert.Equal("gbdt", kinds[ModelSelection.Choose(kinds, [[erratic], [simpler]], double.PositiveInfinity, Block, standardErrors: 0)]);
     }
 
     [Fact]

@@ -147,12 +147,9 @@ internal static class ModelSelection
 
     /// <summary>
     /// Whether <paramref name="richer"/> beats <paramref name="simpler"/> by more than <paramref name="standardErrors"/>
-    /// standard errors: the recency-weighted paired difference simpler − richer (per-origin losses per series, blocks of
+    /// standard errors: the weighted paired difference simpler − richer (per-origin losses per series, blocks of
     /// <paramref name="block"/> origins; series combine as a mean, se = √Σse²/S) exceeds that many standard errors.
     /// </summary>
-    public static bool ClearlyBetter(IReadOnlyList<double[]> richer, IReadOnlyList<double[]> simpler, double halfLifeSteps, int block, double standardErrors) =>
-        ClearlyBetter(richer, simpler, [.. simpler.Select(l => RecencyWeights(l.Length, halfLifeSteps))], block, standardErrors);
-
     private static bool ClearlyBetter(IReadOnlyList<double[]> richer, IReadOnlyList<double[]> simpler, double[][] weights, int block, double standardErrors)
     {
         int series = simpler.Count;
