@@ -101,6 +101,12 @@ internal static class TrainCommands
             DefaultValueFactory = _ => new TrainingOptions().RefitBeforeTest ? On : Off,
         };
         refitBeforeTest.AcceptOnlyFromAmong(On, Off);
+        var gbdtRefitRounds = new Option<string>("--gbdt-refit-rounds")
+        {
+            Description = "early-stopping: the gbdt candidate's refits (before the test part, and the shipped fit on all data) each hold out their latest 10 % of rows to stop early, so the shipped trees never learn from the newest days; training-fit: they train on every row, with each horizon step's tree count from the training-part fit's early stopping.",
+            DefaultValueFactory = _ => new TrainingOptions().GbdtRefitRounds == GbdtRefitRounds.TrainingFit ? TrainingFitRounds : EarlyStoppingRounds,
+        };
+        gbdtRefitRounds.AcceptOnlyFromAmong(EarlyStoppingRounds, TrainingFitRounds);
         var selection = new Option<string>("--selection")
         {
             Description = "whole-horizon: one kind for every step; per-step: a step may take another kind where it wins that step clearly (one graph, kind per_step).",
@@ -114,6 +120,7 @@ internal static class TrainCommands
         command.Options.Add(gbdtTrees);
         command.Options.Add(seasonMoves);
         command.Options.Add(refitBeforeTest);
+        command.Options.Add(gbdtRefitRounds);
         command.Options.Add(gbdtRate);
         command.Options.Add(gbdtDepth);
         command.Options.Add(gbdtLeaves);
@@ -136,6 +143,7 @@ internal static class TrainCommands
                 GbdtTrees = parse.GetValue(gbdtTrees) == GbdtTreesName(GbdtTreeLayout.Shared) ? GbdtTreeLayout.Shared : GbdtTreeLayout.PerStep,
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 RefitBeforeTest = parse.GetValue(refitBeforeTest) == On,
+                GbdtRefitRounds = parse.GetValue(gbdtRefitRounds) == TrainingFitRounds ? GbdtRefitRounds.TrainingFit : GbdtRefitRounds.EarlyStopping,
                 GbdtLearningRate = parse.GetValue(gbdtRate),
                 GbdtMaxDepth = parse.GetValue(gbdtDepth),
                 GbdtMaxLeaves = parse.GetValue(gbdtLeaves),
@@ -182,6 +190,10 @@ internal static class TrainCommands
     private const string LagVectors = "lag-vectors";
 
     private const string LevelShiftCentring = "level-shift";
+
+    private const string EarlyStoppingRounds = "early-stopping";
+
+    private const string TrainingFitRounds = "training-fit";
 
     private static string CentringName(SsaCentring centring) => centring switch
     {

@@ -303,7 +303,34 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.False(File.Exists(c));
     }
 
+    [Fact]
+    public void Train_GbdtRefitRounds_TrainingFitChangesOnlyTheRefitsAndIsWrittenIntoTheCard()
+    {
+        // The level steps up for the last fifth: the early-stopped refits hold the newest rows out, the training-fit
+        // refits learn from them; the training-part fit, and so every calibration score, is the same in both runs.
+        string csv = WriteNab("step", 3000, t => 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (t >= 2400 ? 15 : 0) + (0.5 * Math.Sin(t * 1.7)));
+        string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx");
+        string Json(string tag) => Path.Combine(_dir, tag + ".json");
+        string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
+
+        var byDefault = Run([.. gbdt, "--out", a, "--json", Json("a")]);
+        var everyRow = Run([.. gbdt, "--gbdt-refit-rounds", "training-fit", "--out", b, "--json", Json("b")]);
+
+        Assert.True(byDefault.Code == 0, byDefault.Err);
+        Assert.True(everyRow.Code == 0, everyRow.Err);
+        (double Validation, double Test) Gbdt(string tag) =>
+            JsonDocument.Parse(File.ReadAllText(Json(tag))).RootElement.GetProperty("series")[0].GetProperty("models").EnumerateArray()
+                .Where(m => m.GetProperty("model").GetString() == "gbdt")
+                .Select(m => (m.GetProperty("validation_mase").GetDouble(), m.GetProperty("mase").GetDouble())).Single();
+        Assert.Equal(Gbdt("a").Validation, Gbdt("b").Validation);
+        Assert.NotEqual(Gbdt("a").Test, Gbdt("b").Test);
+        Assert.DoesNotContain("predictor.gbdt_refit_rounds", Inspect(a), StringComparison.Ordinal);
+        Assert.Equal("training-fit", Card(b, "predictor.gbdt_refit_rounds"));
+        Assert.NotEqual(File.ReadAllBytes(a), File.ReadAllBytes(b));
+    }
+
     [Theory]
+    [InlineData("--gbdt-refit-rounds", "late", "'late' not recognized|'early-stopping'|'training-fit'")]
     [InlineData("--gbdt-season-moves", "maybe", "'maybe' not recognized|'on'|'off'")]
     [InlineData("--gbdt-trees", "both", "'both' not recognized|'per-step'|'shared'")]
     [InlineData("--gbdt-learning-rate", "0", "--gbdt-learning-rate 0: must lie in (0, 1]")]

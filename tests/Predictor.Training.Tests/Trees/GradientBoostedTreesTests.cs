@@ -163,6 +163,68 @@ public sealed class GradientBoostedTreesTests
         Assert.All(unstopped.TreesPerHorizon, t => Assert.Equal(300, t));
     }
 
+    [Theory]
+    [InlineData(GbdtTreeLayout.PerStep)]
+    [InlineData(GbdtTreeLayout.Shared)]
+    public void Fit_TreesPerStep_KeepsEachStepsCountAndHoldsNothingOut(GbdtTreeLayout trees)
+    {
+        var data = Windows(Synthetic(3000, 4), 16, 3, calendar: false);
+        var model = GradientBoostedTrees.Fit(data, 16, new GbdtOptions { Trees = trees, TreesPerStep = [2, 5, 9] });
+
+        Assert.Equal(new[] { 2, 5, 9 }, model.TreesPerHorizon);
+        Assert.Equal(trees == GbdtTreeLayout.Shared ? 9 : 16, model.TreeCount);
+        if (trees == GbdtTreeLayout.Shared)
+        {
+            // Step 1 keeps 2 trees: its values in trees 3 to 9 are 0 (it left the gradients), step 3's are not all 0.
+            var values = model.NodeValues.ToArray();
+            int from = model.TreeRoots[2];
+            Assert.All(Enumerable.Range(from, model.NodeCount - from), node => Assert.Equal(0f, values[node * 3]));
+            Assert.Contains(Enumerable.Range(from, model.NodeCount - from), node => values[(node * 3) + 2] != 0f);
+        }
+
+        // Nothing held out: the same count for every step trains exactly as early stopping turned off does.
+        var fixedRounds = GradientBoostedTrees.Fit(data, 16, new GbdtOptions { Trees = trees, TreesPerStep = [7, 7, 7] });
+        var unstopped = GradientBoostedTrees.Fit(data, 16, new GbdtOptions { Trees = trees, ValidationFraction = 0, MaxIterations = 7 });
+        Assert.Equal(unstopped.NodeThresholds.ToArray(), fixedRounds.NodeThresholds.ToArray());
+        Assert.Equal(unstopped.NodeValues.ToArray(), fixedRounds.NodeValues.ToArray());
+    }
+
+    [Fact]
+    public void Fit_TreesPerStep_LearnsFromTheNewestRowsThatEarlyStoppingHoldsOut()
+    {
+        // Noise about 0.5 for 2,700 steps, then about 5.5 for the last 300: early stopping holds out the latest 10 %
+        // of rows, so its trees never see the new level; fixed rounds train on every row.
+        var rng = new Random(9);
+        var values = new double[3000];
+        var stamps = new long[3000];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = rng.NextDouble() + (i >= 2700 ? 5 : 0);
+            stamps[i] = i * 300_000L;
+        }
+
+        var data = SupervisedWindows.Build(values, stamps, 4, 1, false);
+        var options = new GbdtOptions { PredictDifference = false, MaxIterations = 40 };
+        var stopped = GradientBoostedTrees.Fit(data, 4, options);
+        var everyRow = GradientBoostedTrees.Fit(data, 4, new GbdtOptions { PredictDifference = false, TreesPerStep = [40] });
+
+        Span<float> output = stackalloc float[1];
+        stopped.Predict([5.5f, 5.5f, 5.5f, 5.5f], output);
+        Assert.True(output[0] < 1.5f, $"The early-stopped trees forecast {output[0]} for a window at the new level; they should not have seen it.");
+        everyRow.Predict([5.5f, 5.5f, 5.5f, 5.5f], output);
+        Assert.InRange(output[0], 4.5f, 6.5f);
+    }
+
+    [Fact]
+    public void Fit_TreesPerStepOfAnotherHorizon_ThrowsNamingBoth()
+    {
+        var data = Windows(Synthetic(1000, 5), 8, 3, calendar: false);
+
+        var error = Assert.Throws<ArgumentException>(() => GradientBoostedTrees.Fit(data, 8, new GbdtOptions { TreesPerStep = [4, 4] }));
+        Assert.Contains("2 tree counts for a horizon of 3 steps", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GbdtOptions { TreesPerStep = [3, -1] });
+    }
+
     [Fact]
     public void Fit_ConstantSeries_ForecastsTheLastValue()
     {

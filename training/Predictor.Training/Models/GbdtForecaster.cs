@@ -23,6 +23,9 @@ internal sealed class GbdtForecaster : IExportableForecaster
 
     public string Kind => GbdtOnnx.Kind;
 
+    /// <summary>The trees per horizon step that early stopping (or fixed rounds) kept.</summary>
+    public IReadOnlyList<int> TreesPerHorizon => _model.TreesPerHorizon;
+
     public int Window => _model.Window;
 
     public bool UsesCalendar => _model.CalendarWidth > 0;

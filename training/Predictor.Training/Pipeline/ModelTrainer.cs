@@ -48,6 +48,7 @@ public static class ModelTrainer
         var trainParts = backtests.Select(b => (b.Series, b.TrainEnd)).ToList();
         var testParts = backtests.Select(b => (b.Series, b.CalibrationEnd)).ToList();
         var ssaCentring = SsaCentring.Series;
+        IReadOnlyList<int>? gbdtRounds = null;
         if (options.Kinds.Contains("ssa") || combine)
         {
             progress?.Report(new("fitting SSA", (double)stage++ / stages));
@@ -67,8 +68,9 @@ public static class ModelTrainer
         if (options.Kinds.Contains(GbdtOnnx.Kind) && (backtests.Count == 1 || options.Kinds.Count == 1))
         {
             progress?.Report(new("fitting gradient-boosted trees", (double)stage / stages));
-            var gbdt = FitGbdt(trainParts, setup, options);
-            candidates.Add((gbdt, "", refit ? FitGbdt(testParts, setup, options) : gbdt));
+            var gbdt = FitGbdt(trainParts, setup, options, null);
+            gbdtRounds = options.GbdtRefitRounds == GbdtRefitRounds.TrainingFit ? gbdt.TreesPerHorizon : null;
+            candidates.Add((gbdt, "", refit ? FitGbdt(testParts, setup, options, gbdtRounds) : gbdt));
         }
 
         if (combine)
@@ -129,7 +131,7 @@ public static class ModelTrainer
             CombinationForecaster.CombinationKind => new CombinationForecaster(
                 [FitSsa(allParts, setup, options, ssaRank, ssaCentring), FitRidge(allParts, setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
                 options.Horizon),
-            GbdtOnnx.Kind => FitGbdt(allParts, setup, options),
+            GbdtOnnx.Kind => FitGbdt(allParts, setup, options, gbdtRounds),
             _ => exportableBaselines.First(b => b.Kind == kind),
         };
 
@@ -356,7 +358,9 @@ public static class ModelTrainer
 
     /// <summary>Gradient-boosted trees (Trees/, default options but the tree layout, learning rate and depth limit of <see cref="TrainingOptions"/>) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
     /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
-    private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options)
+    /// <param name="treesPerStep">Fixed tree counts per horizon step (nothing held out), or <see langword="null"/> to early-stop
+    /// on the latest rows (<see cref="TrainingOptions.GbdtRefitRounds"/>).</param>
+    private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, IReadOnlyList<int>? treesPerStep)
     {
         if (parts.Count != 1)
         {
@@ -366,7 +370,7 @@ public static class ModelTrainer
         var (series, end) = parts[0];
         var features = GbdtFeatures(setup, options);
         var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), features, options.Horizon, withCalendar: true);
-        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees }));
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees, TreesPerStep = treesPerStep }));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)
@@ -520,6 +524,12 @@ public static class ModelTrainer
         if (usedKinds.Contains("ridge") || combination)
         {
             extra["predictor.ridge_alpha"] = evaluations.First(e => e.Kind == "ridge").Detail;
+        }
+
+        if (usedKinds.Contains(GbdtOnnx.Kind) && options.GbdtRefitRounds == GbdtRefitRounds.TrainingFit)
+        {
+            // Since session 13; absent, the shipped trees early-stopped on their latest rows (earlier cards keep their bytes).
+            extra["predictor.gbdt_refit_rounds"] = "training-fit";
         }
 
         return extra;

@@ -139,6 +139,16 @@ public sealed record TrainingOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool RefitBeforeTest { get; init; } = true;
 
+    /// <summary>
+    /// How the gbdt candidate's later fits (the refit on training + calibration before the test part, the final fit on
+    /// everything that ships) choose their tree counts. <see cref="GbdtRefitRounds.EarlyStopping"/>: each holds out its
+    /// own latest 10 % of rows for early stopping, so the shipped trees never learn from the newest days.
+    /// <see cref="GbdtRefitRounds.TrainingFit"/>: they hold nothing out and keep, per horizon step, the count the
+    /// training-part fit's early stopping found.
+    /// </summary>
+    /// <value>The default value is <see cref="GbdtRefitRounds.EarlyStopping"/>.</value>
+    public GbdtRefitRounds GbdtRefitRounds { get; init; } = GbdtRefitRounds.EarlyStopping;
+
     /// <summary>Half-life of the decayed-percentile (VPA-style) baseline.</summary>
     /// <value>The default value is 24 hours.</value>
     public TimeSpan DecayHalfLife { get; init; } = TimeSpan.FromHours(24);
@@ -211,9 +221,24 @@ public sealed record TrainingOptions
             throw new PredictorException($"--gbdt-trees {GbdtTrees}: must be per-step or shared.");
         }
 
+        if (!Enum.IsDefined(GbdtRefitRounds))
+        {
+            throw new PredictorException($"--gbdt-refit-rounds {GbdtRefitRounds}: must be early-stopping or training-fit.");
+        }
+
         if (Kinds.Count == 0 || Kinds.Any(k => !KnownKinds.Contains(k)))
         {
             throw new PredictorException($"--kinds {string.Join(",", Kinds)}: each kind must be one of {string.Join(", ", KnownKinds)}.");
         }
     }
+}
+
+/// <summary>How the gbdt candidate's refits choose their tree counts (<see cref="TrainingOptions.GbdtRefitRounds"/>).</summary>
+public enum GbdtRefitRounds
+{
+    /// <summary>Every fit early-stops on its own latest rows (10 %, held out from training).</summary>
+    EarlyStopping,
+
+    /// <summary>The refits train on every row, with the per-step tree counts of the training-part fit's early stopping.</summary>
+    TrainingFit,
 }

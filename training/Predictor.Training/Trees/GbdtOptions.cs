@@ -33,6 +33,7 @@ public sealed class GbdtOptions
     private double _featureFraction = 1.0;
     private int _maxDegreeOfParallelism;
     private GbdtTreeLayout _trees = GbdtTreeLayout.Shared;
+    private int[]? _treesPerStep;
 
     /// <summary>Boosting rounds (trees per horizon step; with shared trees, trees in all) at most; early stopping may use fewer.</summary>
     /// <value>The default value is 100 (scikit-learn's max_iter).</value>
@@ -217,6 +218,35 @@ public sealed class GbdtOptions
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool EqualizeStepGains { get; set; } = true;
+
+    /// <summary>
+    /// Fixed rounds instead of early stopping: when set (one count per horizon step), no rows are held out
+    /// (<see cref="ValidationFraction"/> is not read) and horizon step h keeps its first <c>TreesPerStep[h]</c> trees
+    /// (shared trees: the ensemble grows to the largest count, and a step leaves the split gains once it has its own,
+    /// as a step whose patience ran out does under early stopping). Used to refit on every row with the counts an
+    /// earlier fit's early stopping found (<c>predictor train --gbdt-refit-rounds training-fit</c>); a count above
+    /// <see cref="MaxIterations"/>, or where no split is left, keeps what there is.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (early stopping on the latest rows).</value>
+    public IReadOnlyList<int>? TreesPerStep
+    {
+        get => _treesPerStep;
+        set
+        {
+            if (value is not null)
+            {
+                for (int h = 0; h < value.Count; h++)
+                {
+                    if (value[h] < 0)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(TreesPerStep), value[h], $"TreesPerStep[{h}] = {value[h]}: a tree count must be 0 or more.");
+                    }
+                }
+            }
+
+            _treesPerStep = value is null ? null : [.. value];
+        }
+    }
 
     /// <summary>Horizon steps fitted at the same time (one core each) with <see cref="GbdtTreeLayout.PerStep"/>; 0 means
     /// every core. Shared trees (<see cref="GbdtTreeLayout.Shared"/>) are one ensemble, fitted on one thread.</summary>

@@ -51,7 +51,14 @@ public static class GradientBoostedTrees
 
         int rows = data.Rows;
         int horizon = data.Horizon;
-        int validation = (int)Math.Floor(rows * options.ValidationFraction);
+        if (options.TreesPerStep is { } fixedRounds && fixedRounds.Count != horizon)
+        {
+            throw new ArgumentException(
+                $"GbdtOptions.TreesPerStep holds {fixedRounds.Count} tree counts for a horizon of {horizon} steps; give one count per step.",
+                nameof(options));
+        }
+
+        int validation = options.TreesPerStep is null ? (int)Math.Floor(rows * options.ValidationFraction) : 0;
         if (validation < MinValidationRows)
         {
             validation = 0;

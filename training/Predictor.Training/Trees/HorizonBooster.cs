@@ -168,8 +168,27 @@ internal sealed class HorizonBooster
         var stopped = new bool[outputs];
         int running = outputs;
         var rng = new Random(unchecked((options.Seed * 1_000_003) + k0));
+        var fixedRounds = options.TreesPerStep;
         for (int it = 0; it < options.MaxIterations; it++)
         {
+            if (fixedRounds is not null)
+            {
+                // Fixed rounds: an output that has its count leaves the gradients, as one whose patience ran out.
+                for (int k = 0; k < outputs; k++)
+                {
+                    if (!stopped[k] && treeStart.Count >= fixedRounds[k0 + k])
+                    {
+                        stopped[k] = true;
+                        running--;
+                    }
+                }
+
+                if (running == 0)
+                {
+                    break;
+                }
+            }
+
             for (int j = 0; j < _g.Length; j++)
             {
                 _g[j] = _pred[j] - _y[j];
@@ -211,7 +230,14 @@ internal sealed class HorizonBooster
 
             if (_nVal == 0)
             {
-                Array.Fill(bestTrees, treeStart.Count);
+                for (int k = 0; k < outputs; k++)
+                {
+                    if (!stopped[k])
+                    {
+                        bestTrees[k] = treeStart.Count;
+                    }
+                }
+
                 continue;
             }
 
