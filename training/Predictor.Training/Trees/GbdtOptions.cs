@@ -222,8 +222,9 @@ public sealed class GbdtOptions
     /// <summary>
     /// Fixed rounds instead of early stopping: when set (one count per horizon step), no rows are held out
     /// (<see cref="ValidationFraction"/> is not read) and horizon step h keeps its first <c>TreesPerStep[h]</c> trees
-    /// (shared trees: the ensemble grows to the largest count, and a step leaves the split gains once it has its own,
-    /// as a step whose patience ran out does under early stopping). Used to refit on every row with the counts an
+    /// (shared trees: the ensemble grows to the largest count, and a step leaves the split gains as soon as it has its
+    /// own; under early stopping a step leaves only when its patience runs out, up to <see cref="EarlyStoppingRounds"/>
+    /// trees after its best round). Used to refit on every row with the counts an
     /// earlier fit's early stopping found (<c>predictor train --gbdt-refit-rounds training-fit</c>); a count above
     /// <see cref="MaxIterations"/>, or where no split is left, keeps what there is.
     /// </summary>
