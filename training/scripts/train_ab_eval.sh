@@ -5,7 +5,7 @@
 # once with the flags in $A and once with those in $B, then train_ab_eval.py prints the table and the geometric means
 # the adoption rules of README read. From the repository root:
 #   A="--selection whole-horizon" B="--selection per-step" training/scripts/train_ab_eval.sh [OUT_DIR]
-# (default OUT_DIR /tmp/train_ab_eval; about 3 min on 2 cores for the 20, 6 min with the fresh 23).
+# (default OUT_DIR /tmp/train_ab_eval; about 3 min on 2 cores for the 20, 7 min with the fresh 23).
 # per_step_eval.sh and season_moves_eval.sh call it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
