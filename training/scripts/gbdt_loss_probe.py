@@ -13,7 +13,7 @@ on scikit-learn's own 10 % validation split; random_state 0, so the run is repea
 Usage:
     gbdt_loss_probe.py [DATASETS_DIR] [VM ...]
 DATASETS_DIR defaults to ../shared/datasets (beside the project root); with no VM names, all 30 VMs of
-azure_v1/microsoft_avg_100.subset30.csv. Prints one line per VM and the geometric means. About 15 s per VM on 2 cores.
+azure_v1/microsoft_avg_100.subset30.csv. Prints one line per VM and the geometric means. About 10 s per VM on 2 cores, 5 minutes for all 30.
 """
 import os
 import sys
