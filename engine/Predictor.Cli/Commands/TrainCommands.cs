@@ -107,6 +107,12 @@ internal static class TrainCommands
             DefaultValueFactory = _ => new TrainingOptions().GbdtRefitRounds == GbdtRefitRounds.TrainingFit ? TrainingFitRounds : EarlyStoppingRounds,
         };
         gbdtRefitRounds.AcceptOnlyFromAmong(EarlyStoppingRounds, TrainingFitRounds);
+        var gbdtLoss = new Option<string>("--gbdt-loss")
+        {
+            Description = "squared: the gbdt candidate's trees minimise squared error (each leaf learns a mean); absolute: absolute error (LAD boosting: splits on the residuals' signs, each leaf learns a median, early stopping on mean |error|), the loss MASE scores.",
+            DefaultValueFactory = _ => new TrainingOptions().GbdtLoss == GbdtLoss.AbsoluteError ? AbsoluteLoss : SquaredLoss,
+        };
+        gbdtLoss.AcceptOnlyFromAmong(SquaredLoss, AbsoluteLoss);
         var selection = new Option<string>("--selection")
         {
             Description = "whole-horizon: one kind for every step; per-step: a step may take another kind where it wins that step clearly (one graph, kind per_step).",
@@ -121,6 +127,7 @@ internal static class TrainCommands
         command.Options.Add(seasonMoves);
         command.Options.Add(refitBeforeTest);
         command.Options.Add(gbdtRefitRounds);
+        command.Options.Add(gbdtLoss);
         command.Options.Add(gbdtRate);
         command.Options.Add(gbdtDepth);
         command.Options.Add(gbdtLeaves);
@@ -144,6 +151,7 @@ internal static class TrainCommands
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 RefitBeforeTest = parse.GetValue(refitBeforeTest) == On,
                 GbdtRefitRounds = parse.GetValue(gbdtRefitRounds) == TrainingFitRounds ? GbdtRefitRounds.TrainingFit : GbdtRefitRounds.EarlyStopping,
+                GbdtLoss = parse.GetValue(gbdtLoss) == AbsoluteLoss ? GbdtLoss.AbsoluteError : GbdtLoss.SquaredError,
                 GbdtLearningRate = parse.GetValue(gbdtRate),
                 GbdtMaxDepth = parse.GetValue(gbdtDepth),
                 GbdtMaxLeaves = parse.GetValue(gbdtLeaves),
@@ -194,6 +202,10 @@ internal static class TrainCommands
     private const string EarlyStoppingRounds = "early-stopping";
 
     private const string TrainingFitRounds = "training-fit";
+
+    private const string SquaredLoss = "squared";
+
+    private const string AbsoluteLoss = "absolute";
 
     private static string CentringName(SsaCentring centring) => centring switch
     {

@@ -329,7 +329,29 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.NotEqual(File.ReadAllBytes(a), File.ReadAllBytes(b));
     }
 
+    [Fact]
+    public void Train_GbdtLossAbsolute_ChangesTheTreesIsDeterministicAndIsWrittenIntoTheCard()
+    {
+        // A daily cycle with rare large spikes: the leaves of squared and absolute loss (means against medians) differ.
+        string csv = WriteNab("spiky", 3000, t => 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (t % 97 == 5 ? 60 : 0) + (0.5 * Math.Sin(t * 1.7)));
+        string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx"), c = Path.Combine(_dir, "c.onnx");
+        string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
+
+        var squared = Run([.. gbdt, "--out", a]);
+        var absolute = Run([.. gbdt, "--gbdt-loss", "absolute", "--out", b]);
+        var again = Run([.. gbdt, "--gbdt-loss", "absolute", "--out", c]);
+
+        Assert.True(squared.Code == 0, squared.Err);
+        Assert.True(absolute.Code == 0, absolute.Err);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.DoesNotContain("predictor.gbdt_loss", Inspect(a), StringComparison.Ordinal);
+        Assert.Equal("absolute", Card(b, "predictor.gbdt_loss"));
+        Assert.NotEqual(File.ReadAllBytes(a), File.ReadAllBytes(b));
+        Assert.Equal(File.ReadAllBytes(b), File.ReadAllBytes(c));
+    }
+
     [Theory]
+    [InlineData("--gbdt-loss", "huber", "'huber' not recognized|'squared'|'absolute'")]
     [InlineData("--gbdt-refit-rounds", "late", "'late' not recognized|'early-stopping'|'training-fit'")]
     [InlineData("--gbdt-season-moves", "maybe", "'maybe' not recognized|'on'|'off'")]
     [InlineData("--gbdt-trees", "both", "'both' not recognized|'per-step'|'shared'")]

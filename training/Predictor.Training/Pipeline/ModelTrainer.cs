@@ -370,7 +370,7 @@ public static class ModelTrainer
         var (series, end) = parts[0];
         var features = GbdtFeatures(setup, options);
         var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), features, options.Horizon, withCalendar: true);
-        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees, TreesPerStep = treesPerStep }));
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees, TreesPerStep = treesPerStep, Loss = options.GbdtLoss }));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)
@@ -524,6 +524,12 @@ public static class ModelTrainer
         if (usedKinds.Contains("ridge") || combination)
         {
             extra["predictor.ridge_alpha"] = evaluations.First(e => e.Kind == "ridge").Detail;
+        }
+
+        if (usedKinds.Contains(GbdtOnnx.Kind) && options.GbdtLoss == GbdtLoss.AbsoluteError)
+        {
+            // Since session 15; absent, the trees minimised squared error (earlier cards keep their bytes).
+            extra["predictor.gbdt_loss"] = "absolute";
         }
 
         if (usedKinds.Contains(GbdtOnnx.Kind) && options.GbdtRefitRounds == GbdtRefitRounds.TrainingFit)

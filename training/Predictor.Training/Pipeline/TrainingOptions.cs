@@ -91,6 +91,13 @@ public sealed record TrainingOptions
     /// <value>The default value is <see cref="GbdtOptions.Trees"/>' default.</value>
     public GbdtTreeLayout GbdtTrees { get; init; } = new GbdtOptions().Trees;
 
+    /// <summary>
+    /// The loss the <c>gbdt</c> candidate's trees minimise (<see cref="GbdtOptions.Loss"/>): squared error (leaf means)
+    /// or absolute error (leaf medians, the best point forecast under MASE; <c>predictor train --gbdt-loss absolute</c>).
+    /// </summary>
+    /// <value>The default value is <see cref="GbdtOptions.Loss"/>' default.</value>
+    public GbdtLoss GbdtLoss { get; init; } = new GbdtOptions().Loss;
+
     /// <summary>Learning rate (shrinkage) of the <c>gbdt</c> candidate, in (0, 1] (<see cref="GbdtOptions.LearningRate"/>).
     /// A larger rate reaches its best validation round in fewer trees: cheaper to run, coarser steps.</summary>
     /// <value>The default value is <see cref="GbdtOptions.LearningRate"/>' default.</value>
@@ -219,6 +226,11 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(GbdtTrees))
         {
             throw new PredictorException($"--gbdt-trees {GbdtTrees}: must be per-step or shared.");
+        }
+
+        if (!Enum.IsDefined(GbdtLoss))
+        {
+            throw new PredictorException($"--gbdt-loss {GbdtLoss}: must be squared or absolute.");
         }
 
         if (!Enum.IsDefined(GbdtRefitRounds))

@@ -13,6 +13,22 @@ public enum GbdtTreeLayout
     Shared,
 }
 
+/// <summary>The loss a <see cref="GradientBoostedTrees"/> fit minimises.</summary>
+public enum GbdtLoss
+{
+    /// <summary>Squared error: Newton leaf values (leaf means of the residuals, shrunk by L2); the forecast is a mean.</summary>
+    SquaredError,
+
+    /// <summary>
+    /// Absolute error, after Friedman's LAD_TreeBoost (2001): the base value is each step's median target, a tree's splits
+    /// are chosen on the signs of the residuals (gradient ±1, hessian 1, the same gain formula with λ), and each leaf
+    /// then holds η × the median of its rows' residuals for each step; early stopping reads the validation rows' mean
+    /// |error|. The forecast is a median, the best point forecast under MASE, a mean absolute error. Sign gradients
+    /// have the same scale at every step, so <see cref="GbdtOptions.EqualizeStepGains"/> is not applied.
+    /// </summary>
+    AbsoluteError,
+}
+
 /// <summary>
 /// Hyper-parameters of <see cref="GradientBoostedTrees"/>. Defaults follow scikit-learn's
 /// HistGradientBoostingRegressor where that is sound for short telemetry windows, and say so where they differ.
@@ -34,6 +50,23 @@ public sealed class GbdtOptions
     private int _maxDegreeOfParallelism;
     private GbdtTreeLayout _trees = GbdtTreeLayout.Shared;
     private int[]? _treesPerStep;
+    private GbdtLoss _loss = GbdtLoss.SquaredError;
+
+    /// <summary>The loss the trees minimise (<see cref="GbdtLoss"/>).</summary>
+    /// <value>The default value is <see cref="GbdtLoss.SquaredError"/>.</value>
+    public GbdtLoss Loss
+    {
+        get => _loss;
+        set
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(Loss), value, $"Loss must be {nameof(GbdtLoss.SquaredError)} or {nameof(GbdtLoss.AbsoluteError)}.");
+            }
+
+            _loss = value;
+        }
+    }
 
     /// <summary>Boosting rounds (trees per horizon step; with shared trees, trees in all) at most; early stopping may use fewer.</summary>
     /// <value>The default value is 100 (scikit-learn's max_iter).</value>
@@ -140,7 +173,8 @@ public sealed class GbdtOptions
         set => _earlyStoppingRounds = InRange(value, 1, 100_000, nameof(EarlyStoppingRounds));
     }
 
-    /// <summary>A round improves when the validation mean squared error drops by more than this share of it.</summary>
+    /// <summary>A round improves when the validation loss (mean squared error, or mean absolute error under
+    /// <see cref="GbdtLoss.AbsoluteError"/>) drops by more than this share of it.</summary>
     /// <value>The default value is 1e-7.</value>
     public double EarlyStoppingTolerance
     {
@@ -214,7 +248,7 @@ public sealed class GbdtOptions
     /// i.e. its training targets' variance about their mean), so each step counts alike: far steps, whose difference
     /// targets vary most, no longer decide every split with their noise, and scaling one step's targets by a constant
     /// leaves the splits unchanged. Leaf values and early stopping are not weighted. Per-step trees have one step per
-    /// ensemble and ignore it.
+    /// ensemble and ignore it, and so does <see cref="GbdtLoss.AbsoluteError"/> (sign gradients are alike at every step).
     /// </summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool EqualizeStepGains { get; set; } = true;

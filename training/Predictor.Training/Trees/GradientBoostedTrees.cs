@@ -6,8 +6,9 @@ namespace Predictor.Training.Trees;
 
 /// <summary>
 /// Gradient-boosted regression trees for direct multi-horizon forecasting (one ensemble per horizon step, or one
-/// ensemble of multi-output trees for all steps: <see cref="GbdtOptions.Trees"/>), squared loss, histogram splits,
-/// best-first growth, Newton leaf values with L2, early stopping on the latest rows.
+/// ensemble of multi-output trees for all steps: <see cref="GbdtOptions.Trees"/>), squared loss (Newton leaf values with
+/// L2) or absolute loss (leaf medians; <see cref="GbdtOptions.Loss"/>), histogram splits, best-first growth, early
+/// stopping on the latest rows.
 /// </summary>
 public static class GradientBoostedTrees
 {

@@ -11,6 +11,10 @@ namespace Predictor.Training.Trees;
 /// one-output ensemble: trees are grown while any output's validation error still improves within the patience; an
 /// output whose patience has run out leaves the gradients, and its values in the trees after its best round are
 /// zeroed. All arithmetic of a fit runs on one thread in a fixed order, so results never depend on scheduling.
+/// With <see cref="GbdtLoss.AbsoluteError"/> (LAD_TreeBoost, Friedman 2001): base values are the targets' medians,
+/// g_k = sign(prediction_k − target_k) with hessian 1 in the same split gain (c_k = 1), each leaf's value for output k
+/// is η × the median of its rows' residuals target_k − prediction_k (0 for an output that has stopped), and early
+/// stopping reads the validation absolute-error sums.
 /// </summary>
 internal sealed class HorizonBooster
 {
@@ -22,6 +26,7 @@ internal sealed class HorizonBooster
     private readonly int _features;
     private readonly int _stride;
     private readonly int _maxLeaves;
+    private readonly bool _absolute;
 
     // Per training row (indexed by row) and per position in the leaf-ordered row permutation; K values per row
     // (row-major) for the targets, predictions and gradients.
@@ -35,6 +40,10 @@ internal sealed class HorizonBooster
     private readonly double[] _yVal;
     private readonly double[] _predVal;
     private readonly double[] _valLoss;
+
+    // Outputs whose early-stopping patience (or fixed round count) has run out; scratch for medians (absolute loss).
+    private readonly bool[] _stopped;
+    private readonly double[] _scratch;
 
     // c_k, the weight of output k's term in a split's gain (1 unless GbdtOptions.EqualizeStepGains weights the steps).
     private readonly double[] _gainWeight;
@@ -82,6 +91,7 @@ internal sealed class HorizonBooster
         _features = shared.Binner.FeatureCount;
         _stride = shared.Binner.MaxBinCount;
         _maxLeaves = shared.Options.MaxLeaves;
+        _absolute = shared.Options.Loss == GbdtLoss.AbsoluteError;
         _y = new double[_n * outputs];
         _pred = new double[_n * outputs];
         _g = new double[_n * outputs];
@@ -92,6 +102,8 @@ internal sealed class HorizonBooster
         _yVal = new double[_nVal * outputs];
         _predVal = new double[_nVal * outputs];
         _valLoss = new double[outputs];
+        _stopped = new bool[outputs];
+        _scratch = new double[_absolute ? _n : 0];
         _gainWeight = new double[outputs];
         _hist = new double[_maxLeaves * _features * _stride * _cell];
         _freeSlots = new int[_maxLeaves];
@@ -126,6 +138,17 @@ internal sealed class HorizonBooster
         ReadTargets(0, _n, k0, _y);
         for (int k = 0; k < outputs; k++)
         {
+            if (_absolute)
+            {
+                for (int r = 0; r < _n; r++)
+                {
+                    _scratch[r] = _y[(r * outputs) + k];
+                }
+
+                baseValues[k] = (float)Median(_scratch.AsSpan(0, _n));
+                continue;
+            }
+
             double sum = 0;
             for (int r = 0; r < _n; r++)
             {
@@ -151,7 +174,7 @@ internal sealed class HorizonBooster
                 int j = (i * outputs) + k;
                 _predVal[j] = baseValues[k];
                 double e = _predVal[j] - _yVal[j];
-                bestLoss[k] += e * e;
+                bestLoss[k] += _absolute ? Math.Abs(e) : e * e;
             }
         }
 
@@ -165,7 +188,8 @@ internal sealed class HorizonBooster
         // Early stopping per output, as if each had its own ensemble: output k's best round (trees kept for it) and
         // whether its patience has run out; the ensemble grows while any output still runs.
         var bestTrees = new int[outputs];
-        var stopped = new bool[outputs];
+        var stopped = _stopped;
+        Array.Clear(stopped);
         int running = outputs;
         var rng = new Random(unchecked((options.Seed * 1_000_003) + k0));
         var fixedRounds = options.TreesPerStep;
@@ -191,7 +215,8 @@ internal sealed class HorizonBooster
 
             for (int j = 0; j < _g.Length; j++)
             {
-                _g[j] = _pred[j] - _y[j];
+                double e = _pred[j] - _y[j];
+                _g[j] = _absolute ? Math.Sign(e) : e;
             }
 
             // An output whose patience has run out is left out: gradient 0, so it adds nothing to a split's gain and
@@ -413,7 +438,9 @@ internal sealed class HorizonBooster
             for (int k = 0; k < outputs; k++)
             {
                 // The stored float is what the model and ONNX add, so training adds exactly that too.
-                float value = (float)(-rate * _leafG[(l * outputs) + k] / (_leafCount[l] + lambda));
+                float value = !_absolute ? (float)(-rate * _leafG[(l * outputs) + k] / (_leafCount[l] + lambda))
+                    : _stopped[k] ? 0f
+                    : (float)(rate * LeafMedianResidual(l, k));
                 _nodeValue[(_leafNode[l] * outputs) + k] = value;
                 for (int i = _leafStart[l]; i < end; i++)
                 {
@@ -423,6 +450,113 @@ internal sealed class HorizonBooster
         }
 
         return true;
+    }
+
+    /// <summary>The median of target − prediction over leaf <paramref name="leaf"/>'s rows, for output <paramref name="k"/>.</summary>
+    private double LeafMedianResidual(int leaf, int k)
+    {
+        int start = _leafStart[leaf];
+        int count = _leafCount[leaf];
+        var residuals = _scratch.AsSpan(0, count);
+        for (int i = 0; i < count; i++)
+        {
+            int j = (_rows[start + i] * _outputs) + k;
+            residuals[i] = _y[j] - _pred[j];
+        }
+
+        return Median(residuals);
+    }
+
+    /// <summary>
+    /// The median of <paramref name="values"/> (the mean of the two middle values for an even count), found by
+    /// quickselect in O(n) on average; reorders the span. Deterministic: the same values in the same order give the
+    /// same result and the same order.
+    /// </summary>
+    internal static double Median(Span<double> values)
+    {
+        int n = values.Length;
+        int mid = (n - 1) / 2;
+        SelectInPlace(values, mid);
+        double lower = values[mid];
+        if ((n & 1) == 1)
+        {
+            return lower;
+        }
+
+        // Everything after the lower middle is ≥ it; the upper middle is the least of them.
+        double upper = values[mid + 1];
+        for (int i = mid + 2; i < n; i++)
+        {
+            if (values[i] < upper)
+            {
+                upper = values[i];
+            }
+        }
+
+        return (lower + upper) / 2;
+    }
+
+    /// <summary>Reorders <paramref name="a"/> so that a[k] holds the value it would hold sorted, with nothing greater
+    /// before it and nothing smaller after it (Hoare partitioning, median-of-three pivot).</summary>
+    private static void SelectInPlace(Span<double> a, int k)
+    {
+        int lo = 0;
+        int hi = a.Length - 1;
+        while (lo < hi)
+        {
+            int m = lo + ((hi - lo) >> 1);
+            if (a[m] < a[lo])
+            {
+                (a[m], a[lo]) = (a[lo], a[m]);
+            }
+
+            if (a[hi] < a[lo])
+            {
+                (a[hi], a[lo]) = (a[lo], a[hi]);
+            }
+
+            if (a[hi] < a[m])
+            {
+                (a[hi], a[m]) = (a[m], a[hi]);
+            }
+
+            double pivot = a[m];
+            int i = lo;
+            int j = hi;
+            while (i <= j)
+            {
+                while (a[i] < pivot)
+                {
+                    i++;
+                }
+
+                while (a[j] > pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (a[i], a[j]) = (a[j], a[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            // a[lo..j] ≤ pivot ≤ a[i..hi], and every value strictly between j and i equals the pivot.
+            if (k <= j)
+            {
+                hi = j;
+            }
+            else if (k >= i)
+            {
+                lo = i;
+            }
+            else
+            {
+                return;
+            }
+        }
     }
 
     private bool CanSplit(GbdtOptions options, int depth, int count) =>
@@ -684,7 +818,8 @@ internal sealed class HorizonBooster
 
     /// <summary>
     /// Sets c_k, output k's weight in a split's gain: 1, or with <see cref="GbdtOptions.EqualizeStepGains"/> and more
-    /// than one output, 1 / (output k's mean squared residual at round 0), its targets' variance about their mean.
+    /// than one output under squared loss, 1 / (output k's mean squared residual at round 0), its targets' variance
+    /// about their mean (absolute loss: 1, its sign gradients are alike at every step).
     /// Why: with differences as targets, step k's residuals grow with k (the far steps carry the most unexplained
     /// movement), so an unweighted Σ_k gain is decided by the far steps' noise; divided by its own variance, each
     /// step's term is the share of its variance a split explains, and every step counts alike whatever its scale.
@@ -693,7 +828,7 @@ internal sealed class HorizonBooster
     private void SetGainWeights(float[] baseValues)
     {
         Array.Fill(_gainWeight, 1.0);
-        if (_outputs == 1 || !_shared.Options.EqualizeStepGains)
+        if (_outputs == 1 || !_shared.Options.EqualizeStepGains || _absolute)
         {
             return;
         }
@@ -713,7 +848,8 @@ internal sealed class HorizonBooster
         }
     }
 
-    /// <summary>Adds the tree just grown to the validation predictions; writes each output's squared-error sum to <see cref="_valLoss"/>.</summary>
+    /// <summary>Adds the tree just grown to the validation predictions; writes each output's squared-error sum (absolute
+    /// loss: absolute-error sum) to <see cref="_valLoss"/>.</summary>
     private void UpdateValidation()
     {
         var bins = _shared.ValidationBins;
@@ -732,7 +868,7 @@ internal sealed class HorizonBooster
                 int j = (i * _outputs) + k;
                 _predVal[j] += _nodeValue[(node * _outputs) + k];
                 double e = _predVal[j] - _yVal[j];
-                loss[k] += e * e;
+                loss[k] += _absolute ? Math.Abs(e) : e * e;
             }
         }
     }
