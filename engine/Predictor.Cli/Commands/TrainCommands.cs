@@ -109,10 +109,10 @@ internal static class TrainCommands
         gbdtRefitRounds.AcceptOnlyFromAmong(EarlyStoppingRounds, TrainingFitRounds);
         var gbdtLoss = new Option<string>("--gbdt-loss")
         {
-            Description = "squared: the gbdt candidate's trees minimise squared error (each leaf learns a mean); absolute: absolute error (LAD boosting: splits on the residuals' signs, each leaf learns a median, early stopping on mean |error|), the loss MASE scores.",
-            DefaultValueFactory = _ => new TrainingOptions().GbdtLoss == GbdtLoss.AbsoluteError ? AbsoluteLoss : SquaredLoss,
+            Description = "squared: the gbdt candidate's trees minimise squared error (each leaf learns a mean); absolute: absolute error (LAD boosting: splits on the residuals' signs, each leaf learns a median, early stopping on mean |error|), the loss MASE scores; choose: both are fitted on the training part and the lower calibration score keeps its loss.",
+            DefaultValueFactory = _ => LossName(new TrainingOptions().GbdtLoss),
         };
-        gbdtLoss.AcceptOnlyFromAmong(SquaredLoss, AbsoluteLoss);
+        gbdtLoss.AcceptOnlyFromAmong(SquaredLoss, AbsoluteLoss, ChooseLoss);
         var selection = new Option<string>("--selection")
         {
             Description = "whole-horizon: one kind for every step; per-step: a step may take another kind where it wins that step clearly (one graph, kind per_step).",
@@ -151,7 +151,7 @@ internal static class TrainCommands
                 GbdtSeasonMoves = parse.GetValue(seasonMoves) == On,
                 RefitBeforeTest = parse.GetValue(refitBeforeTest) == On,
                 GbdtRefitRounds = parse.GetValue(gbdtRefitRounds) == TrainingFitRounds ? GbdtRefitRounds.TrainingFit : GbdtRefitRounds.EarlyStopping,
-                GbdtLoss = parse.GetValue(gbdtLoss) == AbsoluteLoss ? GbdtLoss.AbsoluteError : GbdtLoss.SquaredError,
+                GbdtLoss = parse.GetValue(gbdtLoss) switch { AbsoluteLoss => GbdtLossChoice.Absolute, ChooseLoss => GbdtLossChoice.Choose, _ => GbdtLossChoice.Squared },
                 GbdtLearningRate = parse.GetValue(gbdtRate),
                 GbdtMaxDepth = parse.GetValue(gbdtDepth),
                 GbdtMaxLeaves = parse.GetValue(gbdtLeaves),
@@ -206,6 +206,15 @@ internal static class TrainCommands
     private const string SquaredLoss = "squared";
 
     private const string AbsoluteLoss = "absolute";
+
+    private const string ChooseLoss = "choose";
+
+    private static string LossName(GbdtLossChoice loss) => loss switch
+    {
+        GbdtLossChoice.Absolute => AbsoluteLoss,
+        GbdtLossChoice.Choose => ChooseLoss,
+        _ => SquaredLoss,
+    };
 
     private static string CentringName(SsaCentring centring) => centring switch
     {

@@ -337,7 +337,7 @@ public sealed class TrainCommandsTests : IDisposable
         string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx"), c = Path.Combine(_dir, "c.onnx");
         string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
 
-        var squared = Run([.. gbdt, "--out", a]);
+        var squared = Run([.. gbdt, "--gbdt-loss", "squared", "--out", a]);
         var absolute = Run([.. gbdt, "--gbdt-loss", "absolute", "--out", b]);
         var again = Run([.. gbdt, "--gbdt-loss", "absolute", "--out", c]);
 
@@ -350,8 +350,32 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(File.ReadAllBytes(b), File.ReadAllBytes(c));
     }
 
+    [Fact]
+    public void Train_GbdtLossChoose_KeepsTheLossWithTheLowerCalibrationScoreAndShipsThatModel()
+    {
+        // The same spiky cycle trained three times: choose must ship, byte for byte, the run whose gbdt candidate has the
+        // lower calibration (validation) MASE, and report that score.
+        string csv = WriteNab("spiky", 3000, t => 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (t % 97 == 5 ? 60 : 0) + (0.5 * Math.Sin(t * 1.7)));
+        string Model(string tag) => Path.Combine(_dir, tag + ".onnx");
+        string Json(string tag) => Path.Combine(_dir, tag + ".json");
+        string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
+        foreach (var loss in new[] { "squared", "absolute", "choose" })
+        {
+            var run = Run([.. gbdt, "--gbdt-loss", loss, "--out", Model(loss), "--json", Json(loss)]);
+            Assert.True(run.Code == 0, run.Err);
+        }
+
+        double Calibration(string tag) =>
+            JsonDocument.Parse(File.ReadAllText(Json(tag))).RootElement.GetProperty("series")[0].GetProperty("models").EnumerateArray()
+                .Single(m => m.GetProperty("model").GetString() == "gbdt").GetProperty("validation_mase").GetDouble();
+        Assert.NotEqual(Calibration("squared"), Calibration("absolute"));
+        string winner = Calibration("absolute") < Calibration("squared") ? "absolute" : "squared";
+        Assert.Equal(Calibration(winner), Calibration("choose"));
+        Assert.Equal(File.ReadAllBytes(Model(winner)), File.ReadAllBytes(Model("choose")));
+    }
+
     [Theory]
-    [InlineData("--gbdt-loss", "huber", "'huber' not recognized|'squared'|'absolute'")]
+    [InlineData("--gbdt-loss", "huber", "'huber' not recognized|'squared'|'absolute'|'choose'")]
     [InlineData("--gbdt-refit-rounds", "late", "'late' not recognized|'early-stopping'|'training-fit'")]
     [InlineData("--gbdt-season-moves", "maybe", "'maybe' not recognized|'on'|'off'")]
     [InlineData("--gbdt-trees", "both", "'both' not recognized|'per-step'|'shared'")]

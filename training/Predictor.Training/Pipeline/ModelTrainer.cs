@@ -49,6 +49,7 @@ public static class ModelTrainer
         var testParts = backtests.Select(b => (b.Series, b.CalibrationEnd)).ToList();
         var ssaCentring = SsaCentring.Series;
         IReadOnlyList<int>? gbdtRounds = null;
+        var gbdtLoss = options.GbdtLoss == GbdtLossChoice.Absolute ? GbdtLoss.AbsoluteError : GbdtLoss.SquaredError;
         if (options.Kinds.Contains("ssa") || combine)
         {
             progress?.Report(new("fitting SSA", (double)stage++ / stages));
@@ -68,9 +69,22 @@ public static class ModelTrainer
         if (options.Kinds.Contains(GbdtOnnx.Kind) && (backtests.Count == 1 || options.Kinds.Count == 1))
         {
             progress?.Report(new("fitting gradient-boosted trees", (double)stage / stages));
-            var gbdt = FitGbdt(trainParts, setup, options, null);
+            var gbdt = FitGbdt(trainParts, setup, options, null, gbdtLoss);
+            if (options.GbdtLoss == GbdtLossChoice.Choose)
+            {
+                // Both losses on the training part; the lower calibration score (the score selection reads, so the
+                // test part chooses nothing here either) keeps its loss for the refit and the shipped fit.
+                var absolute = FitGbdt(trainParts, setup, options, null, GbdtLoss.AbsoluteError);
+                double Score(GbdtForecaster f) => Evaluate(GbdtOnnx.Kind, "", "candidate", _ => f, backtests, options, calibrationOnly: true).ValidationMase;
+                if (Score(absolute) < Score(gbdt))
+                {
+                    gbdt = absolute;
+                    gbdtLoss = GbdtLoss.AbsoluteError;
+                }
+            }
+
             gbdtRounds = options.GbdtRefitRounds == GbdtRefitRounds.TrainingFit ? gbdt.TreesPerHorizon : null;
-            candidates.Add((gbdt, "", refit ? FitGbdt(testParts, setup, options, gbdtRounds) : gbdt));
+            candidates.Add((gbdt, "", refit ? FitGbdt(testParts, setup, options, gbdtRounds, gbdtLoss) : gbdt));
         }
 
         if (combine)
@@ -131,7 +145,7 @@ public static class ModelTrainer
             CombinationForecaster.CombinationKind => new CombinationForecaster(
                 [FitSsa(allParts, setup, options, ssaRank, ssaCentring), FitRidge(allParts, setup, options).Model, new SeasonalNaiveForecaster(setup.SeasonSteps)],
                 options.Horizon),
-            GbdtOnnx.Kind => FitGbdt(allParts, setup, options, gbdtRounds),
+            GbdtOnnx.Kind => FitGbdt(allParts, setup, options, gbdtRounds, gbdtLoss),
             _ => exportableBaselines.First(b => b.Kind == kind),
         };
 
@@ -167,7 +181,7 @@ public static class ModelTrainer
             Series = [.. prepared.Select(p => p.Name)],
             MetricsJson = MetricsJson.Write(table, options),
             TrainingDataSha256 = DataHash(prepared),
-            Extra = CardExtras(selected, usedKinds, evaluations, offsets, final, setup, options, allResiduals.Length / options.Horizon, ssaCentring),
+            Extra = CardExtras(selected, usedKinds, evaluations, offsets, final, setup, options, allResiduals.Length / options.Horizon, ssaCentring, gbdtLoss),
         };
         progress?.Report(new("writing ONNX", (double)stage / stages));
         byte[] bytes = final.Export(card, offsets);
@@ -360,7 +374,7 @@ public static class ModelTrainer
     /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
     /// <param name="treesPerStep">Fixed tree counts per horizon step (nothing held out), or <see langword="null"/> to early-stop
     /// on the latest rows (<see cref="TrainingOptions.GbdtRefitRounds"/>).</param>
-    private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, IReadOnlyList<int>? treesPerStep)
+    private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, IReadOnlyList<int>? treesPerStep, GbdtLoss loss)
     {
         if (parts.Count != 1)
         {
@@ -370,7 +384,7 @@ public static class ModelTrainer
         var (series, end) = parts[0];
         var features = GbdtFeatures(setup, options);
         var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), features, options.Horizon, withCalendar: true);
-        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees, TreesPerStep = treesPerStep, Loss = options.GbdtLoss }));
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees, TreesPerStep = treesPerStep, Loss = loss }));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)
@@ -488,7 +502,7 @@ public static class ModelTrainer
 
     private static Dictionary<string, string> CardExtras(
         Evaluated selected, IReadOnlyList<string> usedKinds, List<Evaluated> evaluations, float[] offsets, IExportableForecaster final, Setup setup, TrainingOptions options, int residualCount,
-        SsaCentring ssaCentring)
+        SsaCentring ssaCentring, GbdtLoss gbdtLoss)
     {
         var stepKinds = final is PerStepForecaster composite ? composite.StepKinds : null;
         var extra = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -526,9 +540,10 @@ public static class ModelTrainer
             extra["predictor.ridge_alpha"] = evaluations.First(e => e.Kind == "ridge").Detail;
         }
 
-        if (usedKinds.Contains(GbdtOnnx.Kind) && options.GbdtLoss == GbdtLoss.AbsoluteError)
+        if (usedKinds.Contains(GbdtOnnx.Kind) && gbdtLoss == GbdtLoss.AbsoluteError)
         {
-            // Since session 15; absent, the trees minimised squared error (earlier cards keep their bytes).
+            // Since session 15 (--gbdt-loss absolute, or choose when absolute won); absent, the trees minimised squared
+            // error (earlier cards keep their bytes).
             extra["predictor.gbdt_loss"] = "absolute";
         }
 

@@ -92,11 +92,12 @@ public sealed record TrainingOptions
     public GbdtTreeLayout GbdtTrees { get; init; } = new GbdtOptions().Trees;
 
     /// <summary>
-    /// The loss the <c>gbdt</c> candidate's trees minimise (<see cref="GbdtOptions.Loss"/>): squared error (leaf means)
-    /// or absolute error (leaf medians, the best point forecast under MASE; <c>predictor train --gbdt-loss absolute</c>).
+    /// The loss the <c>gbdt</c> candidate's trees minimise (<see cref="GbdtOptions.Loss"/>): squared error (leaf means),
+    /// absolute error (leaf medians, the best point forecast under MASE; <c>predictor train --gbdt-loss absolute</c>), or
+    /// either, chosen per training run by the calibration score (<see cref="GbdtLossChoice.Choose"/>).
     /// </summary>
-    /// <value>The default value is <see cref="GbdtOptions.Loss"/>' default.</value>
-    public GbdtLoss GbdtLoss { get; init; } = new GbdtOptions().Loss;
+    /// <value>The default value is <see cref="GbdtLossChoice.Choose"/> (since session 15; README, "Absolute-error loss").</value>
+    public GbdtLossChoice GbdtLoss { get; init; } = GbdtLossChoice.Choose;
 
     /// <summary>Learning rate (shrinkage) of the <c>gbdt</c> candidate, in (0, 1] (<see cref="GbdtOptions.LearningRate"/>).
     /// A larger rate reaches its best validation round in fewer trees: cheaper to run, coarser steps.</summary>
@@ -230,7 +231,7 @@ public sealed record TrainingOptions
 
         if (!Enum.IsDefined(GbdtLoss))
         {
-            throw new PredictorException($"--gbdt-loss {GbdtLoss}: must be squared or absolute.");
+            throw new PredictorException($"--gbdt-loss {GbdtLoss}: must be squared, absolute or choose.");
         }
 
         if (!Enum.IsDefined(GbdtRefitRounds))
@@ -243,6 +244,22 @@ public sealed record TrainingOptions
             throw new PredictorException($"--kinds {string.Join(",", Kinds)}: each kind must be one of {string.Join(", ", KnownKinds)}.");
         }
     }
+}
+
+/// <summary>The loss of the gbdt candidate (<see cref="TrainingOptions.GbdtLoss"/>).</summary>
+public enum GbdtLossChoice
+{
+    /// <summary>Squared error (<see cref="GbdtLoss.SquaredError"/>).</summary>
+    Squared,
+
+    /// <summary>Absolute error (<see cref="GbdtLoss.AbsoluteError"/>).</summary>
+    Absolute,
+
+    /// <summary>
+    /// Both are fitted on the training part; the one with the lower calibration score (recency-weighted MASE, the score
+    /// model selection reads) is the candidate, and its loss is used for the refit and the shipped fit.
+    /// </summary>
+    Choose,
 }
 
 /// <summary>How the gbdt candidate's refits choose their tree counts (<see cref="TrainingOptions.GbdtRefitRounds"/>).</summary>
