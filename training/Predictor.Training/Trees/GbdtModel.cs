@@ -91,7 +91,7 @@ public sealed class GbdtModel
     /// are 0 (not exported); the largest of them is <see cref="TreeCount"/>.</summary>
     public IReadOnlyList<int> TreesPerHorizon => _treesPerHorizon;
 
-    /// <summary>Per-step starting value of the sum (mean training target), before any tree.</summary>
+    /// <summary>Per-step starting value of the sum (mean training target; median under absolute loss), before any tree.</summary>
     public IReadOnlyList<float> BaseValues => _baseValues;
 
     internal ReadOnlySpan<int> NodeFeatures => _feature;

@@ -118,7 +118,8 @@ public sealed class GbdtOptions
 
     /// <summary>
     /// λ of the Newton leaf value −Σg / (Σh + λ) and of the split gain; with squared loss h = 1, so λ acts like λ
-    /// pseudo-rows pulling every leaf towards 0 (towards the current prediction).
+    /// pseudo-rows pulling every leaf towards 0 (towards the current prediction). Under <see cref="GbdtLoss.AbsoluteError"/>
+    /// it enters the split gain only; leaf values are medians.
     /// </summary>
     /// <value>The default value is 1.0 (scikit-learn defaults to 0; 1 damps leaves of few rows).</value>
     public double L2Regularization
