@@ -21,7 +21,8 @@ internal static class RunCommands
             DefaultValueFactory = _ => "dry-run",
         };
         backend.AcceptOnlyFromAmong("dry-run", "simulated", "linux");
-        var duration = new Option<string?>("--duration") { Description = "How long to run, e.g. 30s, 5m, 500ms; without it, until Ctrl+C." };
+        var duration = new Option<string?>("--duration") { Description = "How long to run, e.g. 30s, 5m, 500ms; without it, until Ctrl+C (or --ticks)." };
+        var ticks = TickCountOption("Stop once the loop has run this many ticks (whichever of --duration and --ticks comes first).");
         var policy = new Option<string>("--policy")
         {
             Description = "Partition policy: predictive, threshold (the seed's), vpa or autopilot.",
@@ -50,6 +51,7 @@ internal static class RunCommands
             "decision that changes something and a summary at the end.");
         run.Options.Add(backend);
         run.Options.Add(duration);
+        run.Options.Add(ticks);
         run.Options.Add(policy);
         run.Options.Add(tick);
         run.Options.Add(models);
@@ -59,8 +61,9 @@ internal static class RunCommands
         run.SetAction(parseResult =>
         {
             var output = parseResult.InvocationConfiguration.Output;
-            var length = parseResult.GetValue(duration) is { } d ? ParseDuration(d, "--duration") : (TimeSpan?)null;
-            var interval = ParseDuration(parseResult.GetValue(tick)!, "--tick");
+            var length = parseResult.GetValue(duration) is { } d ? Durations.Parse(d, "--duration") : (TimeSpan?)null;
+            var interval = Durations.Parse(parseResult.GetValue(tick)!, "--tick");
+            var maxTicks = parseResult.GetValue(ticks);
             var watched = (parseResult.GetValue(modules) ?? []).Select(ParseModule).ToList();
             var storePath = parseResult.GetValue(store);
             var started = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
@@ -114,13 +117,7 @@ internal static class RunCommands
                     throw new PredictorException(string.Join(" ", ex.Failures));
                 }
 
-                try
-                {
-                    Task.Delay(length ?? Timeout.InfiniteTimeSpan, stop.Token).GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException)
-                {
-                }
+                WaitForTheEnd(host.Services.GetRequiredService<PredictorService>().Loop!, length, maxTicks, interval, stop.Token);
 
                 host.StopAsync().GetAwaiter().GetResult();
             }
@@ -148,6 +145,41 @@ internal static class RunCommands
         return run;
     }
 
+    /// <summary>
+    /// Blocks until the duration has passed, the loop has run <paramref name="maxTicks"/> ticks, or Ctrl+C, whichever is first.
+    /// The tick count is polled a few times a tick, so the loop may run one tick more before it is stopped.
+    /// </summary>
+    private static void WaitForTheEnd(Engine.Control.ControlLoop loop, TimeSpan? length, long? maxTicks, TimeSpan interval, CancellationToken stop)
+    {
+        using var deadline = new CancellationTokenSource(length ?? Timeout.InfiniteTimeSpan);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stop, deadline.Token);
+        var poll = maxTicks is null ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(Math.Clamp(interval.TotalMilliseconds / 4, 1, 50));
+        try
+        {
+            while (maxTicks is not { } n || loop.Ticks < n)
+            {
+                Task.Delay(poll, either.Token).GetAwaiter().GetResult();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>The <c>--ticks N</c> option of <c>run</c> and <c>collect</c>: a whole number ≥ 1, refused otherwise.</summary>
+    internal static Option<long?> TickCountOption(string description)
+    {
+        var option = new Option<long?>("--ticks") { Description = description };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<long?>() is < 1)
+            {
+                result.AddError($"--ticks '{result.Tokens[0].Value}' must be a whole number of ticks, 1 or more (e.g. --ticks 50).");
+            }
+        });
+        return option;
+    }
+
     /// <summary>Parses NAME=PID.</summary>
     private static ModuleProcess ParseModule(string text)
     {
@@ -155,24 +187,5 @@ internal static class RunCommands
         return eq > 0 && int.TryParse(text.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
             ? new ModuleProcess(text[..eq], pid)
             : throw new PredictorException($"--module '{text}' is not NAME=PID; use e.g. web=1234.");
-    }
-
-    /// <summary>Parses 500ms, 30s, 5m, 2h or a TimeSpan (00:00:30).</summary>
-    internal static TimeSpan ParseDuration(string text, string option)
-    {
-        var t = text.Trim();
-        (string suffix, double unitMs)[] units = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)];
-        foreach (var (suffix, unitMs) in units)
-        {
-            if (t.EndsWith(suffix, StringComparison.Ordinal) &&
-                double.TryParse(t[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0)
-            {
-                return TimeSpan.FromMilliseconds(n * unitMs);
-            }
-        }
-
-        return TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero
-            ? span
-            : throw new PredictorException($"{option} '{text}' is not a duration: use e.g. 500ms, 30s, 5m, 2h or 00:00:30.");
     }
 }

@@ -25,7 +25,8 @@ internal static class TelemetryCommands
     {
         var store = StoreOption();
         var interval = new Option<string>("--interval") { Description = "Time between readings, e.g. 100ms, 1s.", DefaultValueFactory = _ => "100ms" };
-        var duration = new Option<string?>("--duration") { Description = "Stop after this long, e.g. 10m, 1h (default: until Ctrl+C)." };
+        var duration = new Option<string?>("--duration") { Description = "Stop after this long, e.g. 10m, 1h (default: until Ctrl+C, or --ticks)." };
+        var ticks = RunCommands.TickCountOption("Stop after this many readings (whichever of --duration and --ticks comes first).");
         var modules = new Option<string[]>("--module")
         {
             Description = "Watch a module process: NAME=PID (repeatable).",
@@ -37,7 +38,7 @@ internal static class TelemetryCommands
         };
         var cmd = new Command("collect", "Record this machine's CPU, memory, pressure, module and partition usage into a store. Ctrl+C stops and flushes.")
         {
-            store, interval, duration, modules, partitions,
+            store, interval, duration, ticks, modules, partitions,
         };
         cmd.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -45,6 +46,7 @@ internal static class TelemetryCommands
             var error = parseResult.InvocationConfiguration.Error;
             var every = Durations.Parse(parseResult.GetValue(interval)!, "--interval");
             var forHowLong = parseResult.GetValue(duration) is { } d ? Durations.Parse(d, "--duration") : (TimeSpan?)null;
+            var maxTicks = parseResult.GetValue(ticks);
             var options = new HostTelemetryOptions { Step = every, OnProblem = m => error.WriteLine($"predictor: warning: {m}") };
             foreach (var m in parseResult.GetValue(modules) ?? [])
             {
@@ -66,8 +68,15 @@ internal static class TelemetryCommands
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            output.WriteLine($"collecting every {Durations.Format(every)}{(forHowLong is { } f ? $" for {Durations.Format(f)}" : " until Ctrl+C")} into {ts.Path}");
-            var stats = await TelemetryRecorder.RunAsync(host, ts, TimeProvider.System, every, forHowLong, stop.Token).ConfigureAwait(false);
+            var until = (forHowLong, maxTicks) switch
+            {
+                ({ } f, { } n) => $" for {Durations.Format(f)} or {n} readings, whichever is first",
+                ({ } f, null) => $" for {Durations.Format(f)}",
+                (null, { } n) => $" for {n} readings",
+                _ => " until Ctrl+C",
+            };
+            output.WriteLine($"collecting every {Durations.Format(every)}{until} into {ts.Path}");
+            var stats = await TelemetryRecorder.RunAsync(host, ts, TimeProvider.System, every, forHowLong, stop.Token, maxTicks).ConfigureAwait(false);
             output.WriteLine(
                 $"collected {stats.Ticks} ticks, {stats.Samples} samples ({stats.Dropped} dropped because the write channel was full), all committed to {ts.Path}");
             return 0;

@@ -75,7 +75,7 @@ public sealed class ControlLoop : IDisposable
     }
 
     /// <summary>Ticks run so far.</summary>
-    public long Ticks => _ticks;
+    public long Ticks => Volatile.Read(ref _ticks);
 
     /// <summary>The decision of the last tick (owned by the loop, overwritten by the next tick).</summary>
     public Decision LastDecision => _decision;

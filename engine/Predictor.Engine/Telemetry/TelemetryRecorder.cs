@@ -16,19 +16,28 @@ public sealed record RecordingStats(long Ticks, long Samples, long Dropped);
 /// </summary>
 public static class TelemetryRecorder
 {
-    /// <summary>Runs until <paramref name="duration"/> elapses (null: until cancelled), then flushes the store.</summary>
+    /// <summary>
+    /// Runs until <paramref name="duration"/> elapses or <paramref name="maxTicks"/> ticks have run, whichever is first
+    /// (both null: until cancelled), then flushes the store.
+    /// </summary>
     public static async Task<RecordingStats> RunAsync(
         ITelemetryCollector collector,
         TimeSeriesStore store,
         TimeProvider timeProvider,
         TimeSpan interval,
         TimeSpan? duration,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        long? maxTicks = null)
     {
         ArgumentNullException.ThrowIfNull(collector);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentOutOfRangeException.ThrowIfLessThan(interval, TimeSpan.FromMilliseconds(1));
+        if (maxTicks is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxTicks), maxTicks, "Give at least one tick, or null for no limit.");
+        }
+
         var buffer = new SampleBuffer();
         long ticks = 0, samples = 0, dropped = 0;
         var start = timeProvider.GetTimestamp();
@@ -55,7 +64,7 @@ public static class TelemetryRecorder
                 }
 
                 ticks++;
-                if (duration is { } d && timeProvider.GetElapsedTime(start) >= d)
+                if ((duration is { } d && timeProvider.GetElapsedTime(start) >= d) || ticks == maxTicks)
                 {
                     break;
                 }

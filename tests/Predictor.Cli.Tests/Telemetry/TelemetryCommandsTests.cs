@@ -80,15 +80,37 @@ public sealed class TelemetryCommandsTests : IDisposable
     public void Collect_ShortDuration_RecordsHostSeries()
     {
         var db = Path.Combine(_dir, "c.db");
-        var (code, output, err) = Run("collect", "--store", db, "--interval", "50ms", "--duration", "1s", "--module", $"self={Environment.ProcessId}");
+        var (code, output, err) = Run("collect", "--store", db, "--interval", "50ms", "--ticks", "5", "--module", $"self={Environment.ProcessId}");
         Assert.True(code == 0, err);
+        Assert.Contains("for 5 readings", output, StringComparison.Ordinal);
+        Assert.Contains("collected 5 ticks", output, StringComparison.Ordinal);
         Assert.Contains("all committed", output, StringComparison.Ordinal);
         using var store = TimeSeriesStore.Open(db);
-        // On a loaded machine the timer may skip ticks; every tick that ran wrote memory, every one after the first CPU.
+        // Every tick wrote memory, every one after the first CPU; two ticks in one millisecond would share a sample.
         var mem = store.ReadRange("host/mem/total", long.MinValue, long.MaxValue).Count;
-        Assert.True(mem >= 3, $"{mem} ticks recorded in 1 s at 50 ms");
+        Assert.InRange(mem, 4, 5);
         Assert.True(store.ReadRange("host/cpu/busy", long.MinValue, long.MaxValue).Count >= 1);
         Assert.Equal(mem, store.ReadRange("module/self/mem", long.MinValue, long.MaxValue).Count);
+    }
+
+    [Fact]
+    public void Collect_DurationAndTicks_StopsAtWhicheverComesFirst()
+    {
+        var db = Path.Combine(_dir, "c.db");
+        var (code, output, err) = Run("collect", "--store", db, "--interval", "10ms", "--duration", "1h", "--ticks", "3");
+        Assert.True(code == 0, err);
+        Assert.Contains("for 1h or 3 readings, whichever is first", output, StringComparison.Ordinal);
+        Assert.Contains("collected 3 ticks", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Collect_ZeroTicks_FailsWithClearError()
+    {
+        var db = Path.Combine(_dir, "c.db");
+        var (code, _, err) = Run("collect", "--store", db, "--ticks", "0");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--ticks '0' must be a whole number of ticks, 1 or more", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(db), "a refused command must not create the store");
     }
 
     [Fact]
