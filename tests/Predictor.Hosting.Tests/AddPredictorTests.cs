@@ -20,12 +20,12 @@ public sealed class AddPredictorTests
 
     private static async Task WaitFor(Func<bool> condition)
     {
-        for (var i = 0; i < 500 && !condition(); i++)
+        for (var i = 0; i < 3000 && !condition(); i++)
         {
             await Task.Delay(10);
         }
 
-        Assert.True(condition(), "condition not reached within 5 s");
+        Assert.True(condition(), "condition not reached within 30 s");
     }
 
     [Fact]
