@@ -266,11 +266,11 @@ public sealed class LinuxBackendTests
     private static string CpusAllowed(int pid) =>
         File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal))["Cpus_allowed_list:".Length..].Trim();
 
-    /// <summary>The processor field (39th) of /proc/pid/stat, polled until it shows <paramref name="expected"/> or 5 s pass.</summary>
+    /// <summary>The processor field (39th) of /proc/pid/stat, polled until it shows <paramref name="expected"/> or 30 s pass.</summary>
     private static int WaitForProcessor(int pid, int expected)
     {
         var processor = -1;
-        for (var i = 0; i < 100 && processor != expected; i++)
+        for (var i = 0; i < 600 && processor != expected; i++)
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

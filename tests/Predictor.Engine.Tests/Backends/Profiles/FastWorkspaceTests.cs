@@ -66,7 +66,7 @@ public sealed class FastWorkspaceTests : IDisposable
         using var workspace = FastWorkspace.Open(_source);
         workspace.StartPeriodicSync(TimeSpan.FromMilliseconds(50));
         File.WriteAllText(Path.Combine(workspace.RamDirectory, "state.json"), "{\"count\":4}");
-        for (var i = 0; i < 200 && File.ReadAllText(Path.Combine(_source, "state.json")) != "{\"count\":4}"; i++)
+        for (var i = 0; i < 1200 && File.ReadAllText(Path.Combine(_source, "state.json")) != "{\"count\":4}"; i++)
         {
             await Task.Delay(25);
         }
