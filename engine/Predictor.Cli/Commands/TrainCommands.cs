@@ -84,6 +84,11 @@ internal static class TrainCommands
             Description = "Leaves per tree of the gbdt candidate at most, 2–4096 (best-first growth; each tree may stop short of it).",
             DefaultValueFactory = _ => new TrainingOptions().GbdtMaxLeaves,
         };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Threads the gbdt fits may use, 0 for every core (the default); the model is the same bit for bit whatever the value.",
+            DefaultValueFactory = _ => new TrainingOptions().Threads,
+        };
         var gbdtTreesMax = new Option<int>("--gbdt-max-trees")
         {
             Description = "Trees of the gbdt candidate at most (shared trees; per-step trees: per step), 1–100000: a budget on ONNX Runtime's cost, which follows the tree count; early stopping may keep fewer.",
@@ -132,6 +137,7 @@ internal static class TrainCommands
         command.Options.Add(gbdtDepth);
         command.Options.Add(gbdtLeaves);
         command.Options.Add(gbdtTreesMax);
+        command.Options.Add(threads);
         command.Options.Add(horizon);
         command.Options.Add(window);
         command.Options.Add(quantile);
@@ -156,6 +162,7 @@ internal static class TrainCommands
                 GbdtMaxDepth = parse.GetValue(gbdtDepth),
                 GbdtMaxLeaves = parse.GetValue(gbdtLeaves),
                 GbdtMaxTrees = parse.GetValue(gbdtTreesMax),
+                Threads = parse.GetValue(threads),
                 Kinds = [.. parse.GetValue(kinds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                 SelectPerStep = parse.GetValue(selection) == PerStep,
             };

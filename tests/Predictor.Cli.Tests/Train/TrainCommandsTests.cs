@@ -374,7 +374,27 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Model(winner)), File.ReadAllBytes(Model("choose")));
     }
 
+    [Fact]
+    public void Train_Threads_OneThreadAndEveryCoreWriteTheSameBytes()
+    {
+        // Shared trees split each node's work by feature over the threads; --threads changes the wall clock only.
+        string csv = WriteNab("spiky", 3000, t => 40 + (20 * Math.Sin(2 * Math.PI * t / 288)) + (t % 97 == 5 ? 60 : 0) + (0.5 * Math.Sin(t * 1.7)));
+        string[] gbdt = ["train", "--format", "nab", "--dataset", csv, "--series", "nab/*", "--kinds", "gbdt"];
+        var models = new List<byte[]>();
+        foreach (var threads in new[] { "1", "0", "3" })
+        {
+            string model = Path.Combine(_dir, $"t{threads}.onnx");
+            var run = Run([.. gbdt, "--threads", threads, "--out", model]);
+            Assert.True(run.Code == 0, run.Err);
+            models.Add(File.ReadAllBytes(model));
+        }
+
+        Assert.Equal(models[0], models[1]);
+        Assert.Equal(models[0], models[2]);
+    }
+
     [Theory]
+    [InlineData("--threads", "-1", "--threads -1: must lie in [0, 1024] (0: every core")]
     [InlineData("--gbdt-loss", "huber", "'huber' not recognized|'squared'|'absolute'|'choose'")]
     [InlineData("--gbdt-refit-rounds", "late", "'late' not recognized|'early-stopping'|'training-fit'")]
     [InlineData("--gbdt-season-moves", "maybe", "'maybe' not recognized|'on'|'off'")]

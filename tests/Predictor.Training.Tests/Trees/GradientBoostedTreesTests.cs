@@ -55,6 +55,60 @@ public sealed class GradientBoostedTreesTests
         Assert.Equal(a.Predict(data), b.Predict(data));
     }
 
+    [Theory]
+    [InlineData(GbdtLoss.SquaredError, 1.0)]
+    [InlineData(GbdtLoss.SquaredError, 0.6)]
+    [InlineData(GbdtLoss.AbsoluteError, 1.0)]
+    [InlineData(GbdtLoss.AbsoluteError, 0.6)]
+    public void Fit_SharedTrees_BitIdenticalOnOneTwoOrSevenThreads(GbdtLoss loss, double featureFraction)
+    {
+        // Shared trees split each node's histograms and split search into chunks of features run on several threads;
+        // every number must still come out as on one thread. The root's work is above the size that goes parallel.
+        var data = Windows(Synthetic(3000, 3), 24, 6);
+        Assert.True((long)data.Rows * data.FeatureWidth * (6 + 1) >= HorizonBooster.MinParallelCells, "the test data must be large enough to go parallel");
+        GbdtModel Fit(int threads) => GradientBoostedTrees.Fit(data, 24, new GbdtOptions
+        {
+            MaxIterations = 25,
+            FeatureFraction = featureFraction,
+            Seed = 11,
+            Loss = loss,
+            Trees = GbdtTreeLayout.Shared,
+            MaxDegreeOfParallelism = threads,
+        });
+
+        var one = Fit(1);
+        Assert.True(one.NodeCount > 25, $"{one.NodeCount} nodes: the trees must split for the comparison to mean something");
+        foreach (var threads in new[] { 2, 7 })
+        {
+            var many = Fit(threads);
+            Assert.Equal(one.NodeFeatures.ToArray(), many.NodeFeatures.ToArray());
+            Assert.Equal(one.NodeThresholds.ToArray(), many.NodeThresholds.ToArray());
+            Assert.Equal(one.NodeValues.ToArray(), many.NodeValues.ToArray());
+            Assert.Equal(one.TreesPerHorizon, many.TreesPerHorizon);
+            Assert.Equal(one.Predict(data), many.Predict(data));
+        }
+    }
+
+    [Fact]
+    public void Fit_SharedTreesOnThreads_EqualGainsInTwoChunksGoToTheFirstFeature()
+    {
+        // A series of period 12 read through 24 lags: lag j and lag j + 12 are the same column, so every split on one has
+        // a twin of equal gain on the other, in another chunk of features. One pass over the features keeps the first;
+        // the chunks' bests must be compared so that the first still wins.
+        var rng = new Random(5);
+        var pattern = Enumerable.Range(0, 12).Select(_ => rng.NextDouble() * 100).ToArray();
+        var values = Enumerable.Range(0, 2500).Select(i => pattern[i % 12] + (i / 250)).ToArray();
+        var stamps = Enumerable.Range(0, 2500).Select(i => i * 300_000L).ToArray();
+        var data = SupervisedWindows.Build(values, stamps, 24, 4, false);
+        foreach (var threads in new[] { 1, 2, 4 })
+        {
+            var model = GradientBoostedTrees.Fit(data, 24, new GbdtOptions { MaxIterations = 20, Trees = GbdtTreeLayout.Shared, MaxDegreeOfParallelism = threads });
+            var used = model.NodeFeatures.ToArray().Where(f => f >= 0).ToArray();
+            Assert.NotEmpty(used);
+            Assert.All(used, f => Assert.InRange(f, 0, 11));
+        }
+    }
+
     [Fact]
     public void Fit_DifferentSeedWithFeatureFraction_ModelsDiffer()
     {

@@ -384,7 +384,7 @@ public static class ModelTrainer
         var (series, end) = parts[0];
         var features = GbdtFeatures(setup, options);
         var rows = SupervisedWindows.Build(series.Values.AsSpan(0, end), series.Timestamps.AsSpan(0, end), features, options.Horizon, withCalendar: true);
-        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees, TreesPerStep = treesPerStep, Loss = loss }));
+        return new GbdtForecaster(GradientBoostedTrees.Fit(rows, features, new GbdtOptions { Trees = options.GbdtTrees, LearningRate = options.GbdtLearningRate, MaxDepth = options.GbdtMaxDepth, MaxLeaves = options.GbdtMaxLeaves, MaxIterations = options.GbdtMaxTrees, TreesPerStep = treesPerStep, Loss = loss, MaxDegreeOfParallelism = options.Threads }));
     }
 
     private static double[] Standardise(ReadOnlySpan<double> values)

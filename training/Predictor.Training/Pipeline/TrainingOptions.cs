@@ -111,6 +111,12 @@ public sealed record TrainingOptions
     /// <value>The default value is 0 (no limit).</value>
     public int GbdtMaxDepth { get; init; }
 
+    /// <summary>Threads the <c>gbdt</c> candidate's fits may use (<see cref="GbdtOptions.MaxDegreeOfParallelism"/>), 0 for
+    /// every core. The model is the same bit for bit whatever the value: it trades only wall-clock time against the
+    /// other work of a shared machine.</summary>
+    /// <value>The default value is 0 (every core).</value>
+    public int Threads { get; init; }
+
     /// <summary>Leaves per tree of the <c>gbdt</c> candidate at most (<see cref="GbdtOptions.MaxLeaves"/>). Larger trees
     /// did not mean fewer of them: on vm_737498, 63 and 127 leaves kept 67 and 62 trees against 66 with 31, and a worse
     /// step-12 error (README, "Tree budget").</summary>
@@ -212,6 +218,11 @@ public sealed record TrainingOptions
         if (GbdtMaxDepth is < 0 or > 64)
         {
             throw new PredictorException($"--gbdt-max-depth {GbdtMaxDepth}: must lie in [0, 64] (0: no limit); 4–8 is usual.");
+        }
+
+        if (Threads is < 0 or > 1024)
+        {
+            throw new PredictorException($"--threads {Threads}: must lie in [0, 1024] (0: every core, {Environment.ProcessorCount} here).");
         }
 
         if (GbdtMaxLeaves is < 2 or > 4096)

@@ -136,16 +136,21 @@ internal static class RidgeRegression
 
     private static double ValidationError(double[] features, double[] targets, int from, int to, int f, int h, Matrix<double> b)
     {
+        // Column k of B as a plain array (column-major storage): the same products in the same order as reading the
+        // matrix's indexer, without its per-element call.
+        var columns = b.ToColumnMajorArray();
+        int f1 = f + 1;
         double sse = 0;
         for (int r = from; r < to; r++)
         {
             var x = features.AsSpan(r * f, f);
             for (int k = 0; k < h; k++)
             {
-                double p = b[f, k];
+                var column = columns.AsSpan(k * f1, f1);
+                double p = column[f];
                 for (int i = 0; i < f; i++)
                 {
-                    p += x[i] * b[i, k];
+                    p += x[i] * column[i];
                 }
 
                 double e = p - targets[(r * h) + k];

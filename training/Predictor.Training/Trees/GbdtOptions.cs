@@ -284,8 +284,9 @@ public sealed class GbdtOptions
         }
     }
 
-    /// <summary>Horizon steps fitted at the same time (one core each) with <see cref="GbdtTreeLayout.PerStep"/>; 0 means
-    /// every core. Shared trees (<see cref="GbdtTreeLayout.Shared"/>) are one ensemble, fitted on one thread.</summary>
+    /// <summary>Threads a fit may use; 0 means every core. With <see cref="GbdtTreeLayout.PerStep"/>, horizon steps fitted at
+    /// the same time (one thread each); with <see cref="GbdtTreeLayout.Shared"/> (one ensemble), the threads that share a
+    /// node's histograms and split search by feature. The model is the same, bit for bit, whatever the value.</summary>
     /// <value>The default value is 0.</value>
     public int MaxDegreeOfParallelism
     {

@@ -19,7 +19,8 @@ public static class GradientBoostedTrees
     /// Fits one ensemble per horizon step, or one of shared multi-output trees (<see cref="GbdtOptions.Trees"/>), on
     /// <paramref name="data"/>. Deterministic: the same data and options give the same model bit for bit, whatever
     /// the number of cores (per-step ensembles are independent and fitted in parallel, each one's arithmetic in a
-    /// fixed order on one thread; shared trees are fitted on one thread).
+    /// fixed order on one thread; shared trees spread each node's histograms and split search over threads by feature,
+    /// every number computed as on one thread: see <see cref="HorizonBooster"/>).
     /// </summary>
     /// <param name="data">The supervised examples, rows in time order (oldest origin first).</param>
     /// <param name="window">W, the window length the rows were built with (<see cref="TreeFeatures.Plain(int)"/>); the
@@ -88,17 +89,17 @@ public static class GradientBoostedTrees
         var validationBins = validation > 0 ? binner.BinColumns(data.Features, rows - validation, validation) : [];
         var shared = new SharedData(data, window, train, validation, binner, trainBins, validationBins, options);
 
+        int threads = options.MaxDegreeOfParallelism == 0 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism;
         if (options.Trees == GbdtTreeLayout.Shared)
         {
-            var all = new HorizonBooster(shared, horizon).Boost(0);
+            // One ensemble: its nodes' histograms and split searches are shared out by feature.
+            var all = new HorizonBooster(shared, horizon, threads).Boost(0);
             return Assemble([all], binner, features, calendar, horizon, options.PredictDifference, GbdtTreeLayout.Shared);
         }
 
+        // One ensemble per step: the steps are shared out, each booster runs on one thread.
         var results = new HorizonTrees[horizon];
-        var parallel = new ParallelOptions
-        {
-            MaxDegreeOfParallelism = options.MaxDegreeOfParallelism == 0 ? Environment.ProcessorCount : options.MaxDegreeOfParallelism,
-        };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
         Parallel.For(
             0,
             horizon,

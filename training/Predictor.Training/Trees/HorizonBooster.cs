@@ -10,7 +10,11 @@ namespace Predictor.Training.Trees;
 /// single-output gain, the same value as before the weights existed: multiplying by 1 is exact). Early stopping is per output, with the rules of a
 /// one-output ensemble: trees are grown while any output's validation error still improves within the patience; an
 /// output whose patience has run out leaves the gradients, and its values in the trees after its best round are
-/// zeroed. All arithmetic of a fit runs on one thread in a fixed order, so results never depend on scheduling.
+/// zeroed. With <c>threads</c> &gt; 1 the histograms and the split search of a node are spread over threads by feature
+/// (contiguous chunks of the eligible features, one writer per feature's histogram; each chunk's best split is found
+/// in feature order and the chunks' bests are compared in chunk order with the same strict "greater than"), so every
+/// number is computed by the same operations in the same order as on one thread: results never depend on the thread
+/// count or on scheduling.
 /// With <see cref="GbdtLoss.AbsoluteError"/> (LAD_TreeBoost, Friedman 2001): base values are the targets' medians,
 /// g_k = sign(prediction_k − target_k) with hessian 1 in the same split gain (c_k = 1), each leaf's value for output k
 /// is η × the median of its rows' residuals target_k − prediction_k (0 for an output that has stopped), and early
@@ -66,7 +70,6 @@ internal sealed class HorizonBooster
     private readonly int[] _bestBin;
     private readonly double[] _bestGL;
     private readonly int[] _bestCL;
-    private readonly double[] _scanGL;
 
     // Nodes of the tree being grown, numbered from 0.
     private readonly int[] _nodeFeature;
@@ -79,10 +82,31 @@ internal sealed class HorizonBooster
     private readonly int[] _eligible;
     private int _eligibleCount;
 
+    // Feature-parallel work: chunk p covers eligible features [_chunkStart[p], _chunkStart[p + 1]). Per chunk, the scan's
+    // running G_L; per chunk and role (the two children of a split are searched in the same pass: role 0 the larger,
+    // role 1 the smaller; the root is role 0), the chunk's best split, at index (role × _maxChunks) + chunk.
+    private readonly int _maxChunks;
+    private readonly int[] _chunkStart;
+    private int _chunks;
+    private readonly double[][] _chunkScanGL;
+    private readonly double[][] _chunkBestGL;
+    private readonly double[] _chunkBestGain;
+    private readonly int[] _chunkBestFeature;
+    private readonly int[] _chunkBestBin;
+    private readonly int[] _chunkBestCL;
+    private readonly ParallelOptions _parallel;
+
+    /// <summary>Below this many histogram cell updates a node's work stays on one thread (a parallel loop costs a few µs).</summary>
+    internal const long MinParallelCells = 100_000;
+
     /// <param name="shared">The data and options of the fit.</param>
     /// <param name="outputs">K, outputs per leaf: 1 (one horizon step per ensemble) or H (all steps).</param>
-    public HorizonBooster(SharedData shared, int outputs)
+    /// <param name="shared">The binned training data and options.</param>
+    /// <param name="outputs">K: 1 for one horizon step, H for shared trees.</param>
+    /// <param name="threads">Threads a node's histograms and split search may use (1: all on the caller's thread).</param>
+    public HorizonBooster(SharedData shared, int outputs, int threads = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _shared = shared;
         _outputs = outputs;
         _cell = outputs + 1;
@@ -118,7 +142,6 @@ internal sealed class HorizonBooster
         _bestBin = new int[_maxLeaves];
         _bestGL = new double[_maxLeaves * outputs];
         _bestCL = new int[_maxLeaves];
-        _scanGL = new double[outputs];
         int maxNodes = (2 * _maxLeaves) - 1;
         _nodeFeature = new int[maxNodes];
         _nodeBin = new byte[maxNodes];
@@ -126,6 +149,53 @@ internal sealed class HorizonBooster
         _nodeRight = new int[maxNodes];
         _nodeValue = new float[maxNodes * outputs];
         _eligible = new int[_features];
+        // Four chunks a thread: the features' scans differ in cost (a calendar feature has a few bins, a lag 255), and
+        // the loop hands chunks to whichever thread is free.
+        _maxChunks = threads == 1 ? 1 : Math.Min(4 * threads, Math.Max(1, _features));
+        _chunkStart = new int[_maxChunks + 1];
+        _chunkScanGL = new double[_maxChunks][];
+        _chunkBestGL = new double[2 * _maxChunks][];
+        for (int p = 0; p < _maxChunks; p++)
+        {
+            _chunkScanGL[p] = new double[outputs];
+        }
+
+        for (int p = 0; p < 2 * _maxChunks; p++)
+        {
+            _chunkBestGL[p] = new double[outputs];
+        }
+
+        _chunkBestGain = new double[2 * _maxChunks];
+        _chunkBestFeature = new int[2 * _maxChunks];
+        _chunkBestBin = new int[2 * _maxChunks];
+        _chunkBestCL = new int[2 * _maxChunks];
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
+    }
+
+    /// <summary>Cuts the eligible features into contiguous chunks, one per thread (after every <see cref="ChooseFeatures"/>).</summary>
+    private void SetChunks()
+    {
+        _chunks = Math.Max(1, Math.Min(_maxChunks, _eligibleCount));
+        for (int p = 0; p <= _chunks; p++)
+        {
+            _chunkStart[p] = (int)((long)_eligibleCount * p / _chunks);
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> for every chunk: on threads when <paramref name="cells"/> is worth it, else in order here.</summary>
+    private void ForEachChunk(long cells, Action<int> body)
+    {
+        if (_chunks == 1 || cells < MinParallelCells)
+        {
+            for (int p = 0; p < _chunks; p++)
+            {
+                body(p);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, _chunks, _parallel, body);
     }
 
     /// <summary>Fits the trees of horizon steps <paramref name="firstStep"/> … <paramref name="firstStep"/> + K − 1.</summary>
@@ -353,6 +423,7 @@ internal sealed class HorizonBooster
         _eligibleCount = _features;
         if (fraction >= 1)
         {
+            SetChunks();
             return;
         }
 
@@ -366,6 +437,7 @@ internal sealed class HorizonBooster
         // Ascending, so ties between equal gains break towards the lower feature as with all features.
         Array.Sort(_eligible, 0, k);
         _eligibleCount = k;
+        SetChunks();
     }
 
     /// <summary>Grows one tree best-first; false when the root has no split worth making (nothing is added).</summary>
@@ -401,8 +473,15 @@ internal sealed class HorizonBooster
         _bestGain[0] = double.NegativeInfinity;
         if (CanSplit(options, 0, _n))
         {
-            BuildHistogram(_leafSlot[0], 0, _n);
-            FindBestSplit(0, options);
+            int rootSlot = _leafSlot[0];
+            ForEachChunk(
+                ((long)_n * _eligibleCount * _cell) + ((long)_eligibleCount * _stride * _cell),
+                p =>
+                {
+                    BuildHistogram(rootSlot, 0, _n, _chunkStart[p], _chunkStart[p + 1]);
+                    ScanChunk(0, options, p, role: 0);
+                });
+            TakeBest(0, role: 0);
         }
 
         while (leaves < _maxLeaves)
@@ -646,28 +725,49 @@ internal sealed class HorizonBooster
         bool splitSmall = leftSmaller ? splitLeft : splitRight;
         bool splitLarge = leftSmaller ? splitRight : splitLeft;
         int smallSlot = AllocateSlot();
-        BuildHistogram(smallSlot, _leafStart[small], _leafCount[small]);
+        int smallStart = _leafStart[small];
+        int smallCount = _leafCount[small];
+        _leafSlot[large] = splitLarge ? parentSlot : -1;
+        _leafSlot[small] = splitSmall ? smallSlot : -1;
+
+        // One pass per chunk of features: the smaller child's histograms from its rows, the larger's by subtraction,
+        // and both children's best splits.
+        long scan = (long)_eligibleCount * _stride * _cell;
+        ForEachChunk(
+            ((long)smallCount * _eligibleCount * _cell) + (splitLarge ? 2 * scan : 0) + (splitSmall ? scan : 0),
+            p =>
+            {
+                int from = _chunkStart[p];
+                int to = _chunkStart[p + 1];
+                BuildHistogram(smallSlot, smallStart, smallCount, from, to);
+                if (splitLarge)
+                {
+                    SubtractHistogram(parentSlot, smallSlot, from, to);
+                    ScanChunk(large, options, p, role: 0);
+                }
+
+                if (splitSmall)
+                {
+                    ScanChunk(small, options, p, role: 1);
+                }
+            });
+
         if (splitLarge)
         {
-            SubtractHistogram(parentSlot, smallSlot);
-            _leafSlot[large] = parentSlot;
-            FindBestSplit(large, options);
+            TakeBest(large, role: 0);
         }
         else
         {
             ReleaseSlot(parentSlot);
-            _leafSlot[large] = -1;
         }
 
         if (splitSmall)
         {
-            _leafSlot[small] = smallSlot;
-            FindBestSplit(small, options);
+            TakeBest(small, role: 1);
         }
         else
         {
             ReleaseSlot(smallSlot);
-            _leafSlot[small] = -1;
         }
     }
 
@@ -675,14 +775,15 @@ internal sealed class HorizonBooster
 
     private void ReleaseSlot(int slot) => _freeSlots[_freeCount++] = slot;
 
-    private void BuildHistogram(int slot, int start, int count)
+    /// <summary>The histograms of eligible features [<paramref name="from"/>, <paramref name="to"/>) over a node's rows.</summary>
+    private void BuildHistogram(int slot, int start, int count, int from, int to)
     {
         var rows = _rows.AsSpan(start, count);
         var grads = _gOrd.AsSpan(start * _outputs, count * _outputs);
         var bins = _shared.TrainBins;
         int outputs = _outputs;
         int cell = _cell;
-        for (int e = 0; e < _eligibleCount; e++)
+        for (int e = from; e < to; e++)
         {
             int f = _eligible[e];
             var hist = _hist.AsSpan(HistogramOffset(slot, f), _stride * cell);
@@ -718,9 +819,9 @@ internal sealed class HorizonBooster
 
     private int HistogramOffset(int slot, int feature) => ((slot * _features) + feature) * _stride * _cell;
 
-    private void SubtractHistogram(int parentSlot, int childSlot)
+    private void SubtractHistogram(int parentSlot, int childSlot, int from, int to)
     {
-        for (int e = 0; e < _eligibleCount; e++)
+        for (int e = from; e < to; e++)
         {
             int f = _eligible[e];
             var parent = _hist.AsSpan(HistogramOffset(parentSlot, f), _stride * _cell);
@@ -732,7 +833,37 @@ internal sealed class HorizonBooster
         }
     }
 
-    private void FindBestSplit(int leaf, GbdtOptions options)
+    /// <summary>
+    /// A leaf's best split over every eligible feature, from the chunks' bests of <paramref name="role"/>: compared in chunk
+    /// order, replacing only on a strictly greater gain (as each chunk's scan does in feature order), so the first feature
+    /// and bin of the largest gain win, as in one pass over all features.
+    /// </summary>
+    private void TakeBest(int leaf, int role)
+    {
+        int first = role * _maxChunks;
+        double bestGain = double.NegativeInfinity;
+        int best = -1;
+        for (int i = first; i < first + _chunks; i++)
+        {
+            if (_chunkBestGain[i] > bestGain)
+            {
+                bestGain = _chunkBestGain[i];
+                best = i;
+            }
+        }
+
+        _bestGain[leaf] = bestGain;
+        _bestFeature[leaf] = best < 0 ? -1 : _chunkBestFeature[best];
+        _bestBin[leaf] = best < 0 ? -1 : _chunkBestBin[best];
+        _bestCL[leaf] = best < 0 ? 0 : _chunkBestCL[best];
+        if (best >= 0)
+        {
+            _chunkBestGL[best].CopyTo(_bestGL.AsSpan(leaf * _outputs, _outputs));
+        }
+    }
+
+    /// <summary>The best split of a leaf over chunk <paramref name="chunk"/>'s features, into the chunk's slots of <paramref name="role"/>.</summary>
+    private void ScanChunk(int leaf, GbdtOptions options, int chunk, int role)
     {
         double lambda = options.L2Regularization;
         int minLeaf = options.MinSamplesLeaf;
@@ -746,10 +877,11 @@ internal sealed class HorizonBooster
         int bestFeature = -1;
         int bestBin = -1;
         int bestCL = 0;
-        var bestGL = _bestGL.AsSpan(leaf * outputs, outputs);
-        var gl = _scanGL.AsSpan();
+        int at = (role * _maxChunks) + chunk;
+        var bestGL = _chunkBestGL[at].AsSpan();
+        var gl = _chunkScanGL[chunk].AsSpan();
         var thresholds = _shared.Binner.Thresholds;
-        for (int e = 0; e < _eligibleCount; e++)
+        for (int e = _chunkStart[chunk]; e < _chunkStart[chunk + 1]; e++)
         {
             int f = _eligible[e];
             int cuts = thresholds[f].Length;
@@ -799,10 +931,10 @@ internal sealed class HorizonBooster
             }
         }
 
-        _bestGain[leaf] = bestGain;
-        _bestFeature[leaf] = bestFeature;
-        _bestBin[leaf] = bestBin;
-        _bestCL[leaf] = bestCL;
+        _chunkBestGain[at] = bestGain;
+        _chunkBestFeature[at] = bestFeature;
+        _chunkBestBin[at] = bestBin;
+        _chunkBestCL[at] = bestCL;
     }
 
     private double WeightedSumOfSquares(ReadOnlySpan<double> values)
