@@ -86,7 +86,7 @@ internal static class TrainCommands
         };
         var threads = new Option<int>("--threads")
         {
-            Description = "Threads the gbdt fits may use, 0 for every core (the default); the model is the same bit for bit whatever the value.",
+            Description = "Threads the gbdt and ridge fits may use, 0 for every core (the default); the model is the same bit for bit whatever the value.",
             DefaultValueFactory = _ => new TrainingOptions().Threads,
         };
         var gbdtTreesMax = new Option<int>("--gbdt-max-trees")

@@ -86,9 +86,10 @@ public sealed class TelemetryCommandsTests : IDisposable
         Assert.Contains("collected 5 ticks", output, StringComparison.Ordinal);
         Assert.Contains("all committed", output, StringComparison.Ordinal);
         using var store = TimeSeriesStore.Open(db);
-        // Every tick wrote memory, every one after the first CPU; two ticks in one millisecond would share a sample.
+        // Every tick wrote memory, every one after the first CPU; a late tick can share its millisecond with the next
+        // (one sample per timestamp: at most two ticks a sample).
         var mem = store.ReadRange("host/mem/total", long.MinValue, long.MaxValue).Count;
-        Assert.InRange(mem, 4, 5);
+        Assert.InRange(mem, 3, 5);
         Assert.True(store.ReadRange("host/cpu/busy", long.MinValue, long.MaxValue).Count >= 1);
         Assert.Equal(mem, store.ReadRange("module/self/mem", long.MinValue, long.MaxValue).Count);
     }

@@ -353,7 +353,7 @@ public static class ModelTrainer
             }
         }
 
-        var fit = RidgeRegression.Solve([.. featureRows], [.. targetRows], rows, width, h);
+        var fit = RidgeRegression.Solve([.. featureRows], [.. targetRows], rows, width, h, options.Threads);
         var model = new LinearMapForecaster("ridge", w, h, [.. fit.Weights.Select(v => (float)v)], [.. fit.Bias.Select(v => (float)v)], withCalendar: true, WindowNormalization.LevelAndScale);
         return (model, fit.Alpha.ToString("R", CultureInfo.InvariantCulture));
     }

@@ -25,8 +25,15 @@ internal static class RidgeRegression
     public sealed record Fit(double[] Weights, double[] Bias, double Alpha);
 
     /// <summary>Fits [rows × F] features to [rows × H] targets (row-major).</summary>
-    public static Fit Solve(double[] features, double[] targets, int rows, int featureCount, int horizon)
+    /// <param name="features">Row-major [rows × F].</param>
+    /// <param name="targets">Row-major [rows × H].</param>
+    /// <param name="rows">Rows, oldest first.</param>
+    /// <param name="featureCount">F.</param>
+    /// <param name="horizon">H.</param>
+    /// <param name="threads">Threads the Gram matrices may use, 0 for every core; the fit is the same bit for bit.</param>
+    public static Fit Solve(double[] features, double[] targets, int rows, int featureCount, int horizon, int threads = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         if (rows < featureCount + 2)
         {
             throw new PredictorException($"Ridge: {rows} training examples for {featureCount} features; give a longer series or a smaller window.");
@@ -34,8 +41,9 @@ internal static class RidgeRegression
 
         int f1 = featureCount + 1;
         int trainRows = (int)(rows * (1 - ValidationShare));
-        var gramTrain = Gram(features, targets, 0, trainRows, featureCount, horizon, out var crossTrain);
-        var gramVal = Gram(features, targets, trainRows, rows, featureCount, horizon, out var crossVal);
+        int degree = threads == 0 ? Environment.ProcessorCount : threads;
+        var gramTrain = Gram(features, targets, 0, trainRows, featureCount, horizon, degree, out var crossTrain);
+        var gramVal = Gram(features, targets, trainRows, rows, featureCount, horizon, degree, out var crossVal);
         double best = double.PositiveInfinity;
         double bestAlpha = Alphas[^1];
         foreach (double alpha in Alphas)
@@ -74,19 +82,67 @@ internal static class RidgeRegression
     /// <summary>
     /// [XᵀX, Xᵀy] over rows [from, to) with the intercept column appended, accumulated row by row as rank-one updates
     /// of the upper triangle (SIMD over columns), then mirrored: half the work of a general product, no copy of X.
+    /// With several threads, the triangle's rows i are cut into bands of about equal work and each band is
+    /// accumulated over every data row by one thread: each element still sums the same products in row order, so the
+    /// result does not depend on the thread count.
     /// </summary>
-    private static Matrix<double> Gram(double[] features, double[] targets, int from, int to, int f, int h, out Matrix<double> cross)
+    private static Matrix<double> Gram(double[] features, double[] targets, int from, int to, int f, int h, int threads, out Matrix<double> cross)
     {
         int f1 = f + 1;
         var g = new double[f1 * f1];
         var c = new double[f1 * h];
+
+        // Bands [bounds[b], bounds[b + 1]) of triangle rows, the work of row i being f1 − i: four bands a thread, so a
+        // free thread takes the next. One band when there is one thread or too little work to share.
+        int bands = threads <= 1 || (long)(to - from) * f1 * f1 < 2_000_000 ? 1 : Math.Min(4 * threads, f1);
+        var bounds = new int[bands + 1];
+        double total = (double)f1 * (f1 + 1) / 2;
+        for (int b = 1, i = 0; b < bands; b++)
+        {
+            double done = 0;
+            for (i = 0; i < f1 && done < total * b / bands; i++)
+            {
+                done += f1 - i;
+            }
+
+            bounds[b] = Math.Max(i, bounds[b - 1]);
+        }
+
+        bounds[bands] = f1;
+        if (bands == 1)
+        {
+            AccumulateBand(features, targets, from, to, f, h, 0, f1, g, c);
+        }
+        else
+        {
+            Parallel.For(0, bands, new ParallelOptions { MaxDegreeOfParallelism = threads }, b =>
+                AccumulateBand(features, targets, from, to, f, h, bounds[b], bounds[b + 1], g, c));
+        }
+
+        for (int i = 0; i < f1; i++)
+        {
+            for (int j = i + 1; j < f1; j++)
+            {
+                g[(j * f1) + i] = g[(i * f1) + j];
+            }
+        }
+
+        // Row-major data read as column-major is the transpose; both matrices are symmetric or transposed back here.
+        cross = Matrix<double>.Build.Dense(h, f1, c).Transpose();
+        return Matrix<double>.Build.Dense(f1, f1, g);
+    }
+
+    /// <summary>Rows <paramref name="first"/> … <paramref name="end"/> − 1 of the triangle of XᵀX and of Xᵀy, over data rows [from, to).</summary>
+    private static void AccumulateBand(double[] features, double[] targets, int from, int to, int f, int h, int first, int end, double[] g, double[] c)
+    {
+        int f1 = f + 1;
         var row = new double[f1];
         for (int r = from; r < to; r++)
         {
             features.AsSpan(r * f, f).CopyTo(row);
             row[f] = 1.0;
             var y = targets.AsSpan(r * h, h);
-            for (int i = 0; i < f1; i++)
+            for (int i = first; i < end; i++)
             {
                 double xi = row[i];
                 if (xi == 0)
@@ -120,18 +176,6 @@ internal static class RidgeRegression
                 }
             }
         }
-
-        for (int i = 0; i < f1; i++)
-        {
-            for (int j = i + 1; j < f1; j++)
-            {
-                g[(j * f1) + i] = g[(i * f1) + j];
-            }
-        }
-
-        // Row-major data read as column-major is the transpose; both matrices are symmetric or transposed back here.
-        cross = Matrix<double>.Build.Dense(h, f1, c).Transpose();
-        return Matrix<double>.Build.Dense(f1, f1, g);
     }
 
     private static double ValidationError(double[] features, double[] targets, int from, int to, int f, int h, Matrix<double> b)
