@@ -101,8 +101,6 @@ internal sealed class HorizonBooster
 
     /// <param name="shared">The data and options of the fit.</param>
     /// <param name="outputs">K, outputs per leaf: 1 (one horizon step per ensemble) or H (all steps).</param>
-    /// <param name="shared">The binned training data and options.</param>
-    /// <param name="outputs">K: 1 for one horizon step, H for shared trees.</param>
     /// <param name="threads">Threads a node's histograms and split search may use (1: all on the caller's thread).</param>
     public HorizonBooster(SharedData shared, int outputs, int threads = 1)
     {
@@ -172,7 +170,7 @@ internal sealed class HorizonBooster
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
     }
 
-    /// <summary>Cuts the eligible features into contiguous chunks, one per thread (after every <see cref="ChooseFeatures"/>).</summary>
+    /// <summary>Cuts the eligible features into contiguous chunks of about equal count (after every <see cref="ChooseFeatures"/>).</summary>
     private void SetChunks()
     {
         _chunks = Math.Max(1, Math.Min(_maxChunks, _eligibleCount));
