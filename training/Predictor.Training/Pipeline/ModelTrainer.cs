@@ -69,18 +69,31 @@ public static class ModelTrainer
         if (options.Kinds.Contains(GbdtOnnx.Kind) && (backtests.Count == 1 || options.Kinds.Count == 1))
         {
             progress?.Report(new("fitting gradient-boosted trees", (double)stage / stages));
-            var gbdt = FitGbdt(trainParts, setup, options, null, gbdtLoss);
+            GbdtForecaster gbdt;
             if (options.GbdtLoss == GbdtLossChoice.Choose)
             {
                 // Both losses on the training part; the lower calibration score (the score selection reads, so the
-                // test part chooses nothing here either) keeps its loss for the refit and the shipped fit.
-                var absolute = FitGbdt(trainParts, setup, options, null, GbdtLoss.AbsoluteError);
+                // test part chooses nothing here either) keeps its loss for the refit and the shipped fit. The two
+                // fits are independent: with two threads or more they run side by side, each on half of them (the
+                // models do not depend on the threads).
+                int threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
+                var half = threads >= 2 ? options with { Threads = threads / 2 } : options;
+                GbdtForecaster? squared = null, absolute = null;
+                Parallel.Invoke(
+                    new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Math.Min(2, threads)) },
+                    () => squared = FitGbdt(trainParts, setup, half, null, GbdtLoss.SquaredError),
+                    () => absolute = FitGbdt(trainParts, setup, half, null, GbdtLoss.AbsoluteError));
+                gbdt = squared!;
                 double Score(GbdtForecaster f) => Evaluate(GbdtOnnx.Kind, "", "candidate", _ => f, backtests, options, calibrationOnly: true).ValidationMase;
-                if (Score(absolute) < Score(gbdt))
+                if (Score(absolute!) < Score(gbdt))
                 {
-                    gbdt = absolute;
+                    gbdt = absolute!;
                     gbdtLoss = GbdtLoss.AbsoluteError;
                 }
+            }
+            else
+            {
+                gbdt = FitGbdt(trainParts, setup, options, null, gbdtLoss);
             }
 
             gbdtRounds = options.GbdtRefitRounds == GbdtRefitRounds.TrainingFit ? gbdt.TreesPerHorizon : null;
