@@ -76,7 +76,7 @@ internal static class TelemetryCommands
                 _ => " until Ctrl+C",
             };
             output.WriteLine($"collecting every {Durations.Format(every)}{until} into {ts.Path}");
-            var stats = await TelemetryRecorder.RunAsync(host, ts, TimeProvider.System, every, forHowLong, stop.Token, maxTicks).ConfigureAwait(false);
+            var stats = await TelemetryRecorder.RunAsync(host, ts, TimeProvider.System, every, forHowLong, maxTicks, stop.Token).ConfigureAwait(false);
             output.WriteLine(
                 $"collected {stats.Ticks} ticks, {stats.Samples} samples ({stats.Dropped} dropped because the write channel was full), all committed to {ts.Path}");
             return 0;

@@ -26,8 +26,8 @@ public static class TelemetryRecorder
         TimeProvider timeProvider,
         TimeSpan interval,
         TimeSpan? duration,
-        CancellationToken cancellationToken,
-        long? maxTicks = null)
+        long? maxTicks,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collector);
         ArgumentNullException.ThrowIfNull(store);
