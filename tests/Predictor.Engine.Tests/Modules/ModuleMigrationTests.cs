@@ -104,9 +104,9 @@ public class ModuleMigrationTests
         migrator.Migrate("probe", Gpu0);
 
         // The probe records its view in Step, and a snapshot is taken at the next safe point, which may come before the
-        // first Step at the new location (CI saw "core0" once): read until it has stepped there, for at most 10 s.
+        // first Step at the new location (CI saw "core0" once): read until it has stepped there, for at most 30 s.
         var seen = ProbeModule.Read(host.SnapshotNow());
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (seen.Id != Gpu0.Id && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(1);
