@@ -137,7 +137,8 @@ public sealed class AbsoluteLossTests
     [Fact]
     public void Loss_UndefinedValue_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new GbdtOptions { Loss = (GbdtLoss)7 });
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new GbdtOptions { Loss = (GbdtLoss)7 });
+        Assert.Contains("SquaredError or AbsoluteError", e.Message, StringComparison.Ordinal);
         Assert.Equal(GbdtLoss.SquaredError, new GbdtOptions().Loss);
     }
 }

@@ -384,7 +384,7 @@ public static class ModelTrainer
             : TreeFeatures.Plain(Math.Min(setup.Window, GbdtLags));
 
     /// <summary>Gradient-boosted trees (Trees/, default options but the tree layout, learning rate and depth limit of <see cref="TrainingOptions"/>) on one series' rows; several series are not pooled (their rows would need one shared scale).</summary>
-    /// <remarks>Fitted with the trees' default parallelism; the model is bit-identical on any number of cores (Trees/ tests it).</remarks>
+    /// <remarks>Fitted on <see cref="TrainingOptions.Threads"/> threads; the model is bit-identical on any number of them (Trees/ tests it).</remarks>
     /// <param name="treesPerStep">Fixed tree counts per horizon step (nothing held out), or <see langword="null"/> to early-stop
     /// on the latest rows (<see cref="TrainingOptions.GbdtRefitRounds"/>).</param>
     private static GbdtForecaster FitGbdt(IReadOnlyList<(PreparedSeries Series, int End)> parts, Setup setup, TrainingOptions options, IReadOnlyList<int>? treesPerStep, GbdtLoss loss)

@@ -112,8 +112,8 @@ public sealed record TrainingOptions
     public int GbdtMaxDepth { get; init; }
 
     /// <summary>Threads the <c>gbdt</c> candidate's fits (<see cref="GbdtOptions.MaxDegreeOfParallelism"/>) and the ridge
-    /// candidate's Gram matrices may use, 0 for every core. The model is the same bit for bit whatever the value: it trades only wall-clock time against the
-    /// other work of a shared machine.</summary>
+    /// candidate's Gram matrices may use, 0 for every core. The model is the same bit for bit whatever the value: it
+    /// trades only wall-clock time against the other work of a shared machine.</summary>
     /// <value>The default value is 0 (every core).</value>
     public int Threads { get; init; }
 

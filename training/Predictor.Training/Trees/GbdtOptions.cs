@@ -57,15 +57,7 @@ public sealed class GbdtOptions
     public GbdtLoss Loss
     {
         get => _loss;
-        set
-        {
-            if (!Enum.IsDefined(value))
-            {
-                throw new ArgumentOutOfRangeException(nameof(Loss), value, $"Loss must be {nameof(GbdtLoss.SquaredError)} or {nameof(GbdtLoss.AbsoluteError)}.");
-            }
-
-            _loss = value;
-        }
+        set => _loss = Defined(value, nameof(Loss));
     }
 
     /// <summary>Boosting rounds (trees per horizon step; with shared trees, trees in all) at most; early stopping may use fewer.</summary>
@@ -233,15 +225,7 @@ public sealed class GbdtOptions
     public GbdtTreeLayout Trees
     {
         get => _trees;
-        set
-        {
-            if (!Enum.IsDefined(value))
-            {
-                throw new ArgumentOutOfRangeException(nameof(Trees), value, $"Trees must be {nameof(GbdtTreeLayout.PerStep)} or {nameof(GbdtTreeLayout.Shared)}.");
-            }
-
-            _trees = value;
-        }
+        set => _trees = Defined(value, nameof(Trees));
     }
 
     /// <summary>
@@ -293,6 +277,13 @@ public sealed class GbdtOptions
         get => _maxDegreeOfParallelism;
         set => _maxDegreeOfParallelism = InRange(value, 0, 1024, nameof(MaxDegreeOfParallelism));
     }
+
+    /// <summary>The value when it is one of the enum's names; otherwise an error listing them ("Loss must be SquaredError or AbsoluteError.").</summary>
+    private static T Defined<T>(T value, string name)
+        where T : struct, Enum =>
+        Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{name} must be {string.Join(" or ", Enum.GetNames<T>())}.");
 
     private static int InRange(int value, int min, int max, string name)
     {
