@@ -15,7 +15,7 @@ Usage (from the repository root, after `dotnet build -c Release engine/Predictor
     /usr/bin/python3 training/scripts/policy_tuning.py [--work DIR] [--json FILE] [--shipped] [--results FILE] [--grid PARTS]
 --shipped also replays the best settings on the three shipped scenarios (to report, after the choice is made);
 --results scores a --json file of an earlier run instead of replaying again (it must hold every setting of --grid);
---grid replays only some parts of the grid (s4, noise, floor, grow, tracking, miss; the --json files of parts can be merged and scored).
+--grid replays only some parts of the grid (s4, noise, floor, grow, tracking; the --json files of parts can be merged and scored).
 The whole grid (861 settings × 9 scenarios) takes about 25 minutes on 2 cores.
 Deterministic: training and replay are; the same command prints the same table.
 """
@@ -104,19 +104,7 @@ GRID_TRACKING = {
     "noiseBand": [1],
     "upperTracking": [{"learningRate": r, "scaleHalfLife": h} for r in (0.02, 0.05, 0.1, 0.2) for h in (72, 288)],
 }
-# Miss-rate tracking on the policy's own decision (session 17; PredictivePolicyOptions.MissRate: per partition a multiplier
-# of the need, log k += missRateStep × (miss − α) after each tick, a miss being a use above the previous target), with
-# and without headroom, at lead 2 and 6.
-GRID_MISS = {
-    "leadSteps": [2, 6],
-    "headroom": [0, 0.05],
-    "shrinkAfterTicks": [6],
-    "deadBand": [0],
-    "noiseBand": [1],
-    "missRate": [0.005, 0.01, 0.02],
-    "missRateStep": [0.02, 0.05],
-}
-GRIDS = {"s4": [GRID], "noise": [GRID_NOISE], "floor": [GRID_FLOOR], "grow": [GRID_GROW], "tracking": [GRID_TRACKING], "miss": [GRID_MISS]}
+GRIDS = {"s4": [GRID], "noise": [GRID_NOISE], "floor": [GRID_FLOOR], "grow": [GRID_GROW], "tracking": [GRID_TRACKING]}
 # Tracking off, as before session 3 (the bound as the file writes it, 10 % headroom, whole horizon): for reference.
 EXTRA = [{"leadSteps": "horizon", "headroom": 0.1, "shrinkAfterTicks": 12, "deadBand": 0.05, "upperTracking": False}]
 
@@ -139,7 +127,6 @@ def label(s):
     text += "-nb{}".format(s["noiseBand"]) if s.get("noiseBand") else ""
     text += "-ft{}".format(s["usageFloorTicks"]) if s.get("usageFloorTicks", 1) != 1 else ""
     text += "-gb{}".format(s["growBand"]) if s.get("growBand") else ""
-    text += "-mr{}-ms{}".format(s["missRate"], s["missRateStep"]) if s.get("missRate") else ""
     tracking = s.get("upperTracking")
     if isinstance(tracking, dict):
         text += "-tr{}-thl{}".format(tracking["learningRate"], tracking["scaleHalfLife"])
@@ -242,7 +229,7 @@ def main():
     parser.add_argument("--shipped", action="store_true", help="also replay the best settings on the shipped scenarios")
     parser.add_argument("--results", help="score this --json file of an earlier run instead of replaying")
     parser.add_argument("--grid", default="s4,noise,floor",
-                        help="parts of the grid to replay, comma-separated: s4 (session 4's), noise, floor, grow, tracking, miss (default: s4,noise,floor)")
+                        help="parts of the grid to replay, comma-separated: s4 (session 4's), noise, floor, grow, tracking (default: s4,noise,floor)")
     args = parser.parse_args()
     if not os.path.exists(PREDICTOR):
         sys.exit("{} is missing: run `dotnet build -c Release engine/Predictor.Cli` first.".format(PREDICTOR))

@@ -14,8 +14,6 @@ public sealed class PredictivePolicyOptions
     private double _growBand;
     private int _usageFloorTicks = 1;
     private int _noiseHalfLifeTicks = 288;
-    private double _missRate;
-    private double _missRateStep = 0.05;
 
     /// <summary>
     /// Extra allocation above the forecast's upper bound (and above the usage floor), as a fraction of it (0.1 = +10 %).
@@ -106,20 +104,6 @@ public sealed class PredictivePolicyOptions
             ? value
             : throw new PredictorException($"PredictivePolicyOptions.NoiseHalfLifeTicks = {value} is out of range: use 1 to 10000000 ticks (e.g. 288).");
     }
-
-    /// <summary>
-    /// Target share of ticks on which the use exceeds the policy's previous (unclamped) target: per partition a
-    /// multiplier k (start 1, kept in [0.25, 4]) scales the need before the headroom, and after each tick
-    /// log k += <see cref="MissRateStep"/> × (miss − α). Quantile tracking on the policy's own decision rather than on each
-    /// forecast step (the P term of Angelopoulos, Barber and Bates, "Conformal PID control", 2023): the margin follows
-    /// how often this partition's decision is short. 0 turns it off.
-    /// </summary>
-    /// <value>The default value is 0 (off).</value>
-    public double MissRate { get => _missRate; set => _missRate = Check(value, 0, 0.5, nameof(MissRate)); }
-
-    /// <summary>Step of the log-multiplier that <see cref="MissRate"/> tracks with, per tick.</summary>
-    /// <value>The default value is 0.05.</value>
-    public double MissRateStep { get => _missRateStep; set => _missRateStep = Check(value, 1e-6, 1, nameof(MissRateStep)); }
 
     /// <summary>User and system bounds.</summary>
     /// <value>The default value is 20–80 %.</value>
@@ -219,14 +203,7 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         var noise = recent.AddUsage(usage);
         var floorUse = recent.UsageMedian(usage);
         var need = _options.UsageFloor > 0 && floorUse * _options.UsageFloor > upper ? floorUse * _options.UsageFloor : upper;
-        var wanted = need * (1 + _options.Headroom);
-        if (_options.MissRate > 0)
-        {
-            wanted *= recent.MissScale(usage, _options.MissRate, _options.MissRateStep);
-            recent.LastWanted = wanted;
-        }
-
-        target = _options.Bounds.Clamp(SplitMath.ToUnits(wanted, total), total);
+        target = _options.Bounds.Clamp(SplitMath.ToUnits(need * (1 + _options.Headroom), total), total);
         var hold = recent.Add(target);
         var maxStep = Math.Max(1, (long)Math.Round(total * _options.MaxStepShare, MidpointRounding.AwayFromZero));
         var deadBand = (long)Math.Round(Math.Max(total * _options.DeadBandShare, _options.NoiseBand * noise), MidpointRounding.AwayFromZero);
@@ -261,7 +238,6 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
         private int _useCount;
         private double _noise;
         private double _noiseWeight;
-        private double _logMissScale;
 
         public Recent(int size, int noiseHalfLifeTicks, int floorTicks)
         {
@@ -327,31 +303,10 @@ internal sealed class PredictivePartitionPolicy : IPartitionPolicy
             return sorted[(_useCount - 1) / 2];
         }
 
-        /// <summary>The previous tick's unclamped target (in the usage's units); NaN when there is none.</summary>
-        public double LastWanted { get; set; } = double.NaN;
-
-        /// <summary>
-        /// Scores the previous target against this tick's usage (a miss when the usage exceeds it) and returns the
-        /// multiplier k after log k += step × (miss − α), k in [0.25, 4]; unchanged when either is missing.
-        /// </summary>
-        public double MissScale(double usage, double alpha, double step)
-        {
-            if (double.IsFinite(usage) && double.IsFinite(LastWanted))
-            {
-                var miss = usage > LastWanted ? 1.0 : 0.0;
-                _logMissScale = Math.Clamp(_logMissScale + (step * (miss - alpha)), -MaxLogMissScale, MaxLogMissScale);
-            }
-
-            return Math.Exp(_logMissScale);
-        }
-
-        private static readonly double MaxLogMissScale = Math.Log(4);
-
         public void Clear()
         {
             _next = 0;
             _count = 0;
-            LastWanted = double.NaN;
         }
     }
 }

@@ -382,7 +382,7 @@ public static class ScenarioFile
         // A predictive policy's "settings": each key sets one option; what is left out keeps its documented default.
         private PredictiveSettings Settings(JsonElement e, string path)
         {
-            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "growBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking", "missRate", "missRateStep");
+            var o = Object(e, path, "headroom", "maxStepShare", "deadBand", "noiseBand", "growBand", "noiseHalfLifeTicks", "shrinkAfterTicks", "usageFloor", "usageFloorTicks", "leadSteps", "upperTracking");
             var d = PredictiveSettings.Default;
             var policy = d.Policy;
             if (o.TryGetValue("headroom", out var v))
@@ -428,16 +428,6 @@ public static class ScenarioFile
             if (o.TryGetValue("usageFloorTicks", out v))
             {
                 policy.UsageFloorTicks = (int)Number(v, path + ".usageFloorTicks", 1, 64, "a whole number of ticks from 1 to 64 (the floor reads the median of that many last uses), e.g. 3", integer: true);
-            }
-
-            if (o.TryGetValue("missRate", out v))
-            {
-                policy.MissRate = Number(v, path + ".missRate", 0, 0.5, "a target share of short ticks in [0, 0.5] for the policy's own miss tracking (0 turns it off), e.g. 0.01");
-            }
-
-            if (o.TryGetValue("missRateStep", out v))
-            {
-                policy.MissRateStep = Number(v, path + ".missRateStep", 1e-6, 1, "the step of the miss tracking's log-multiplier per tick, in [0.000001, 1], e.g. 0.05");
             }
 
             var lead = d.LeadSteps;
