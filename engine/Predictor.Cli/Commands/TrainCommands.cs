@@ -46,7 +46,7 @@ internal static class TrainCommands
 
     private static Command BuildTrain()
     {
-        var command = new Command("train", "Fit SSA and ridge forecasters (and naive baselines) on recorded series, select one by rolling-origin backtest, calibrate its upper bound, and write it as an ONNX model.");
+        var command = new Command("train", "Fit SSA, ridge, gradient-boosted-tree and combined forecasters on recorded series, backtest them (rolling origin) beside naive, seasonal-naive and decayed-percentile baselines, select one, calibrate its upper bound, and write it as an ONNX model.");
         var data = AddDataOptions(command);
         var horizon = new Option<int>("--horizon") { Description = "Steps to forecast (H).", DefaultValueFactory = _ => 12 };
         var window = new Option<int?>("--window") { Description = "Observations the model reads (W); default one day of steps." };
