@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -35,5 +36,40 @@ public static class PredictorServiceCollectionExtensions
         services.TryAddSingleton<PredictorService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PredictorService>(sp => sp.GetRequiredService<PredictorService>()));
         return services;
+    }
+
+    /// <summary>
+    /// As <see cref="AddPredictor(IServiceCollection, Action{PredictorOptions}?)"/>, with the options bound from
+    /// <paramref name="configuration"/>, usually <c>builder.Configuration.GetSection("Predictor")</c>: appsettings.json,
+    /// environment variables (<c>Predictor__TickInterval=00:00:00.250</c>), the command line. Keys are the option names
+    /// (<c>TickInterval</c>, <c>Backend</c>, <c>ModelPaths</c>, <c>Modules</c> as a list of <c>{ "Name", "Pid" }</c>, ...).
+    /// A key that is not an option (a typo) or a value that does not convert fails the host's start with a message
+    /// naming the key, as an out-of-range value does. <paramref name="configure"/> runs after the binding, so code
+    /// overrides configuration.
+    /// </summary>
+    public static IServiceCollection AddPredictor(this IServiceCollection services, IConfiguration configuration, Action<PredictorOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PredictorOptions>().Configure(options => Bind(configuration, options));
+        return services.AddPredictor(configure);
+    }
+
+    private static void Bind(IConfiguration configuration, PredictorOptions options)
+    {
+        try
+        {
+            configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key and the value; add what is accepted, so the fix is in the message.
+            var keys = typeof(PredictorOptions).GetProperties().Select(p => p.PropertyType.IsEnum
+                ? $"{p.Name} ({string.Join(", ", Enum.GetNames(p.PropertyType))})"
+                : p.PropertyType == typeof(TimeSpan) ? $"{p.Name} (hh:mm:ss.fff)" : p.Name);
+            var what = e.Message.TrimEnd().TrimEnd('.');
+            throw new InvalidOperationException(
+                $"{what}. Predictor's options are: {string.Join(", ", keys)}; Modules is a list of {{ \"Name\", \"Pid\" }}.", e);
+        }
     }
 }

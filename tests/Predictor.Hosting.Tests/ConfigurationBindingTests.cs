@@ -1,0 +1,112 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Predictor.Engine.Telemetry.Collectors;
+
+namespace Predictor.Hosting.Tests;
+
+/// <summary><c>AddPredictor(IConfiguration)</c>: the options of an appsettings.json section, and what a bad one says.</summary>
+public sealed class ConfigurationBindingTests
+{
+    private static IConfiguration Section(string json) =>
+        new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build().GetSection("Predictor");
+
+    private static IHost Build(IConfiguration section, Action<PredictorOptions>? configure = null)
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddPredictor(section, configure);
+        return builder.Build();
+    }
+
+    [Fact]
+    public void Bind_AppSettingsSection_SetsEveryOptionItNames()
+    {
+        var model = Path.GetTempFileName();
+        try
+        {
+            var section = Section($$"""
+                {
+                  "Predictor": {
+                    "TickInterval": "00:00:00.250",
+                    "InferenceEveryTicks": 4,
+                    "Backend": "Simulated",
+                    "Policy": "AutopilotStyle",
+                    "ModelPaths": [ "{{model}}" ],
+                    "MemoryBudgetBytes": 8589934592,
+                    "CpuBudgetMillicores": 1500,
+                    "CgroupName": "predictor-test",
+                    "StoreFlushEveryTicks": 7,
+                    "Modules": [ { "Name": "web", "Pid": 1234 }, { "Name": "db", "Pid": 5678 } ],
+                    "ProcRoot": "/host/proc"
+                  }
+                }
+                """);
+            using var host = Build(section);
+            var options = host.Services.GetRequiredService<IOptions<PredictorOptions>>().Value;
+            Assert.Equal(TimeSpan.FromMilliseconds(250), options.TickInterval);
+            Assert.Equal(4, options.InferenceEveryTicks);
+            Assert.Equal(BackendKind.Simulated, options.Backend);
+            Assert.Equal(PolicyKind.AutopilotStyle, options.Policy);
+            Assert.Equal([model], options.ModelPaths);
+            Assert.Equal(8589934592L, options.MemoryBudgetBytes);
+            Assert.Equal(1500L, options.CpuBudgetMillicores);
+            Assert.Equal("predictor-test", options.CgroupName);
+            Assert.Equal(7, options.StoreFlushEveryTicks);
+            Assert.Equal([new ModuleProcess("web", 1234), new ModuleProcess("db", 5678)], options.Modules);
+            Assert.Equal("/host/proc", options.ProcRoot);
+
+            // What the section leaves out keeps its documented default.
+            Assert.Equal(PartitionDemand.Host, options.PartitionDemand);
+            Assert.Null(options.StorePath);
+            Assert.Equal("/sys/fs/cgroup", options.CgroupRoot);
+        }
+        finally
+        {
+            File.Delete(model);
+        }
+    }
+
+    [Fact]
+    public void Bind_CodeAfterConfiguration_CodeWins()
+    {
+        var section = Section("""{ "Predictor": { "TickInterval": "00:00:01", "InferenceEveryTicks": 4 } }""");
+        using var host = Build(section, o => o.TickInterval = TimeSpan.FromMilliseconds(50));
+        var options = host.Services.GetRequiredService<IOptions<PredictorOptions>>().Value;
+        Assert.Equal(TimeSpan.FromMilliseconds(50), options.TickInterval);
+        Assert.Equal(4, options.InferenceEveryTicks);
+    }
+
+    [Fact]
+    public async Task Start_UnknownKey_FailsTheStartNamingTheKey()
+    {
+        using var host = Build(Section("""{ "Predictor": { "TickIntervall": "00:00:01" } }"""));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains("'TickIntervall'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Predictor's options are: TickInterval (hh:mm:ss.fff), ", ex.Message, StringComparison.Ordinal);
+        Assert.Null(host.Services.GetRequiredService<PredictorService>().Loop);
+    }
+
+    [Fact]
+    public async Task Start_ValueThatDoesNotConvert_FailsTheStartNamingTheKey()
+    {
+        using var host = Build(Section("""{ "Predictor": { "Backend": "Kubernetes" } }"""));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains("'Kubernetes' at 'Predictor:Backend'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Backend (DryRun, Simulated, Linux)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_OutOfRangeValue_FailsWithTheValidatorsMessage()
+    {
+        using var host = Build(Section("""{ "Predictor": { "TickInterval": "00:00:00", "Modules": [ { "Name": "web", "Pid": 0 } ] } }"""));
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("Predictor:TickInterval = 00:00:00 is out of range", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Predictor:Modules: 'web' (pid 0)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddPredictor_NullConfiguration_Throws() =>
+        Assert.Throws<ArgumentNullException>(() => new ServiceCollection().AddPredictor((IConfiguration)null!));
+}
