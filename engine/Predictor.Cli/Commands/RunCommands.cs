@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ using Predictor.Hosting;
 
 namespace Predictor.Cli.Commands;
 
-/// <summary><c>predictor run</c>: the control loop live on this machine, in a host, until the duration ends or Ctrl+C.</summary>
+/// <summary><c>predictor run</c>: the control loop live on this machine, in a host, until the duration or tick count ends, Ctrl+C or SIGTERM.</summary>
 internal static class RunCommands
 {
     public static Command Build()
@@ -42,6 +43,11 @@ internal static class RunCommands
             DefaultValueFactory = _ => "host",
         };
         demand.AcceptOnlyFromAmong("host", "cgroups");
+        var cgroupName = new Option<string>("--cgroup-name")
+        {
+            Description = "Name of the partitions' parent cgroup in each hierarchy (linux backend); one path segment.",
+            DefaultValueFactory = _ => "predictor",
+        };
 
         var run = new Command(
             "run",
@@ -58,6 +64,7 @@ internal static class RunCommands
         run.Options.Add(store);
         run.Options.Add(modules);
         run.Options.Add(demand);
+        run.Options.Add(cgroupName);
         run.SetAction(parseResult =>
         {
             var output = parseResult.InvocationConfiguration.Output;
@@ -97,34 +104,27 @@ internal static class RunCommands
 
                 o.StorePath = storePath;
                 o.PartitionDemand = parseResult.GetValue(demand) == "cgroups" ? PartitionDemand.Cgroups : PartitionDemand.Host;
+                o.CgroupName = parseResult.GetValue(cgroupName)!;
             });
             using var host = builder.Build();
+            // Ctrl+C (SIGINT) and SIGTERM (systemctl stop, docker stop, kill) end the run the same way: the host stops, the
+            // store is flushed and the Linux backend removes its cgroups. Cancelling the signal keeps the runtime from
+            // exiting before that.
             using var stop = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                stop.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             try
             {
-                try
-                {
-                    host.StartAsync().GetAwaiter().GetResult();
-                }
-                catch (OptionsValidationException ex)
-                {
-                    throw new PredictorException(string.Join(" ", ex.Failures));
-                }
-
-                WaitForTheEnd(host.Services.GetRequiredService<PredictorService>().Loop!, length, maxTicks, interval, stop.Token);
-
-                host.StopAsync().GetAwaiter().GetResult();
+                host.StartAsync().GetAwaiter().GetResult();
             }
-            finally
+            catch (OptionsValidationException ex)
             {
-                Console.CancelKeyPress -= onCancel;
+                throw new PredictorException(string.Join(" ", ex.Failures));
             }
+
+            WaitForTheEnd(host.Services.GetRequiredService<PredictorService>().Loop!, length, maxTicks, interval, stop.Token);
+
+            host.StopAsync().GetAwaiter().GetResult();
 
             var service = host.Services.GetRequiredService<PredictorService>();
             var loop = service.Loop!;
@@ -146,7 +146,7 @@ internal static class RunCommands
     }
 
     /// <summary>
-    /// Blocks until the duration has passed, the loop has run <paramref name="maxTicks"/> ticks, or Ctrl+C, whichever is first.
+    /// Blocks until the duration has passed, the loop has run <paramref name="maxTicks"/> ticks, or SIGINT/SIGTERM, whichever is first.
     /// The tick count is polled a few times a tick, so the loop may run one tick more before it is stopped.
     /// </summary>
     private static void WaitForTheEnd(Engine.Control.ControlLoop loop, TimeSpan? length, long? maxTicks, TimeSpan interval, CancellationToken stop)
