@@ -23,6 +23,11 @@ internal static class Program
             Output = output,
             Error = error,
             EnableDefaultExceptionHandler = false,
+
+            // The commands that run until stopped (run, collect) handle SIGINT and SIGTERM themselves, so that the store is
+            // flushed and cgroups are removed before the exit. System.CommandLine's own handler would race them: on a
+            // loaded machine it ran after the command had returned and cancelled a disposed token (exit 134).
+            ProcessTerminationTimeout = null,
         };
 
         try
