@@ -45,7 +45,8 @@ public static class PredictorServiceCollectionExtensions
     /// (<c>TickInterval</c>, <c>Backend</c>, <c>ModelPaths</c>, <c>Modules</c> as a list of <c>{ "Name", "Pid" }</c>, ...).
     /// A key that is not an option (a typo) or a value that does not convert fails the host's start with a message
     /// naming the key, as an out-of-range value does. <paramref name="configure"/> runs after the binding, so code
-    /// overrides configuration.
+    /// overrides configuration. Bind a section once: the binder appends to <c>ModelPaths</c> and <c>Modules</c>, so a
+    /// second call with the same section lists them twice.
     /// </summary>
     public static IServiceCollection AddPredictor(this IServiceCollection services, IConfiguration configuration, Action<PredictorOptions>? configure = null)
     {
