@@ -22,7 +22,7 @@ internal static class RunCommands
             DefaultValueFactory = _ => "dry-run",
         };
         backend.AcceptOnlyFromAmong("dry-run", "simulated", "linux");
-        var duration = new Option<string?>("--duration") { Description = "How long to run, e.g. 30s, 5m, 500ms; without it, until Ctrl+C (or --ticks)." };
+        var duration = new Option<string?>("--duration") { Description = "How long to run, e.g. 30s, 5m, 500ms; without it, until Ctrl+C or SIGTERM (or --ticks)." };
         var ticks = TickCountOption("Stop once the loop has run this many ticks (whichever of --duration and --ticks comes first).");
         var policy = new Option<string>("--policy")
         {

@@ -25,7 +25,7 @@ internal static class TelemetryCommands
     {
         var store = StoreOption();
         var interval = new Option<string>("--interval") { Description = "Time between readings, e.g. 100ms, 1s.", DefaultValueFactory = _ => "100ms" };
-        var duration = new Option<string?>("--duration") { Description = "Stop after this long, e.g. 10m, 1h (default: until Ctrl+C, or --ticks)." };
+        var duration = new Option<string?>("--duration") { Description = "Stop after this long, e.g. 10m, 1h (default: until Ctrl+C or SIGTERM, or --ticks)." };
         var ticks = RunCommands.TickCountOption("Stop after this many readings (whichever of --duration and --ticks comes first).");
         var modules = new Option<string[]>("--module")
         {
@@ -36,7 +36,7 @@ internal static class TelemetryCommands
         {
             Description = "Watch a partition cgroup: NAME=CGROUP_PATH, e.g. user=user.slice (repeatable).",
         };
-        var cmd = new Command("collect", "Record this machine's CPU, memory, pressure, module and partition usage into a store. Ctrl+C stops and flushes.")
+        var cmd = new Command("collect", "Record this machine's CPU, memory, pressure, module and partition usage into a store. Ctrl+C or SIGTERM stops and flushes.")
         {
             store, interval, duration, ticks, modules, partitions,
         };
