@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -48,6 +49,12 @@ internal static class RunCommands
             Description = "Name of the partitions' parent cgroup in each hierarchy (linux backend); one path segment.",
             DefaultValueFactory = _ => "predictor",
         };
+        var config = new Option<string?>("--config")
+        {
+            Description = "A JSON file whose \"Predictor\" section holds the loop's options, as AddPredictor binds them (every option, " +
+                          "e.g. InferenceEveryTicks, CpuBudgetMillicores); options given on this command line override the file. " +
+                          "Relative paths in the file are relative to the file.",
+        };
 
         var run = new Command(
             "run",
@@ -65,6 +72,7 @@ internal static class RunCommands
         run.Options.Add(modules);
         run.Options.Add(demand);
         run.Options.Add(cgroupName);
+        run.Options.Add(config);
         run.SetAction(parseResult =>
         {
             var output = parseResult.InvocationConfiguration.Output;
@@ -74,39 +82,89 @@ internal static class RunCommands
             var watched = (parseResult.GetValue(modules) ?? []).Select(ParseModule).ToList();
             var storePath = parseResult.GetValue(store);
             var started = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+            var configPath = parseResult.GetValue(config);
+            var file = configPath is null ? null : ConfigFile.Read(configPath);
+
+            // Without --config every option applies (its default is the option's documented default); with it, only the
+            // options given on the command line do, over the file's values.
+            bool Applies(Option option) => file is null || parseResult.GetResult(option) is { Implicit: false };
+            void FromCommandLine(PredictorOptions o)
+            {
+                file?.ResolvePaths(o);
+                if (Applies(tick))
+                {
+                    o.TickInterval = interval;
+                }
+
+                if (Applies(backend))
+                {
+                    o.Backend = parseResult.GetValue(backend) switch
+                    {
+                        "simulated" => BackendKind.Simulated,
+                        "linux" => BackendKind.Linux,
+                        _ => BackendKind.DryRun,
+                    };
+                }
+
+                if (Applies(policy))
+                {
+                    o.Policy = parseResult.GetValue(policy) switch
+                    {
+                        "threshold" => PolicyKind.Threshold,
+                        "vpa" => PolicyKind.VpaStyle,
+                        "autopilot" => PolicyKind.AutopilotStyle,
+                        _ => PolicyKind.Predictive,
+                    };
+                }
+
+                if (Applies(models))
+                {
+                    o.ModelPaths.Clear();
+                    foreach (var m in parseResult.GetValue(models) ?? [])
+                    {
+                        o.ModelPaths.Add(m);
+                    }
+                }
+
+                if (Applies(modules))
+                {
+                    o.Modules.Clear();
+                    foreach (var m in watched)
+                    {
+                        o.Modules.Add(m);
+                    }
+                }
+
+                if (Applies(store))
+                {
+                    o.StorePath = storePath;
+                }
+
+                if (Applies(demand))
+                {
+                    o.PartitionDemand = parseResult.GetValue(demand) == "cgroups" ? PartitionDemand.Cgroups : PartitionDemand.Host;
+                }
+
+                if (Applies(cgroupName))
+                {
+                    o.CgroupName = parseResult.GetValue(cgroupName)!;
+                }
+            }
+
             var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSingleton(new PredictorConsole(output));
-            builder.Services.AddPredictor(o =>
+            if (file is null)
             {
-                o.TickInterval = interval;
-                o.Backend = parseResult.GetValue(backend) switch
-                {
-                    "simulated" => BackendKind.Simulated,
-                    "linux" => BackendKind.Linux,
-                    _ => BackendKind.DryRun,
-                };
-                o.Policy = parseResult.GetValue(policy) switch
-                {
-                    "threshold" => PolicyKind.Threshold,
-                    "vpa" => PolicyKind.VpaStyle,
-                    "autopilot" => PolicyKind.AutopilotStyle,
-                    _ => PolicyKind.Predictive,
-                };
-                foreach (var m in parseResult.GetValue(models) ?? [])
-                {
-                    o.ModelPaths.Add(m);
-                }
+                builder.Services.AddPredictor(FromCommandLine);
+            }
+            else
+            {
+                builder.Services.AddPredictor(file.Section, FromCommandLine);
+            }
 
-                foreach (var m in watched)
-                {
-                    o.Modules.Add(m);
-                }
-
-                o.StorePath = storePath;
-                o.PartitionDemand = parseResult.GetValue(demand) == "cgroups" ? PartitionDemand.Cgroups : PartitionDemand.Host;
-                o.CgroupName = parseResult.GetValue(cgroupName)!;
-            });
             using var host = builder.Build();
+            var options = EffectiveOptions(host, configPath);
+            output.WriteLine(Describe(options, configPath));
             // Ctrl+C (SIGINT) and SIGTERM (systemctl stop, docker stop, kill) end the run the same way: the host stops, the
             // store is flushed and the Linux backend removes its cgroups. Cancelling the signal keeps the runtime from
             // exiting before that.
@@ -131,10 +189,10 @@ internal static class RunCommands
             var last = loop.LastDecision;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ran {loop.Ticks} ticks; last decision: memory[{last[Engine.Partitioning.ResourceKind.Memory]}] cpu[{last[Engine.Partitioning.ResourceKind.Cpu]}]{(last.Held ? $" (held: {last.Detail})" : string.Empty)}"));
-            if (storePath is not null)
+            if (options.StorePath is { } recordedTo)
             {
                 // Read back from the file after the stop closed it: what is printed is what was committed.
-                using var recorded = TimeSeriesStore.Open(storePath);
+                using var recorded = TimeSeriesStore.Open(recordedTo);
                 var decisions = recorded.ReadDecisions(started, long.MaxValue).Count;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"store {recorded.Path}: {recorded.ListSeries().Count} series, {decisions} decision-log records from this run committed; {service.StoreDroppedSamples} samples and {service.StoreDroppedDecisions} records dropped (queue full)"));
@@ -143,6 +201,37 @@ internal static class RunCommands
             return 0;
         });
         return run;
+    }
+
+    /// <summary>
+    /// The options the host will run with (the file's, then the command line's), resolved before the start so that a bad
+    /// value fails here with one line: a key the binder cannot use names the file; a value out of range gets the validator's message.
+    /// </summary>
+    private static PredictorOptions EffectiveOptions(IHost host, string? configPath)
+    {
+        try
+        {
+            return host.Services.GetRequiredService<IOptions<PredictorOptions>>().Value;
+        }
+        catch (OptionsValidationException ex)
+        {
+            throw new PredictorException(string.Join(" ", ex.Failures));
+        }
+        catch (InvalidOperationException ex) when (configPath is not null)
+        {
+            throw new PredictorException($"--config {configPath}: {ex.Message}");
+        }
+    }
+
+    /// <summary>The first line <c>run</c> prints: what this run will do, so a config file's effect is visible.</summary>
+    private static string Describe(PredictorOptions o, string? configPath)
+    {
+        var models = o.ModelPaths.Count == 0 ? "none (naive forecaster)" : string.Join(", ", o.ModelPaths);
+        var modules = o.Modules.Count == 0 ? "none" : string.Join(", ", o.Modules.Select(m => $"{m.Name}={m.Pid.ToString(CultureInfo.InvariantCulture)}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"run: backend {o.Backend}, policy {o.Policy}, tick {o.TickInterval.TotalMilliseconds} ms, inference every {o.InferenceEveryTicks} ticks, " +
+            $"demand {o.PartitionDemand}, memory budget {(o.MemoryBudgetBytes is { } m ? $"{m} B" : "MemTotal")}, cpu budget {(o.CpuBudgetMillicores is { } c ? $"{c} millicores" : "all CPUs")}, " +
+            $"cgroup {o.CgroupName}, store {o.StorePath ?? "none"}, models {models}, modules {modules}{(configPath is null ? string.Empty : $" (from --config {configPath} and the command line)")}");
     }
 
     /// <summary>

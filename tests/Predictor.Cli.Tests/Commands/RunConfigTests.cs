@@ -1,0 +1,131 @@
+using Predictor.TestSupport;
+
+namespace Predictor.Cli.Tests.Commands;
+
+/// <summary>
+/// <c>predictor run --config FILE</c>: the file's "Predictor" section sets the loop's options as AddPredictor binds them,
+/// the command line overrides only what it names, relative paths follow the file, and a bad file is one line naming it.
+/// </summary>
+[Collection(LiveLoopCollection.Name)]
+public sealed class RunConfigTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("predictor-run-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Run_Config_TheFilesOptionsApplyAndItsRelativePathsFollowTheFile()
+    {
+        File.Copy(RepoPaths.InRepo("models", "naive.onnx"), Path.Combine(_directory, "host.onnx"));
+        var config = Write("predictor.json", """
+            {
+              "Logging": { "LogLevel": { "Default": "Warning" } },
+              "Predictor": {
+                "Backend": "Simulated",
+                "Policy": "Threshold",
+                "TickInterval": "00:00:00.040",
+                "InferenceEveryTicks": 5,
+                "CpuBudgetMillicores": 1500,
+                "ModelPaths": [ "host.onnx" ],
+                "StorePath": "rec.db"
+              }
+            }
+            """);
+
+        var (code, output, error) = Run("run", "--config", config, "--ticks", "3");
+
+        Assert.True(code == 0, error);
+        var start = StartLine(output);
+        Assert.Contains("backend Simulated, policy Threshold, tick 40 ms, inference every 5 ticks,", start, StringComparison.Ordinal);
+        Assert.Contains("cpu budget 1500 millicores", start, StringComparison.Ordinal);
+        // Relative to the file, not to the working directory (the test's bin folder): the run would not start otherwise,
+        // the validator refusing a model path that does not exist.
+        Assert.Contains($"models {Path.Combine(_directory, "host.onnx")},", start, StringComparison.Ordinal);
+        Assert.Contains($"store {Path.Combine(_directory, "rec.db")},", start, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_directory, "rec.db")));
+        Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "rec.db")));
+        // The budget reached the loop: every decision splits 1500 millicores.
+        Assert.All(output.Split('\n').Where(l => l.Contains(" cpu[", StringComparison.Ordinal)),
+            l => Assert.Contains("total=1500]", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_ConfigAndCommandLine_OnlyTheOptionsGivenOverrideTheFile()
+    {
+        var config = Write("predictor.json", """
+            { "Predictor": { "Backend": "Simulated", "Policy": "Threshold", "TickInterval": "00:00:00.040", "StorePath": "rec.db",
+                             "Modules": [ { "Name": "web", "Pid": 1 } ] } }
+            """);
+        var other = Path.Combine(_directory, "other.db");
+
+        var (code, output, error) = Run("run", "--config", config, "--ticks", "2", "--policy", "vpa", "--store", other, "--module", $"self={Environment.ProcessId}");
+
+        Assert.True(code == 0, error);
+        var start = StartLine(output);
+        // Given on the command line: policy, store and the module list (replaced, not appended).
+        Assert.Contains("policy VpaStyle,", start, StringComparison.Ordinal);
+        Assert.Contains($"store {other},", start, StringComparison.Ordinal);
+        Assert.Contains($"modules self={Environment.ProcessId} (from --config", start, StringComparison.Ordinal);
+        // Not given: the file's values stand, though the command line has defaults for them (dry-run, 100ms).
+        Assert.Contains("backend Simulated,", start, StringComparison.Ordinal);
+        Assert.Contains("tick 40 ms,", start, StringComparison.Ordinal);
+        Assert.True(File.Exists(other));
+        Assert.False(File.Exists(Path.Combine(_directory, "rec.db")));
+    }
+
+    [Theory]
+    [InlineData("""{ "Predictor": { "Backnd": "Simulated" } }""", "'Backnd'", "Backend (DryRun, Simulated, Linux)")]
+    [InlineData("""{ "Predictor": { "Backend": "Simulatd" } }""", "'Simulatd' at 'Predictor:Backend'", "Backend (DryRun, Simulated, Linux)")]
+    [InlineData("""{ "Backend": "Simulated", "StorePath": "rec.db" }""", "has no \"Predictor\" section (top-level keys: Backend, StorePath)", "{ \"Predictor\": {")]
+    [InlineData("""{ "Predictor": { "Backend": "Simulated", "StorePath": "rec.db", }""", "is not a JSON object of settings:", "JSON")]
+    [InlineData("""{ "Predictor": { "StorePath": "rec.db", "TickInterval": "00:00:00" } }""", "Predictor:TickInterval = 00:00:00 is out of range", "use 1 ms to 10 min")]
+    public void Run_BadConfig_OneLineNamingTheFileAndTheFixAndNothingStarts(string json, string what, string fix)
+    {
+        var config = Write("bad.json", json);
+
+        var (code, output, error) = Run("run", "--config", config, "--ticks", "2");
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("predictor: error: ", line, StringComparison.Ordinal);
+        if (!what.StartsWith("Predictor:", StringComparison.Ordinal))
+        {
+            Assert.Contains($"--config {config}", line, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(what, line, StringComparison.Ordinal);
+        Assert.Contains(fix, line, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, output);
+        Assert.False(File.Exists(Path.Combine(_directory, "rec.db")));
+    }
+
+    [Fact]
+    public void Run_ConfigMissing_OneLineNamingTheFile()
+    {
+        var missing = Path.Combine(_directory, "nowhere.json");
+
+        var (code, output, error) = Run("run", "--config", missing, "--ticks", "2");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"predictor: error: --config {missing}: cannot read it (Could not find file '{missing}'); give a JSON file with a \"Predictor\" section (README, \"Hosting and predictor run\").", error.Trim());
+        Assert.Equal(string.Empty, output);
+    }
+
+    private static string StartLine(string output) =>
+        Assert.Single(output.Split('\n'), l => l.StartsWith("run: ", StringComparison.Ordinal));
+
+    private string Write(string name, string json)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}
