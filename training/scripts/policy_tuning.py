@@ -5,7 +5,7 @@ Issue 6 asks for defaults that generalise, not ones tuned to one file. This scri
 series of ../shared/datasets that no shipped scenario replays as partition demand (four NAB pairs, five groupings of
 Azure V1 VMs outside azure-placement's partitions), trains each one's model on its warm-up prefix exactly as
 models/train-defaults.sh does for the shipped scenarios, and replays every baseline beside a grid of predictive
-settings (the scenario file's "settings", README "Scenario format"). A setting "wins" a scenario when it dominates
+settings (the scenario file's "settings", README "Scenario files"). A setting "wins" a scenario when it dominates
 both the VPA- and Autopilot-style baselines, is dominated by no baseline (DESIGN.md, "Replay metrics") and changes each
 partition at most MAX_CHANGES times a day (DESIGN.md asks for few changes: a resize moves threads and cools caches). The
 table ranks settings by wins, then by scenarios where no baseline dominates them, then by the mean of their

@@ -7,7 +7,7 @@ namespace Predictor.Training.Tests.Pipeline;
 
 /// <summary>
 /// <see cref="TrainingOptions.SsaCentring"/> = <see cref="SsaCentring.LevelShift"/> end to end on two real NAB traces
-/// (README, Training, "Sessions 11 and 12"): cc0c53 jumps from 6 % to 14–15 % CPU inside its calibration part; the asg
+/// (docs/training-experiments.md, "SSA centring (sessions 10–13)"): cc0c53 jumps from 6 % to 14–15 % CPU inside its calibration part; the asg
 /// trace has no dominant level shift.
 /// </summary>
 public sealed class SsaCentringTests

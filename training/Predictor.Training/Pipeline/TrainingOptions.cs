@@ -106,7 +106,7 @@ public sealed record TrainingOptions
 
     /// <summary>Depth limit of the <c>gbdt</c> candidate's trees (<see cref="GbdtOptions.MaxDepth"/>; the root has depth 0),
     /// 0 for none beyond the 31-leaf limit. The walk of a tree costs one comparison per level, so this bounds what
-    /// ONNX Runtime spends per row and tree, though not what it spends per tree (README, "Depth limit": measured at 5
+    /// ONNX Runtime spends per row and tree, though not what it spends per tree (docs/gbdt-experiments.md, "Depth limit": measured at 5
     /// in session 6 and not made the default).</summary>
     /// <value>The default value is 0 (no limit).</value>
     public int GbdtMaxDepth { get; init; }
