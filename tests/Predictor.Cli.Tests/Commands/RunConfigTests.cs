@@ -1,4 +1,5 @@
 using Predictor.TestSupport;
+using static Predictor.Cli.Tests.CliRun;
 
 namespace Predictor.Cli.Tests.Commands;
 
@@ -119,13 +120,5 @@ public sealed class RunConfigTests : IDisposable
         var path = Path.Combine(_directory, name);
         File.WriteAllText(path, json);
         return path;
-    }
-
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 }

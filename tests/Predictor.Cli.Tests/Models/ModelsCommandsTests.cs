@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Predictor.Training.Onnx;
+using static Predictor.Cli.Tests.CliRun;
 
 namespace Predictor.Cli.Tests.Models;
 
@@ -186,14 +187,6 @@ public sealed class ModelsCommandsTests : IDisposable
         string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains($"Model file '{missing}' does not exist", line, StringComparison.Ordinal);
         Assert.Contains("predictor train", line, StringComparison.Ordinal);
-    }
-
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using static Predictor.Cli.Tests.CliRun;
 
 namespace Predictor.Cli.Tests.Modules;
 
@@ -16,7 +17,7 @@ public class ModulesCommandsTests
     [InlineData("log")]
     public void Help_EachSubcommand_DescribesItself(string sub)
     {
-        var (code, output, _) = Cli("modules", sub, "--help");
+        var (code, output, _) = Run("modules", sub, "--help");
         Assert.Equal(0, code);
         Assert.Contains($"modules {sub} [options]", output, StringComparison.Ordinal);
         Assert.Contains("Usage:", output, StringComparison.Ordinal);
@@ -39,7 +40,7 @@ public class ModulesCommandsTests
         Ok("modules", "install", "--package", dir.P("v2.tar"), "--root", root, "--trust-store", trust);
         Assert.Contains("hello: active slot b version 2.0.0, other slot 1.0.0, committed 2.0.0, files intact", Ok("modules", "list", "--root", root), StringComparison.Ordinal);
 
-        var (code, _, error) = Cli("modules", "install", "--package", dir.P("v1.tar"), "--root", root, "--trust-store", trust);
+        var (code, _, error) = Run("modules", "install", "--package", dir.P("v1.tar"), "--root", root, "--trust-store", trust);
         Assert.Equal(1, code);
         Assert.Contains("not newer than the committed 2.0.0", error, StringComparison.Ordinal);
 
@@ -51,7 +52,7 @@ public class ModulesCommandsTests
         Ok("modules", "keygen", "--out", dir.P("new.pem"), "--rotate-from", dir.P("root.pem"), "--trust-store", trust, "--retire-old");
         Ok("modules", "sign", "--key", dir.P("root.pem"), "--source", src2, "--name", "hello", "--version", "3.0.0", "--entry", "bin/run.sh", "--out", dir.P("v3-old.tar"));
         Ok("modules", "sign", "--key", dir.P("new.pem"), "--source", src2, "--name", "hello", "--version", "3.0.0", "--entry", "bin/run.sh", "--out", dir.P("v3-new.tar"));
-        var (oldCode, _, oldError) = Cli("modules", "install", "--package", dir.P("v3-old.tar"), "--root", root, "--trust-store", trust);
+        var (oldCode, _, oldError) = Run("modules", "install", "--package", dir.P("v3-old.tar"), "--root", root, "--trust-store", trust);
         Assert.Equal(1, oldCode);
         Assert.Contains("retired", oldError, StringComparison.Ordinal);
         Ok("modules", "install", "--package", dir.P("v3-new.tar"), "--root", root, "--trust-store", trust);
@@ -60,7 +61,7 @@ public class ModulesCommandsTests
         var lines = File.ReadAllLines(Path.Combine(root, "measured.log"));
         lines[1] = lines[1].Replace("1.0.0", "1.0.1", StringComparison.Ordinal);
         File.WriteAllLines(Path.Combine(root, "measured.log"), lines);
-        var (logCode, _, logError) = Cli("modules", "log", "--root", root, "--verify");
+        var (logCode, _, logError) = Run("modules", "log", "--root", root, "--verify");
         Assert.Equal(1, logCode);
         Assert.Contains("broken at line 2", logError, StringComparison.Ordinal);
     }
@@ -104,17 +105,9 @@ public class ModulesCommandsTests
 
     private static string Ok(params string[] args)
     {
-        var (code, output, error) = Cli(args);
+        var (code, output, error) = Run(args);
         Assert.True(code == 0, $"predictor {string.Join(' ', args)} exited {code}: {error}");
         return output;
-    }
-
-    private static (int Code, string Output, string Error) Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     private static int RunChild(string killAt, params string[] args)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Predictor.TestSupport;
+using static Predictor.Cli.Tests.CliRun;
 
 namespace Predictor.Cli.Tests.Replay;
 
@@ -8,14 +9,6 @@ public sealed class ReplayCommandsTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("predictor-cli-replay-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static string ShippedScenario(string name) => RepoPaths.InRepo("datasets", "scenarios", name + ".json");
 

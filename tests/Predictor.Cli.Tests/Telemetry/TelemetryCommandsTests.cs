@@ -1,5 +1,6 @@
 using Predictor.Engine.Storage;
 using Predictor.TestSupport;
+using static Predictor.Cli.Tests.CliRun;
 
 namespace Predictor.Cli.Tests.Telemetry;
 
@@ -9,14 +10,6 @@ public sealed class TelemetryCommandsTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("predictor-cli-telemetry-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     private static string Fixture(params string[] parts) =>
         RepoPaths.InRepo([.. new[] { "tests", "Predictor.Engine.Tests", "Fixtures", "traces" }, .. parts]);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using static Predictor.Cli.Tests.CliRun;
 
 namespace Predictor.Cli.Tests.Train;
 
@@ -25,14 +26,6 @@ public sealed class TrainCommandsTests : IDisposable
         string path = Path.Combine(_dir, name + ".csv");
         File.WriteAllText(path, sb.ToString());
         return path;
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = Program.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     private string[] TrainArgs(string dataset, string output, params string[] extra) =>
