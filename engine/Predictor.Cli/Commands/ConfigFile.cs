@@ -30,6 +30,11 @@ internal sealed class ConfigFile
     public static ConfigFile Read(string path)
     {
         var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            throw new PredictorException($"--config {path} is a directory; give a JSON file with a \"{SectionName}\" section, e.g. {Path.Combine(path, "predictor.json")}.");
+        }
+
         byte[] bytes;
         try
         {
@@ -52,8 +57,9 @@ internal sealed class ConfigFile
             throw new PredictorException($"--config {path} is not a JSON object of settings: {why}.");
         }
 
+        // An empty section ("Predictor": {}) is a section: the defaults and the command line apply.
         var section = root.GetSection(SectionName);
-        if (!section.Exists())
+        if (!root.GetChildren().Any(c => string.Equals(c.Key, SectionName, StringComparison.OrdinalIgnoreCase)))
         {
             var found = root.GetChildren().Select(c => c.Key).ToList();
             throw new PredictorException(

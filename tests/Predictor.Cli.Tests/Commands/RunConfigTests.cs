@@ -112,6 +112,27 @@ public sealed class RunConfigTests : IDisposable
         Assert.Equal(string.Empty, output);
     }
 
+    [Fact]
+    public void Run_ConfigIsADirectory_OneLineSayingSo()
+    {
+        var (code, output, error) = Run("run", "--config", _directory, "--ticks", "2");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"predictor: error: --config {_directory} is a directory; give a JSON file with a \"Predictor\" section, e.g. {Path.Combine(_directory, "predictor.json")}.", error.Trim());
+        Assert.Equal(string.Empty, output);
+    }
+
+    [Fact]
+    public void Run_ConfigWithAnEmptySection_TheDefaultsAndTheCommandLineApply()
+    {
+        var config = Write("empty.json", """{ "Predictor": {} }""");
+
+        var (code, output, error) = Run("run", "--config", config, "--ticks", "2", "--backend", "simulated", "--tick", "40ms");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("backend Simulated, policy Predictive, tick 40 ms, inference every 10 ticks,", StartLine(output), StringComparison.Ordinal);
+    }
+
     private static string StartLine(string output) =>
         Assert.Single(output.Split('\n'), l => l.StartsWith("run: ", StringComparison.Ordinal));
 
