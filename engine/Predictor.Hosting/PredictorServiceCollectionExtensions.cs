@@ -45,8 +45,8 @@ public static class PredictorServiceCollectionExtensions
     /// (<c>TickInterval</c>, <c>Backend</c>, <c>ModelPaths</c>, <c>Modules</c> as a list of <c>{ "Name", "Pid" }</c>, ...).
     /// A key that is not an option (a typo) or a value that does not convert fails the host's start with a message
     /// naming the key, as an out-of-range value does. <paramref name="configure"/> runs after the binding, so code
-    /// overrides configuration. Bind a section once: the binder appends to <c>ModelPaths</c> and <c>Modules</c>, so a
-    /// second call with the same section lists them twice.
+    /// overrides configuration. A list the section names (<c>ModelPaths</c>, <c>Modules</c>) replaces the list, as any other
+    /// key replaces its option's value, so binding the same section twice lists nothing twice.
     /// </summary>
     public static IServiceCollection AddPredictor(this IServiceCollection services, IConfiguration configuration, Action<PredictorOptions>? configure = null)
     {
@@ -58,6 +58,17 @@ public static class PredictorServiceCollectionExtensions
 
     private static void Bind(IConfiguration configuration, PredictorOptions options)
     {
+        // The binder appends to a list that already has items; clearing a list the section names makes it replace.
+        if (configuration.GetSection(nameof(PredictorOptions.ModelPaths)).GetChildren().Any())
+        {
+            options.ModelPaths.Clear();
+        }
+
+        if (configuration.GetSection(nameof(PredictorOptions.Modules)).GetChildren().Any())
+        {
+            options.Modules.Clear();
+        }
+
         try
         {
             configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);

@@ -78,6 +78,45 @@ public sealed class ConfigurationBindingTests
         Assert.Equal(4, options.InferenceEveryTicks);
     }
 
+    // The options as configured, before validation (the model paths here are not files).
+    private static PredictorOptions Configured(IServiceProvider services)
+    {
+        var options = new PredictorOptions();
+        foreach (var step in services.GetServices<IConfigureOptions<PredictorOptions>>())
+        {
+            step.Configure(options);
+        }
+
+        return options;
+    }
+
+    [Fact]
+    public void Bind_SameSectionTwice_ListsEachItemOnce()
+    {
+        var section = Section("""{ "Predictor": { "ModelPaths": [ "/m/a.onnx", "/m/b.onnx" ], "Modules": [ { "Name": "web", "Pid": 7 } ] } }""");
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddPredictor(section).AddPredictor(section);
+        using var host = builder.Build();
+        var options = Configured(host.Services);
+        Assert.Equal(["/m/a.onnx", "/m/b.onnx"], options.ModelPaths);
+        Assert.Equal("web", Assert.Single(options.Modules).Name);
+    }
+
+    [Fact]
+    public void Bind_ListInTheSection_ReplacesTheListCodeSetBefore_AndASectionWithoutItKeepsIt()
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddPredictor(o => o.ModelPaths.Add("/code/first.onnx"))
+            .AddPredictor(Section("""{ "Predictor": { "ModelPaths": [ "/m/a.onnx" ] } }"""))
+            .AddPredictor(o => o.Modules.Add(new ModuleProcess("db", 9)))
+            .AddPredictor(Section("""{ "Predictor": { "InferenceEveryTicks": 3 } }"""));
+        using var host = builder.Build();
+        var options = Configured(host.Services);
+        Assert.Equal(["/m/a.onnx"], options.ModelPaths);
+        Assert.Equal("db", Assert.Single(options.Modules).Name);
+        Assert.Equal(3, options.InferenceEveryTicks);
+    }
+
     [Fact]
     public async Task Start_UnknownKey_FailsTheStartNamingTheKey()
     {

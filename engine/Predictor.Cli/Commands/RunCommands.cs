@@ -52,7 +52,8 @@ internal static class RunCommands
         var config = new Option<string?>("--config")
         {
             Description = "A JSON file whose \"Predictor\" section holds the loop's options, as AddPredictor binds them (every option, " +
-                          "e.g. InferenceEveryTicks, CpuBudgetMillicores); options given on this command line override the file. " +
+                          "e.g. InferenceEveryTicks, CpuBudgetMillicores); environment variables Predictor__<Option> override the file, and " +
+                          "options given on this command line override both. " +
                           "Relative paths in the file are relative to the file.",
         };
 
@@ -84,13 +85,14 @@ internal static class RunCommands
             var started = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
             var configPath = parseResult.GetValue(config);
             var file = configPath is null ? null : ConfigFile.Read(configPath);
+            var environment = ConfigFile.FromEnvironment(Environment.GetEnvironmentVariables());
 
-            // Without --config every option applies (its default is the option's documented default); with it, only the
-            // options given on the command line do, over the file's values.
-            bool Applies(Option option) => file is null || parseResult.GetResult(option) is { Implicit: false };
+            // The file, then the environment (Predictor__*), then the options given on this command line. An option left
+            // out of the command line does not apply its default: the defaults shown in --help are PredictorOptions' own,
+            // so with no file and no environment the result is the same.
+            bool Applies(Option option) => parseResult.GetResult(option) is { Implicit: false };
             void FromCommandLine(PredictorOptions o)
             {
-                file?.ResolvePaths(o);
                 if (Applies(tick))
                 {
                     o.TickInterval = interval;
@@ -153,18 +155,12 @@ internal static class RunCommands
 
             var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Services.AddSingleton(new PredictorConsole(output));
-            if (file is null)
-            {
-                builder.Services.AddPredictor(FromCommandLine);
-            }
-            else
-            {
-                builder.Services.AddPredictor(file.Section, FromCommandLine);
-            }
+            builder.Services.AddPredictor(ConfigFile.Compose(file, environment), FromCommandLine);
 
             using var host = builder.Build();
-            var options = EffectiveOptions(host, configPath);
-            output.WriteLine(Describe(options, configPath));
+            var sources = Sources(file, environment);
+            var options = EffectiveOptions(host, sources);
+            output.WriteLine(Describe(options, sources));
             // Ctrl+C (SIGINT) and SIGTERM (systemctl stop, docker stop, kill) end the run the same way: the host stops, the
             // store is flushed and the Linux backend removes its cgroups. Cancelling the signal keeps the runtime from
             // exiting before that.
@@ -180,7 +176,7 @@ internal static class RunCommands
                 throw new PredictorException(string.Join(" ", ex.Failures));
             }
 
-            WaitForTheEnd(host.Services.GetRequiredService<PredictorService>().Loop!, length, maxTicks, interval, stop.Token);
+            WaitForTheEnd(host.Services.GetRequiredService<PredictorService>().Loop!, length, maxTicks, options.TickInterval, stop.Token);
 
             host.StopAsync().GetAwaiter().GetResult();
 
@@ -203,11 +199,29 @@ internal static class RunCommands
         return run;
     }
 
+    /// <summary>Where the options came from besides the defaults and the command line: "--config FILE", "environment Predictor__X, ..."; null for neither.</summary>
+    private static string? Sources(ConfigFile? file, IReadOnlyList<KeyValuePair<string, string?>> environment)
+    {
+        var parts = new List<string>();
+        if (file is not null)
+        {
+            parts.Add($"--config {file.Path}");
+        }
+
+        if (environment.Count > 0)
+        {
+            parts.Add($"environment {string.Join(", ", environment.Select(e => e.Key))}");
+        }
+
+        return parts.Count == 0 ? null : string.Join(" and ", parts);
+    }
+
     /// <summary>
-    /// The options the host will run with (the file's, then the command line's), resolved before the start so that a bad
-    /// value fails here with one line: a key the binder cannot use names the file; a value out of range gets the validator's message.
+    /// The options the host will run with (the file's, the environment's, then the command line's), resolved before the
+    /// start so that a bad value fails here with one line: a key the binder cannot use names where it came from; a value
+    /// out of range gets the validator's message.
     /// </summary>
-    private static PredictorOptions EffectiveOptions(IHost host, string? configPath)
+    private static PredictorOptions EffectiveOptions(IHost host, string? sources)
     {
         try
         {
@@ -217,21 +231,21 @@ internal static class RunCommands
         {
             throw new PredictorException(string.Join(" ", ex.Failures));
         }
-        catch (InvalidOperationException ex) when (configPath is not null)
+        catch (InvalidOperationException ex) when (sources is not null)
         {
-            throw new PredictorException($"--config {configPath}: {ex.Message}");
+            throw new PredictorException($"{sources}: {ex.Message}");
         }
     }
 
     /// <summary>The first line <c>run</c> prints: what this run will do, so a config file's effect is visible.</summary>
-    private static string Describe(PredictorOptions o, string? configPath)
+    internal static string Describe(PredictorOptions o, string? sources)
     {
         var models = o.ModelPaths.Count == 0 ? "none (naive forecaster)" : string.Join(", ", o.ModelPaths);
         var modules = o.Modules.Count == 0 ? "none" : string.Join(", ", o.Modules.Select(m => $"{m.Name}={m.Pid.ToString(CultureInfo.InvariantCulture)}"));
         return string.Create(CultureInfo.InvariantCulture,
             $"run: backend {o.Backend}, policy {o.Policy}, tick {o.TickInterval.TotalMilliseconds} ms, inference every {o.InferenceEveryTicks} ticks, " +
             $"demand {o.PartitionDemand}, memory budget {(o.MemoryBudgetBytes is { } m ? $"{m} B" : "MemTotal")}, cpu budget {(o.CpuBudgetMillicores is { } c ? $"{c} millicores" : "all CPUs")}, " +
-            $"cgroup {o.CgroupName}, store {o.StorePath ?? "none"}, models {models}, modules {modules}{(configPath is null ? string.Empty : $" (from --config {configPath} and the command line)")}");
+            $"cgroup {o.CgroupName}, store {o.StorePath ?? "none"}, models {models}, modules {modules}{(sources is null ? string.Empty : $" (from {sources} and the command line)")}");
     }
 
     /// <summary>

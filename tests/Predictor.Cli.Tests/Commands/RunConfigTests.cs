@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Predictor.Cli.Commands;
+using Predictor.Hosting;
 using Predictor.TestSupport;
 using static Predictor.Cli.Tests.CliRun;
 
@@ -131,6 +134,73 @@ public sealed class RunConfigTests : IDisposable
 
         Assert.True(code == 0, error);
         Assert.Contains("backend Simulated, policy Predictive, tick 40 ms, inference every 10 ticks,", StartLine(output), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compose_TheEnvironmentOverridesTheFileKeyByKey_AndOnlyTheFilesPathsFollowTheFile()
+    {
+        var file = ConfigFile.Read(Write("predictor.json", """
+            { "Predictor": { "Backend": "Simulated", "Policy": "VpaStyle", "StorePath": "rec.db", "ModelPaths": [ "a.onnx", "b.onnx" ] } }
+            """));
+        var environment = ConfigFile.FromEnvironment(new System.Collections.Hashtable
+        {
+            ["Predictor__Policy"] = "Threshold",
+            ["PREDICTOR__MODELPATHS__1"] = "c.onnx", // names are case-insensitive, as .NET's environment provider reads them
+            ["PREDICTOR_ONNXRUNTIME"] = "/opt/ort", // one underscore: not an option
+            ["PredictorX__Backend"] = "Linux",
+            ["PATH"] = "/usr/bin",
+        });
+
+        Assert.Equal(["PREDICTOR__MODELPATHS__1", "Predictor__Policy"], environment.Select(e => e.Key));
+        var options = new PredictorOptions();
+        ConfigFile.Compose(file, environment).Bind(options);
+        Assert.Equal(BackendKind.Simulated, options.Backend);
+        Assert.Equal(PolicyKind.Threshold, options.Policy);
+        Assert.Equal(Path.Combine(_directory, "rec.db"), options.StorePath);
+        // Item 0 from the file (made absolute), item 1 from the environment (left as given: relative to the working directory).
+        Assert.Equal([Path.Combine(_directory, "a.onnx"), "c.onnx"], options.ModelPaths);
+    }
+
+    [Fact]
+    public void Run_FileThenEnvironmentThenCommandLine_EachOverridesTheOneBefore()
+    {
+        var config = Write("predictor.json", """
+            { "Predictor": { "Backend": "Simulated", "Policy": "VpaStyle", "TickInterval": "00:00:00.040", "CpuBudgetMillicores": 1500 } }
+            """);
+        var environment = new Dictionary<string, string>
+        {
+            ["Predictor__Policy"] = "Threshold",
+            ["Predictor__TickInterval"] = "00:00:00.030",
+            ["Predictor__InferenceEveryTicks"] = "5",
+        };
+
+        var (code, output, error) = RunChild(environment, "run", "--config", config, "--tick", "50ms", "--ticks", "3");
+
+        Assert.True(code == 0, error);
+        var start = StartLine(output);
+        Assert.Contains("backend Simulated, policy Threshold, tick 50 ms, inference every 5 ticks,", start, StringComparison.Ordinal);
+        Assert.Contains("cpu budget 1500 millicores", start, StringComparison.Ordinal);
+        Assert.EndsWith(
+            $"(from --config {config} and environment Predictor__InferenceEveryTicks, Predictor__Policy, Predictor__TickInterval and the command line)",
+            start.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_EnvironmentWithoutAFile_AppliesOverTheDefaults_AndABadValueIsOneLineNamingTheVariable()
+    {
+        var (code, output, error) = RunChild(new Dictionary<string, string> { ["Predictor__Backend"] = "Simulated" }, "run", "--ticks", "2", "--tick", "40ms");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("backend Simulated, policy Predictive, tick 40 ms,", StartLine(output), StringComparison.Ordinal);
+
+        (code, output, error) = RunChild(new Dictionary<string, string> { ["Predictor__Backend"] = "Kubernetes" }, "run", "--ticks", "2");
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("predictor: error: environment Predictor__Backend: ", line, StringComparison.Ordinal);
+        Assert.Contains("'Kubernetes' at 'Predictor:Backend'", line, StringComparison.Ordinal);
+        Assert.Contains("Backend (DryRun, Simulated, Linux)", line, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, output);
     }
 
     private static string StartLine(string output) =>
