@@ -92,6 +92,10 @@ internal sealed class PredictorService : BackgroundService
 
             _stores = [.. stores];
             _loop = new ControlLoop(_setup);
+            if (_sqlite is { } recorded)
+            {
+                WarmStart(recorded);
+            }
         }
         catch
         {
@@ -106,6 +110,25 @@ internal sealed class PredictorService : BackgroundService
         _logger.LogInformation("Predictor loop starting: tick {Tick}, backend {Backend}, policy {Policy}, {Models} model(s)",
             options.TickInterval, options.Backend, options.Policy, _forecasters.Count);
         return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Per model (in the order loaded), how many steps of its window were filled from the store at the start (see
+    /// <see cref="ControlLoop.WarmUp"/>); empty without a store.
+    /// </summary>
+    public IReadOnlyList<(string Model, int Filled, int Window)> WarmedSteps { get; private set; } = [];
+
+    // A restarted service forecasts at once: each model's window is filled from what the store recorded before the stop.
+    private void WarmStart(TimeSeriesStore store)
+    {
+        var filled = _loop!.WarmUp((name, from, to) => store.FindSeries(name) is null ? null : store.ReadRange(name, from, to));
+        var paths = _options.Value.ModelPaths;
+        var named = filled.Count == paths.Count;
+        WarmedSteps = [.. filled.Select((n, i) => (named ? paths[i] : paths.Count == 0 && filled.Count == 1 ? "naive (default)" : $"model {i + 1}", n, _setup!.Models[i].Forecaster.Shape.Window))];
+        foreach (var (model, n, window) in WarmedSteps)
+        {
+            _logger.LogInformation("Model {Model}: {Filled} of {Window} window steps filled from the store", model, n, window);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -35,7 +35,8 @@ internal static class RunCommands
         var models = new Option<string[]>("--model") { Description = "ONNX model file(s) to load; none uses the default forecaster.", AllowMultipleArgumentsPerToken = true };
         var store = new Option<string?>("--store")
         {
-            Description = "SQLite store file (created if missing): every collected series each tick and the decision log are recorded; flushed on stop.",
+            Description = "SQLite store file (created if missing): every collected series each tick and the decision log are recorded; flushed on stop. " +
+                          "At the start each model's window is filled from what it recorded, so a restart forecasts at once.",
         };
         var modules = new Option<string[]>("--module") { Description = "A module process to watch and place on this host's cores: NAME=PID (repeatable)." };
         var demand = new Option<string>("--partition-demand")
@@ -174,6 +175,12 @@ internal static class RunCommands
             catch (OptionsValidationException ex)
             {
                 throw new PredictorException(string.Join(" ", ex.Failures));
+            }
+
+            foreach (var (model, filled, window) in host.Services.GetRequiredService<PredictorService>().WarmedSteps)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"warm start: {model}: {filled} of {window} window steps from the store{(filled == window ? "; forecasts from the first inference" : filled == 0 ? " (nothing recent recorded for its series; the window fills live)" : "; the rest fills live")}"));
             }
 
             WaitForTheEnd(host.Services.GetRequiredService<PredictorService>().Loop!, length, maxTicks, options.TickInterval, stop.Token);

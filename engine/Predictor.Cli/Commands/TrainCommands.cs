@@ -50,6 +50,12 @@ internal static class TrainCommands
         var data = AddDataOptions(command);
         var horizon = new Option<int>("--horizon") { Description = "Steps to forecast (H).", DefaultValueFactory = _ => 12 };
         var window = new Option<int?>("--window") { Description = "Observations the model reads (W); default one day of steps." };
+        var step = new Option<string?>("--step")
+        {
+            Description = "The model's step, e.g. 5m: each series is first averaged into steps of this length (epoch-aligned, NaN left out), " +
+                          "as the running loop averages its ticks, so a recording made by `collect` at 100 ms trains a 5-minute model. " +
+                          "A whole multiple of the series' own step; default the series' own step.",
+        };
         var quantile = new Option<double>("--quantile") { Description = "Quantile the upper bound covers.", DefaultValueFactory = _ => 0.9 };
         var kinds = new Option<string>("--kinds")
         {
@@ -140,6 +146,7 @@ internal static class TrainCommands
         command.Options.Add(threads);
         command.Options.Add(horizon);
         command.Options.Add(window);
+        command.Options.Add(step);
         command.Options.Add(quantile);
         command.Options.Add(kinds);
         command.Options.Add(output);
@@ -150,6 +157,7 @@ internal static class TrainCommands
             {
                 Horizon = parse.GetValue(horizon),
                 Window = parse.GetValue(window),
+                Step = parse.GetValue(step) is { } every ? Durations.Parse(every, "--step") : null,
                 Quantile = parse.GetValue(quantile),
                 SsaLengthShare = parse.GetValue(ssaShare),
                 SsaCentring = parse.GetValue(ssaCentring) switch { LagVectors => SsaCentring.LagVectors, LevelShiftCentring => SsaCentring.LevelShift, _ => SsaCentring.Series },
@@ -185,7 +193,7 @@ internal static class TrainCommands
             ForecastModels.WriteFile(outPath, result!.Model);
             WriteTable(console, result.Series);
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"selected {result.SelectedKind}{(result.Card.Extra.TryGetValue("predictor.step_kinds", out string? steps) ? " [" + steps + "]" : "")} (W={result.Card.Window}, H={result.Card.Horizon}, q={result.Card.Quantile}); wrote {Path.GetFullPath(outPath)} ({result.Model.Length} bytes) in {elapsed.TotalSeconds:F1} s"));
+                $"selected {result.SelectedKind}{(result.Card.Extra.TryGetValue("predictor.step_kinds", out string? steps) ? " [" + steps + "]" : "")} (W={result.Card.Window}, H={result.Card.Horizon}, q={result.Card.Quantile}, step {result.Card.StepSeconds} s); wrote {Path.GetFullPath(outPath)} ({result.Model.Length} bytes) in {elapsed.TotalSeconds:F1} s"));
             WriteJson(parse.GetValue(data.Json), result.Series, options);
             return 0;
         });

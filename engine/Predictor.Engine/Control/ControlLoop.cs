@@ -4,6 +4,7 @@ using Predictor.Engine.Control.Safety;
 using Predictor.Engine.Forecasting;
 using Predictor.Engine.Partitioning;
 using Predictor.Engine.Placement;
+using Predictor.Engine.Telemetry;
 
 namespace Predictor.Engine.Control;
 
@@ -100,6 +101,28 @@ public sealed class ControlLoop : IDisposable
     /// series (the whole horizon when that is null): what the partition policies see (NaN: no forecast).
     /// </summary>
     public ReadOnlySpan<double> UpperLead => _upperLead;
+
+    /// <summary>
+    /// Fills each model's windows from recorded history before the first tick, so that a restarted loop forecasts from
+    /// its first inference instead of after a whole window of live steps (a day, for a model of 288 five-minute steps).
+    /// For each model, <paramref name="read"/> is asked for each of its series over the last W steps before the step in
+    /// progress; the samples are averaged into the model's steps as live ticks are (<see cref="RecordedSeries.Downsample"/>).
+    /// Filling starts at the first step where every series of the model has a value; a later step with no value for a
+    /// series repeats its previous value and counts as stale, as a live step does. Call it before <see cref="RunOnce"/>.
+    /// </summary>
+    /// <param name="read">The recorded samples of a series (by name) in [fromMs, toMs), or null when there are none.</param>
+    /// <returns>Per model (in <see cref="ControlLoopSetup.Models"/> order), how many of its W steps were filled.</returns>
+    public IReadOnlyList<int> WarmUp(Func<string, long, long, RecordedSeries?> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        if (Volatile.Read(ref _ticks) != 0)
+        {
+            throw new InvalidOperationException("WarmUp fills the windows before the first tick; this loop has already run.");
+        }
+
+        var now = _setup.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        return [.. _models.Select(m => m.WarmUp(now, index => _setup.Series[index], read))];
+    }
 
     /// <summary>Runs one tick.</summary>
     public Decision RunOnce()
@@ -375,6 +398,51 @@ public sealed class ControlLoop : IDisposable
                     _tracker.Observe(_closed);
                 }
             }
+        }
+
+        public int WarmUp(long nowMs, Func<int, string> name, Func<string, long, long, RecordedSeries?> read)
+        {
+            var stepMs = Math.Max(1, (long)_shape.Step.TotalMilliseconds);
+            var current = StepGrid.Index(nowMs, stepMs);
+            var first = current - _shape.Window;
+            var fromMs = first * stepMs;
+            var toMs = current * stepMs; // the step in progress is left to the live ticks
+            var byStep = new Dictionary<long, double>[_series.Length];
+            for (var i = 0; i < _series.Length; i++)
+            {
+                byStep[i] = [];
+                if (read(name(_series[i]), fromMs, toMs) is { Count: > 0 } history)
+                {
+                    var steps = history.Downsample(_shape.Step);
+                    for (var j = 0; j < steps.Count; j++)
+                    {
+                        byStep[i][StepGrid.Index(steps.Timestamps[j], stepMs)] = steps.Values[j];
+                    }
+                }
+            }
+
+            // Start where every series has a value, so no window slot is NaN.
+            var start = first;
+            while (start < current && !byStep.All(d => d.ContainsKey(start)))
+            {
+                start++;
+            }
+
+            for (var k = start; k < current; k++)
+            {
+                for (var i = 0; i < _series.Length; i++)
+                {
+                    _subset[i] = byStep[i].TryGetValue(k, out var v) ? v : double.NaN;
+                }
+
+                if (_windows.Add(k * stepMs, _subset))
+                {
+                    _originMs = k * stepMs;
+                }
+            }
+
+            // The last step filled closes at the first live tick, which fills the window.
+            return (int)(current - start);
         }
 
         public void Forecast(long nowMs, double[] upperMax, double[] upperLead, int? leadSteps)

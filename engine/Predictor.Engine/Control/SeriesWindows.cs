@@ -39,7 +39,7 @@ internal sealed class SeriesWindows
     /// <summary>Adds one tick's values; closes a step when <paramref name="timestampMs"/> enters a new one. Returns true when a step closed.</summary>
     public bool Add(long timestampMs, ReadOnlySpan<double> values)
     {
-        var bucket = timestampMs / _stepMs;
+        var bucket = Telemetry.StepGrid.Index(timestampMs, _stepMs);
         var closed = false;
         if (_bucket != long.MinValue && bucket != _bucket)
         {

@@ -298,47 +298,17 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
 
     /// <summary>
     /// One value per non-empty bucket of <paramref name="bucket"/> width, buckets aligned on the Unix epoch; the timestamp
-    /// of each value is its bucket's start. Empty buckets are absent (gaps stay gaps).
+    /// of each value is its bucket's start. NaN samples are left out; empty buckets are absent (gaps stay gaps). See
+    /// <see cref="RecordedSeries.Downsample"/>, which this is over <see cref="ReadRange"/>.
     /// </summary>
     public RecordedSeries Downsample(string name, long fromMs, long toMs, TimeSpan bucket, Aggregation aggregation)
     {
-        var bucketMs = (long)bucket.TotalMilliseconds;
-        if (bucketMs <= 0)
+        if (bucket.TotalMilliseconds < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "The bucket must be at least 1 ms.");
         }
 
-        var raw = ReadRange(name, fromMs, toMs);
-        var ts = new List<long>();
-        var vs = new List<double>();
-        var i = 0;
-        while (i < raw.Count)
-        {
-            var start = FloorDiv(raw.Timestamps[i], bucketMs) * bucketMs;
-            var end = start + bucketMs;
-            double acc = aggregation switch
-            {
-                Aggregation.Max => double.NegativeInfinity,
-                Aggregation.Min => double.PositiveInfinity,
-                _ => 0,
-            };
-            var n = 0;
-            for (; i < raw.Count && raw.Timestamps[i] < end; i++, n++)
-            {
-                var v = raw.Values[i];
-                acc = aggregation switch
-                {
-                    Aggregation.Max => Math.Max(acc, v),
-                    Aggregation.Min => Math.Min(acc, v),
-                    _ => acc + v,
-                };
-            }
-
-            ts.Add(start);
-            vs.Add(aggregation == Aggregation.Mean ? acc / n : acc);
-        }
-
-        return new RecordedSeries(raw.Info with { Step = bucket }, [.. ts], [.. vs]);
+        return ReadRange(name, fromMs, toMs).Downsample(bucket, aggregation);
     }
 
     /// <summary>Count, first and last timestamps, chunks and compressed bytes of a series.</summary>
@@ -522,8 +492,6 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
 
         return new RecordedSeries(series.Info, [.. ts], [.. vs]);
     }
-
-    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : ((a - b + 1) / b);
 
     private StoredSeries Require(string name)
     {

@@ -52,6 +52,81 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Equal(12, doc.RootElement.GetProperty("horizon").GetInt32());
     }
 
+    /// <summary>Writes a long CSV (timestamp in epoch seconds, series, value) of one series, one row per step from 2014-02-14.</summary>
+    private string WriteLong(string name, TimeSpan step, IReadOnlyList<double> values)
+    {
+        long start = new DateTimeOffset(2014, 2, 14, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
+        var sb = new StringBuilder("timestamp,series,value\n");
+        for (int t = 0; t < values.Count; t++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{start + (long)(t * step.TotalSeconds)},host/cpu/user,{values[t].ToString("R", CultureInfo.InvariantCulture)}\n");
+        }
+
+        string path = Path.Combine(_dir, name + ".csv");
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    [Fact]
+    public void Train_Step_AveragesAFinerRecordingIntoTheModelsSteps_ExactlyAsAveragedData()
+    {
+        // Five days at one-minute steps, and the same averaged into five-minute steps here (sum in order, then divide:
+        // the mean the loop and --step compute). Trained with --step 5m, the first must give the second's model byte for byte.
+        var rng = new Random(3);
+        var minutes = Enumerable.Range(0, 5 * 1440).Select(t => 40 + (20 * Math.Sin(2 * Math.PI * t / 1440)) + (rng.NextDouble() * 4)).ToList();
+        var averaged = Enumerable.Range(0, minutes.Count / 5).Select(k =>
+        {
+            double sum = 0;
+            for (int j = 0; j < 5; j++)
+            {
+                sum += minutes[(5 * k) + j];
+            }
+
+            return sum / 5;
+        }).ToList();
+        string fine = WriteLong("fine", TimeSpan.FromMinutes(1), minutes);
+        string coarse = WriteLong("coarse", TimeSpan.FromMinutes(5), averaged);
+        string a = Path.Combine(_dir, "a.onnx"), b = Path.Combine(_dir, "b.onnx");
+        string[] Args(string csv, string output, params string[] extra) =>
+            ["train", "--format", "csv", "--dataset", csv, "--series", "host/*", "--window", "24", "--kinds", "ridge,ssa", "--out", output, .. extra];
+
+        var fromFine = Run(Args(fine, a, "--step", "5m"));
+        var fromCoarse = Run(Args(coarse, b));
+
+        Assert.True(fromFine.Code == 0, fromFine.Err);
+        Assert.True(fromCoarse.Code == 0, fromCoarse.Err);
+        Assert.Contains("step 300 s)", fromFine.Out, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(b), File.ReadAllBytes(a));
+
+        // evaluate averages the one-minute data into the model's steps by itself, and scores what the averaged data scores.
+        var onFine = Run("evaluate", a, "--format", "csv", "--dataset", fine, "--series", "host/*");
+        var onCoarse = Run("evaluate", a, "--format", "csv", "--dataset", coarse, "--series", "host/*");
+        Assert.True(onFine.Code == 0, onFine.Err);
+        Assert.Equal(onCoarse.Out, onFine.Out);
+
+        // Not a whole multiple of the recording's step, or finer than it: refused, saying what would do.
+        var uneven = Run(Args(fine, a, "--step", "90s"));
+        Assert.Equal(1, uneven.Code);
+        Assert.Contains("'host/cpu/user' is recorded every 60 s, so it cannot be averaged into steps of 90 s", uneven.Err, StringComparison.Ordinal);
+        Assert.Contains("whole multiple of 60 s (e.g. 120 s)", uneven.Err, StringComparison.Ordinal);
+        var coarseModelOnFinerSteps = Run("evaluate", a, "--format", "csv", "--dataset", WriteLong("ten-min", TimeSpan.FromMinutes(10), averaged), "--series", "host/*");
+        Assert.Equal(1, coarseModelOnFinerSteps.Code);
+        Assert.Contains("the model's step is 300 s. Series 'host/cpu/user' is recorded every 600 s", coarseModelOnFinerSteps.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_FineRecordingWithTheDefaultWindow_FailsSuggestingAStep()
+    {
+        string csv = WriteLong("ten-seconds", TimeSpan.FromSeconds(10), [.. Enumerable.Range(0, 200).Select(t => (double)(t % 7))]);
+
+        var (code, _, error) = Run("train", "--format", "csv", "--dataset", csv, "--series", "host/*", "--out", Path.Combine(_dir, "m.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("the default window (one season, 24 h) would be 8640 observations", error, StringComparison.Ordinal);
+        Assert.Contains("--step 5m gives 288", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "m.onnx")));
+    }
+
     [Fact]
     public void Train_SameCommandTwice_WritesIdenticalBytes()
     {

@@ -378,4 +378,62 @@ public sealed class ControlLoopTests
         Assert.InRange(lines.Length, 1, 4);
         Assert.Contains("memory[user=660 system=330 pool=10 total=1000]", lines[^1], StringComparison.Ordinal);
     }
+
+    // History of series `index` at 50 ms spacing over the second before `now`: value 1000·index + k, k = 0..19.
+    private static Func<string, long, long, Predictor.Engine.Telemetry.RecordedSeries?> History(long nowMs, Func<int, int, bool>? keep = null) => (name, from, to) =>
+    {
+        var index = Array.IndexOf(Series, name);
+        var points = Enumerable.Range(0, 20)
+            .Select(k => (T: nowMs - 1000 + (k * 50L), V: (1000.0 * index) + k))
+            .Where(p => p.T >= from && p.T < to && (keep?.Invoke(index, (int)((p.T - (nowMs - 1000)) / 50)) ?? true))
+            .ToList();
+        return points.Count == 0 ? null : new Predictor.Engine.Telemetry.RecordedSeries(new Predictor.Engine.Telemetry.SeriesInfo(name, "value", TimeSpan.FromMilliseconds(50)), [.. points.Select(p => p.T)], [.. points.Select(p => p.V)]);
+    };
+
+    [Fact]
+    public void WarmUp_FromHistory_TheFirstTickForecastsFromTheRecordedStepsMeans()
+    {
+        using var rig = new Rig();
+        using var cold = new Rig();
+        rig.Forecaster.RecordWindow = true;
+
+        var filled = rig.Loop.WarmUp(History(rig.Time.GetUtcNow().ToUnixTimeMilliseconds()));
+        rig.Step();
+        cold.Step();
+
+        Assert.Equal([4], filled);
+        Assert.Equal(1, rig.Forecaster.Calls);
+        Assert.Equal(0, cold.Forecaster.Calls); // without history a window of 4 steps needs 4 ticks first
+        // The last four 100 ms steps before the start, each the mean of its two 50 ms samples: (12+13)/2, ..., (18+19)/2.
+        Assert.Equal([12.5f, 14.5f, 16.5f, 18.5f], rig.Forecaster.LastWindow![..4]);
+        Assert.Equal([1012.5f, 1014.5f, 1016.5f, 1018.5f], rig.Forecaster.LastWindow![4..8]);
+        Assert.False(double.IsNaN(rig.Loop.UpperLead[0]));
+    }
+
+    [Fact]
+    public void WarmUp_AHoleRepeatsTheLastValue_AndFillingStartsWhereEverySeriesHasOne()
+    {
+        using var rig = new Rig();
+        rig.Forecaster.RecordWindow = true;
+        // Series 1 has nothing in the step before last (samples 16, 17); series 2 has nothing before the third step from the end (samples < 14).
+        var history = History(rig.Time.GetUtcNow().ToUnixTimeMilliseconds(), (series, k) => !(series == 1 && k is 16 or 17) && !(series == 2 && k < 14));
+
+        var filled = rig.Loop.WarmUp(history);
+        rig.Step();
+        Assert.Equal([3], filled);
+        Assert.Equal(0, rig.Forecaster.Calls); // three of four steps: one more live step first
+        rig.Step();
+
+        Assert.Equal(1, rig.Forecaster.Calls);
+        Assert.Equal([1014.5f, 1014.5f, 1018.5f], rig.Forecaster.LastWindow![4..7]);
+        Assert.Equal([2014.5f, 2016.5f, 2018.5f], rig.Forecaster.LastWindow![8..11]);
+    }
+
+    [Fact]
+    public void WarmUp_AfterTheFirstTick_Refuses()
+    {
+        using var rig = new Rig();
+        rig.Step();
+        Assert.Throws<InvalidOperationException>(() => rig.Loop.WarmUp((_, _, _) => null));
+    }
 }

@@ -93,6 +93,19 @@ public sealed class TimeSeriesStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Downsample_NaNIsLeftOut_AndABucketOfOnlyNaNIsAbsent_AsTheLoopAveragesTicks()
+    {
+        using var store = TimeSeriesStore.Open(DbPath());
+        var id = store.Register(Cpu);
+        await store.AppendAsync(id, [0, 1000, 2000, 10_000, 11_000, 25_000], [1, double.NaN, 5, double.NaN, double.NaN, 7]);
+        await store.FlushAsync();
+        var mean = store.Downsample(Cpu.Name, 0, 60_000, TimeSpan.FromSeconds(10), Aggregation.Mean);
+        Assert.Equal(new long[] { 0, 20_000 }, mean.Timestamps);
+        Assert.Equal(new[] { 3.0, 7.0 }, mean.Values);
+        Assert.Equal(new[] { 5.0, 7.0 }, store.Downsample(Cpu.Name, 0, 60_000, TimeSpan.FromSeconds(10), Aggregation.Max).Values);
+    }
+
+    [Fact]
     public async Task DropOlderThan_RemovesWholeOldChunksOnly()
     {
         using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChunkSamples = 10 });

@@ -68,7 +68,7 @@ internal sealed record PreparedSeries(string Name, long[] Timestamps, double[] V
         if (slots < minLength)
         {
             throw new PredictorException(
-                $"Series '{name}' has {slots} points; training needs at least {minLength} (window + horizon, plus the backtest's calibration and test parts). Use a longer recording, or a smaller --window / --horizon.");
+                $"Series '{name}' has {slots} points; training needs at least {minLength} (window + horizon, plus the backtest's calibration and test parts). Use a longer recording, a coarser --step (the window defaults to one day of steps: 288 at --step 5m), or a smaller --window / --horizon.");
         }
 
         if (filled > MaxFilledShare * slots)

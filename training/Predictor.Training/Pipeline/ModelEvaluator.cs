@@ -20,13 +20,12 @@ public static class ModelEvaluator
         ArgumentNullException.ThrowIfNull(series);
         var loaded = ModelReader.ReadCard(File.ReadAllBytes(path), path);
         using var runtime = new OnnxRuntimePointForecaster(path, loaded.Card.Kind);
-        options = (options ?? new TrainingOptions()) with { Horizon = loaded.Card.Horizon, Quantile = loaded.Card.Quantile, Window = loaded.Card.Window };
+        // Data recorded at a finer step is averaged into the model's steps, as the running loop does; coarser data is refused.
+        var modelStep = TimeSpan.FromSeconds(loaded.Card.StepSeconds);
+        var why = string.Create(CultureInfo.InvariantCulture, $"{path}: the model's step is {loaded.Card.StepSeconds} s. ");
+        series = [.. series.Select(s => ModelTrainer.Setup.AtStep(s, modelStep, why))];
+        options = (options ?? new TrainingOptions()) with { Horizon = loaded.Card.Horizon, Quantile = loaded.Card.Quantile, Window = loaded.Card.Window, Step = null };
         var setup = ModelTrainer.Setup.From(series, options);
-        if (Math.Abs(setup.StepSeconds - loaded.Card.StepSeconds) > 1e-9)
-        {
-            throw new Predictor.Engine.PredictorException(
-                $"{path}: the model was trained on {loaded.Card.StepSeconds} s steps but the series have {setup.StepSeconds} s steps; evaluate it on data of its own step.");
-        }
 
         var backtests = setup.Prepared.Select(p => new Backtest(p, options.Horizon, setup.SeasonSteps, options.BacktestShare)).ToList();
         var table = new List<SeriesScores>();

@@ -588,6 +588,9 @@ public static class ModelTrainer
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    /// <summary>The longest default window (one season of steps) training accepts: 2,880 is a day at 30 s steps.</summary>
+    internal const int MaxDefaultWindow = 2880;
+
     /// <summary>Validated, derived quantities shared by every stage.</summary>
     internal sealed record Setup(IReadOnlyList<PreparedSeries> Prepared, double StepSeconds, int SeasonSteps, int Window, int SsaLength)
     {
@@ -596,6 +599,11 @@ public static class ModelTrainer
             if (series.Count == 0)
             {
                 throw new PredictorException("No series to train on; check --series (a glob such as 'nab/*') against the names the dataset holds.");
+            }
+
+            if (options.Step is { } modelStep)
+            {
+                series = [.. series.Select(s => AtStep(s, modelStep))];
             }
 
             var step = series[0].Info.Step;
@@ -614,11 +622,43 @@ public static class ModelTrainer
                 throw new PredictorException($"The season ({options.Season}) spans fewer than 2 steps of {step}; use finer data or a longer season.");
             }
 
+            // The default window is one season. At a fine step that is thousands of observations, and SSA's
+            // eigen-decomposition (O(L³), L = W/2) and every window row grow with it: say so rather than run for hours.
+            if (options.Window is null && seasonSteps > MaxDefaultWindow)
+            {
+                throw new PredictorException(string.Create(CultureInfo.InvariantCulture,
+                    $"The series are at {stepSeconds} s steps, so the default window (one season, {options.Season.TotalHours} h) would be {seasonSteps} observations; " +
+                    $"above {MaxDefaultWindow} training takes hours. Average them into a coarser step (--step 5m gives 288) or give --window."));
+            }
+
             int window = options.Window ?? seasonSteps;
             int minLength = (int)Math.Ceiling(((2.0 * Math.Max(window, seasonSteps)) + options.Horizon) / (1 - options.BacktestShare)) + (4 * options.Horizon);
             var prepared = series.Select(s => PreparedSeries.From(s, minLength)).ToList();
             int ssaLength = Math.Clamp((int)Math.Round(window * options.SsaLengthShare), 2, window);
             return new Setup(prepared, stepSeconds, seasonSteps, window, ssaLength);
+        }
+
+        /// <summary>
+        /// The series averaged into steps of <paramref name="step"/>, a whole multiple of its own step (the same series when
+        /// equal); otherwise a <see cref="PredictorException"/> that starts with <paramref name="context"/>.
+        /// </summary>
+        internal static RecordedSeries AtStep(RecordedSeries series, TimeSpan step, string context = "")
+        {
+            var own = series.Info.Step;
+            if (step == own)
+            {
+                return series;
+            }
+
+            if (own <= TimeSpan.Zero || step < own || step.Ticks % own.Ticks != 0)
+            {
+                var multiple = own <= TimeSpan.Zero ? step : TimeSpan.FromTicks(Math.Max(2, (step.Ticks + own.Ticks - 1) / own.Ticks) * own.Ticks);
+                throw new PredictorException(string.Create(CultureInfo.InvariantCulture,
+                    $"{context}Series '{series.Info.Name}' is recorded every {own.TotalSeconds} s, so it cannot be averaged into steps of {step.TotalSeconds} s: " +
+                    $"a step only averages samples, never invents them, so it must be a whole multiple of {own.TotalSeconds} s (e.g. {multiple.TotalSeconds} s)."));
+            }
+
+            return series.Downsample(step);
         }
     }
 }

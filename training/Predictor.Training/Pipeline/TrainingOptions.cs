@@ -19,6 +19,15 @@ public sealed record TrainingOptions
     /// <value>The default value is null (one season: 288 at 5-minute steps).</value>
     public int? Window { get; init; }
 
+    /// <summary>
+    /// The model's step. Each series is first averaged into steps of this length, aligned on the epoch and NaN left out
+    /// (<see cref="Engine.Telemetry.RecordedSeries.Downsample"/>), which is how the control loop turns its ticks into a
+    /// model's steps; so a recording made at 100 ms trains a 5-minute model that sees what the loop will give it. It must
+    /// be a whole multiple of each series' own step. Null keeps the series' own step.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public TimeSpan? Step { get; init; }
+
     /// <summary>The season of seasonal naive, MASE scaling and the SSA window: one day.</summary>
     /// <value>The default value is 1 day.</value>
     public TimeSpan Season { get; init; } = TimeSpan.FromDays(1);
@@ -178,6 +187,11 @@ public sealed record TrainingOptions
         if (Window is { } w && (w < 2 || w > 100_000))
         {
             throw new PredictorException($"--window {w}: the window must be between 2 and 100000 steps (e.g. 288).");
+        }
+
+        if (Step is { } step && (step.TotalMilliseconds < 1 || step > TimeSpan.FromDays(1)))
+        {
+            throw new PredictorException($"--step {step}: the step must be between 1 ms and 1 day (e.g. 5m).");
         }
 
         if (!(Quantile > 0 && Quantile < 1))
