@@ -118,10 +118,25 @@ internal sealed class PredictorService : BackgroundService
     /// </summary>
     public IReadOnlyList<(string Model, int Filled, int Window)> WarmedSteps { get; private set; } = [];
 
+    /// <summary>Why the store's history could not fill the windows (they then fill live); null when it could, or without a store.</summary>
+    public string? WarmStartProblem { get; private set; }
+
     // A restarted service forecasts at once: each model's window is filled from what the store recorded before the stop.
+    // Best effort: history that cannot be read costs the warm start, never the start.
     private void WarmStart(TimeSeriesStore store)
     {
-        var filled = _loop!.WarmUp((name, from, to) => store.FindSeries(name) is null ? null : store.ReadRange(name, from, to));
+        IReadOnlyList<int> filled;
+        try
+        {
+            filled = _loop!.WarmUp((name, from, to) => store.FindSeries(name) is null ? null : store.ReadRange(name, from, to));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            WarmStartProblem = $"{ex.GetType().Name}: {ex.Message}";
+            _logger.LogWarning(ex, "The store's history could not fill the models' windows; they fill live");
+            return;
+        }
+
         var paths = _options.Value.ModelPaths;
         var named = filled.Count == paths.Count;
         WarmedSteps = [.. filled.Select((n, i) => (named ? paths[i] : paths.Count == 0 && filled.Count == 1 ? "naive (default)" : $"model {i + 1}", n, _setup!.Models[i].Forecaster.Shape.Window))];

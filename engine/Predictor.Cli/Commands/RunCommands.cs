@@ -177,6 +177,11 @@ internal static class RunCommands
                 throw new PredictorException(string.Join(" ", ex.Failures));
             }
 
+            if (host.Services.GetRequiredService<PredictorService>().WarmStartProblem is { } problem)
+            {
+                output.WriteLine($"warm start: the store's history could not be read ({problem}); the windows fill live");
+            }
+
             foreach (var (model, filled, window) in host.Services.GetRequiredService<PredictorService>().WarmedSteps)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -245,7 +250,7 @@ internal static class RunCommands
     }
 
     /// <summary>The first line <c>run</c> prints: what this run will do, so a config file's effect is visible.</summary>
-    internal static string Describe(PredictorOptions o, string? sources)
+    private static string Describe(PredictorOptions o, string? sources)
     {
         var models = o.ModelPaths.Count == 0 ? "none (naive forecaster)" : string.Join(", ", o.ModelPaths);
         var modules = o.Modules.Count == 0 ? "none" : string.Join(", ", o.Modules.Select(m => $"{m.Name}={m.Pid.ToString(CultureInfo.InvariantCulture)}"));

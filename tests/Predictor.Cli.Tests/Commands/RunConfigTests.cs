@@ -224,6 +224,30 @@ public sealed class RunConfigTests : IDisposable
         Assert.InRange(filled, 3, 48);
     }
 
+    [Fact]
+    public void Run_StoreWhoseHistoryCannotBeRead_StartsColdAndSaysWhy()
+    {
+        var config = Write("predictor.json", """
+            { "Predictor": { "Backend": "Simulated", "TickInterval": "00:00:00.020", "InferenceEveryTicks": 50, "StorePath": "rec.db" } }
+            """);
+        var first = Run("run", "--config", config, "--ticks", "100");
+        Assert.True(first.Code == 0, first.Err);
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "rec.db")};Pooling=False"))
+        {
+            db.Open();
+            using var corrupt = db.CreateCommand();
+            corrupt.CommandText = "UPDATE chunks SET data = x'ff00ff00ff00'";
+            Assert.True(corrupt.ExecuteNonQuery() > 0);
+        }
+
+        var (code, output, error) = Run("run", "--config", config, "--ticks", "2");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("warm start: the store's history could not be read (", output, StringComparison.Ordinal);
+        Assert.Contains("); the windows fill live", output, StringComparison.Ordinal);
+        Assert.Contains("ran ", output, StringComparison.Ordinal);
+    }
+
     private static string StartLine(string output) =>
         Assert.Single(output.Split('\n'), l => l.StartsWith("run: ", StringComparison.Ordinal));
 
