@@ -128,7 +128,7 @@ internal sealed class PredictorService : BackgroundService
         IReadOnlyList<int> filled;
         try
         {
-            filled = _loop!.WarmUp((name, from, to) => store.FindSeries(name) is null ? null : store.ReadRange(name, from, to));
+            filled = _loop!.WarmUp((name, from, to, step) => store.FindSeries(name) is null ? null : store.Downsample(name, from, to, step, Aggregation.Mean));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -24,8 +24,8 @@ internal static class TrainCommands
 
     private sealed record DataOptions(Option<string?> Store, Option<string?> Format, Option<string?> Dataset, Option<string> Series, Option<string?> Json)
     {
-        public IReadOnlyList<RecordedSeries> Load(ParseResult parse) =>
-            LoadSeries(parse.GetValue(Store), parse.GetValue(Format), parse.GetValue(Dataset), parse.GetValue(Series)!);
+        public IReadOnlyList<RecordedSeries> Load(ParseResult parse, TimeSpan? step) =>
+            LoadSeries(parse.GetValue(Store), parse.GetValue(Format), parse.GetValue(Dataset), parse.GetValue(Series)!, step, parse.InvocationConfiguration.Output);
     }
 
     private static DataOptions AddDataOptions(Command command)
@@ -175,7 +175,7 @@ internal static class TrainCommands
                 SelectPerStep = parse.GetValue(selection) == PerStep,
             };
             options.Validate();
-            var series = data.Load(parse);
+            var series = data.Load(parse, options.Step);
             var console = ConsoleOn(writer);
             long started = TimeProvider.System.GetTimestamp();
             TrainingResult? result = null;
@@ -255,8 +255,7 @@ internal static class TrainCommands
                 throw new PredictorException($"Model '{path}' does not exist; give the path of an ONNX file written by 'predictor train'.");
             }
 
-            var series = data.Load(parse);
-            var table = ModelEvaluator.Evaluate(path, series);
+            var table = ModelEvaluator.Evaluate(path, modelStep => data.Load(parse, modelStep));
             WriteTable(ConsoleOn(writer), table);
             WriteJson(parse.GetValue(data.Json), table, new TrainingOptions());
             return 0;
@@ -266,9 +265,12 @@ internal static class TrainCommands
 
     /// <summary>
     /// Reads the series (from the store, or from trace files through the telemetry importers) and keeps those whose
-    /// name matches the glob; no match is an error listing what exists.
+    /// name matches the glob; no match is an error listing what exists. With <paramref name="step"/>, a series recorded
+    /// at a finer step that divides it is averaged into it (the store does it while decoding, so a week of 100 ms ticks
+    /// is never held whole), and one line on <paramref name="note"/> says so; any other step is left for the trainer to
+    /// refuse with its own message.
     /// </summary>
-    internal static IReadOnlyList<RecordedSeries> LoadSeries(string? store, string? format, string? dataset, string pattern)
+    internal static IReadOnlyList<RecordedSeries> LoadSeries(string? store, string? format, string? dataset, string pattern, TimeSpan? step = null, TextWriter? note = null)
     {
         if (store is not null == (format is not null || dataset is not null))
         {
@@ -278,6 +280,7 @@ internal static class TrainCommands
         var glob = new Regex("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
         List<string> names;
         Func<string, RecordedSeries> read;
+        Func<string, TimeSpan> recordedStep;
         string source;
         TimeSeriesStore? opened = null;
         try
@@ -290,8 +293,12 @@ internal static class TrainCommands
                 }
 
                 opened = TimeSeriesStore.Open(store);
-                names = [.. opened.ListSeries().Select(s => s.Info.Name)];
-                read = name => opened.ReadRange(name, long.MinValue, long.MaxValue);
+                var catalog = opened.ListSeries().ToDictionary(s => s.Info.Name, s => s.Info.Step, StringComparer.Ordinal);
+                names = [.. catalog.Keys];
+                read = name => step is { } every && AveragesInto(catalog[name], every)
+                    ? opened.Downsample(name, long.MinValue, long.MaxValue, every, Aggregation.Mean)
+                    : opened.ReadRange(name, long.MinValue, long.MaxValue);
+                recordedStep = name => catalog[name];
                 source = store;
             }
             else
@@ -304,7 +311,8 @@ internal static class TrainCommands
                 var traceFormat = TraceImporter.ParseFormat(format);
                 var all = ImportAll(traceFormat, dataset);
                 names = [.. all.Keys];
-                read = name => all[name];
+                read = name => step is { } every && AveragesInto(all[name].Info.Step, every) ? all[name].Downsample(every) : all[name];
+                recordedStep = name => all[name].Info.Step;
                 source = dataset;
             }
 
@@ -315,6 +323,16 @@ internal static class TrainCommands
                 throw new PredictorException($"--series '{pattern}' matches none of the {names.Count} series in '{source}' ({listed}).");
             }
 
+            if (step is { } target && note is not null)
+            {
+                var finer = matched.Select(recordedStep).Where(own => AveragesInto(own, target)).ToList();
+                if (finer.Count > 0)
+                {
+                    note.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"averaged {finer.Count} of {matched.Count} series, recorded every {string.Join(" or ", finer.Distinct().Order().Select(Durations.Format))}, into steps of {Durations.Format(target)} (epoch-aligned means, NaN left out), as the running loop does"));
+                }
+            }
+
             return [.. matched.Select(read)];
         }
         finally
@@ -322,6 +340,10 @@ internal static class TrainCommands
             opened?.Dispose();
         }
     }
+
+    // Whether a series recorded every `own` is averaged into `step` on reading: a finer step that divides it. Others are
+    // read as recorded, and the trainer refuses them with its message (or takes them as they are when equal).
+    private static bool AveragesInto(TimeSpan own, TimeSpan step) => own > TimeSpan.Zero && step > own && step.Ticks % own.Ticks == 0;
 
     private static Dictionary<string, RecordedSeries> ImportAll(TraceFormat format, string dataset)
     {

@@ -107,12 +107,16 @@ public sealed class ControlLoop : IDisposable
     /// its first inference instead of after a whole window of live steps (a day, for a model of 288 five-minute steps).
     /// For each model, <paramref name="read"/> is asked for each of its series over the last W steps before the step in
     /// progress; the samples are averaged into the model's steps as live ticks are (<see cref="RecordedSeries.Downsample"/>).
+    /// <paramref name="read"/> may return raw samples or samples already averaged into the step it is given (what
+    /// <see cref="Storage.TimeSeriesStore.Downsample"/> returns, without holding the raw day in memory): averaging steps
+    /// again changes no value.
     /// Filling starts at the first step where every series of the model has a value; a later step with no value for a
     /// series repeats its previous value and counts as stale, as a live step does. Call it before <see cref="RunOnce"/>.
     /// </summary>
-    /// <param name="read">The recorded samples of a series (by name) in [fromMs, toMs), or null when there are none.</param>
+    /// <param name="read">The recorded samples of a series (by name) in [fromMs, toMs), raw or averaged into steps of the
+    /// given length, or null when there are none.</param>
     /// <returns>Per model (in <see cref="ControlLoopSetup.Models"/> order), how many of its W steps were filled.</returns>
-    public IReadOnlyList<int> WarmUp(Func<string, long, long, RecordedSeries?> read)
+    public IReadOnlyList<int> WarmUp(Func<string, long, long, TimeSpan, RecordedSeries?> read)
     {
         ArgumentNullException.ThrowIfNull(read);
         if (Volatile.Read(ref _ticks) != 0)
@@ -400,7 +404,7 @@ public sealed class ControlLoop : IDisposable
             }
         }
 
-        public int WarmUp(long nowMs, Func<int, string> name, Func<string, long, long, RecordedSeries?> read)
+        public int WarmUp(long nowMs, Func<int, string> name, Func<string, long, long, TimeSpan, RecordedSeries?> read)
         {
             var stepMs = Math.Max(1, (long)_shape.Step.TotalMilliseconds);
             var current = StepGrid.Index(nowMs, stepMs);
@@ -411,7 +415,7 @@ public sealed class ControlLoop : IDisposable
             for (var i = 0; i < _series.Length; i++)
             {
                 byStep[i] = [];
-                if (read(name(_series[i]), fromMs, toMs) is { Count: > 0 } history)
+                if (read(name(_series[i]), fromMs, toMs, _shape.Step) is { Count: > 0 } history)
                 {
                     var steps = history.Downsample(_shape.Step);
                     for (var j = 0; j < steps.Count; j++)

@@ -298,8 +298,9 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
 
     /// <summary>
     /// One value per non-empty bucket of <paramref name="bucket"/> width, buckets aligned on the Unix epoch; the timestamp
-    /// of each value is its bucket's start. NaN samples are left out; empty buckets are absent (gaps stay gaps). See
-    /// <see cref="RecordedSeries.Downsample"/>, which this is over <see cref="ReadRange"/>.
+    /// of each value is its bucket's start. NaN samples are left out; empty buckets are absent (gaps stay gaps). The same
+    /// values as <see cref="RecordedSeries.Downsample"/> over <see cref="ReadRange"/>, computed while the chunks are
+    /// decoded, so reading a day of 100 ms ticks into five-minute steps holds one chunk of raw samples at a time, not the day.
     /// </summary>
     public RecordedSeries Downsample(string name, long fromMs, long toMs, TimeSpan bucket, Aggregation aggregation)
     {
@@ -308,7 +309,10 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
             throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "The bucket must be at least 1 ms.");
         }
 
-        return ReadRange(name, fromMs, toMs).Downsample(bucket, aggregation);
+        var series = Require(name);
+        var steps = new StepAggregator(bucket, aggregation);
+        Visit(series, fromMs, toMs, steps.Add);
+        return steps.ToSeries(series.Info);
     }
 
     /// <summary>Count, first and last timestamps, chunks and compressed bytes of a series.</summary>
@@ -444,6 +448,20 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
     {
         var ts = new List<long>();
         var vs = new List<double>();
+        Visit(series, fromMs, toMs, (t, v) =>
+        {
+            ts.AddRange(t);
+            vs.AddRange(v);
+        });
+        return new RecordedSeries(series.Info, [.. ts], [.. vs]);
+    }
+
+    private delegate void SamplesVisitor(ReadOnlySpan<long> timestamps, ReadOnlySpan<double> values);
+
+    // Decodes the chunks that may hold [fromMs, toMs) one at a time into pooled buffers and hands each run of samples in
+    // the range to the visitor, oldest first: a range read never holds more than one decoded chunk besides its result.
+    private void Visit(StoredSeries series, long fromMs, long toMs, SamplesVisitor visit)
+    {
         var scratchT = ArrayPool<long>.Shared.Rent(_options.ChunkSamples);
         var scratchV = ArrayPool<double>.Shared.Rent(_options.ChunkSamples);
         try
@@ -473,12 +491,21 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
                     }
 
                     ChunkDecoder.Decode(blob, scratchT, scratchV);
-                    for (var i = 0; i < n; i++)
+                    var i = 0;
+                    while (i < n)
                     {
-                        if (scratchT[i] >= fromMs && scratchT[i] < toMs)
+                        for (; i < n && (scratchT[i] < fromMs || scratchT[i] >= toMs); i++)
                         {
-                            ts.Add(scratchT[i]);
-                            vs.Add(scratchV[i]);
+                        }
+
+                        var start = i;
+                        for (; i < n && scratchT[i] >= fromMs && scratchT[i] < toMs; i++)
+                        {
+                        }
+
+                        if (i > start)
+                        {
+                            visit(scratchT.AsSpan(start, i - start), scratchV.AsSpan(start, i - start));
                         }
                     }
                 }
@@ -489,8 +516,6 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
             ArrayPool<long>.Shared.Return(scratchT);
             ArrayPool<double>.Shared.Return(scratchV);
         }
-
-        return new RecordedSeries(series.Info, [.. ts], [.. vs]);
     }
 
     private StoredSeries Require(string name)

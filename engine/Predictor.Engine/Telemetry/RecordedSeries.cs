@@ -42,50 +42,9 @@ public sealed class RecordedSeries
     /// </summary>
     public RecordedSeries Downsample(TimeSpan step, Storage.Aggregation aggregation = Storage.Aggregation.Mean)
     {
-        var stepMs = (long)step.TotalMilliseconds;
-        if (stepMs <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(step), step, "The step must be at least 1 ms.");
-        }
-
-        var ts = new List<long>();
-        var vs = new List<double>();
-        var i = 0;
-        while (i < Count)
-        {
-            var k = StepGrid.Index(Timestamps[i], stepMs);
-            double acc = aggregation switch
-            {
-                Storage.Aggregation.Max => double.NegativeInfinity,
-                Storage.Aggregation.Min => double.PositiveInfinity,
-                _ => 0,
-            };
-            var n = 0;
-            for (; i < Count && StepGrid.Index(Timestamps[i], stepMs) == k; i++)
-            {
-                var v = Values[i];
-                if (double.IsNaN(v))
-                {
-                    continue;
-                }
-
-                n++;
-                acc = aggregation switch
-                {
-                    Storage.Aggregation.Max => Math.Max(acc, v),
-                    Storage.Aggregation.Min => Math.Min(acc, v),
-                    _ => acc + v,
-                };
-            }
-
-            if (n > 0)
-            {
-                ts.Add(k * stepMs);
-                vs.Add(aggregation == Storage.Aggregation.Mean ? acc / n : acc);
-            }
-        }
-
-        return new RecordedSeries(Info with { Step = step }, [.. ts], [.. vs]);
+        var steps = new StepAggregator(step, aggregation);
+        steps.Add(Timestamps, Values);
+        return steps.ToSeries(Info);
     }
 }
 

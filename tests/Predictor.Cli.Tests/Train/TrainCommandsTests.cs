@@ -98,11 +98,24 @@ public sealed class TrainCommandsTests : IDisposable
         Assert.Contains("step 300 s)", fromFine.Out, StringComparison.Ordinal);
         Assert.Equal(File.ReadAllBytes(b), File.ReadAllBytes(a));
 
-        // evaluate averages the one-minute data into the model's steps by itself, and scores what the averaged data scores.
+        // evaluate averages the one-minute data into the model's steps by itself, says so, and scores what the averaged data scores.
+        const string Averaged = "averaged 1 of 1 series, recorded every 1m, into steps of 5m (epoch-aligned means, NaN left out), as the running loop does\n";
         var onFine = Run("evaluate", a, "--format", "csv", "--dataset", fine, "--series", "host/*");
         var onCoarse = Run("evaluate", a, "--format", "csv", "--dataset", coarse, "--series", "host/*");
         Assert.True(onFine.Code == 0, onFine.Err);
-        Assert.Equal(onCoarse.Out, onFine.Out);
+        Assert.Equal(Averaged + onCoarse.Out, onFine.Out);
+        Assert.StartsWith(Averaged, fromFine.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("averaged", fromCoarse.Out, StringComparison.Ordinal);
+
+        // From a store the recording is averaged while it is read (never held whole at one minute): the same model, the same scores.
+        string store = Path.Combine(_dir, "fine.db"), c = Path.Combine(_dir, "c.onnx");
+        var imported = Run("import", "--store", store, "--format", "csv", fine);
+        Assert.True(imported.Code == 0, imported.Err);
+        var fromStore = Run("train", "--store", store, "--series", "host/*", "--window", "24", "--kinds", "ridge,ssa", "--out", c, "--step", "5m");
+        Assert.True(fromStore.Code == 0, fromStore.Err);
+        Assert.StartsWith(Averaged, fromStore.Out, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(b), File.ReadAllBytes(c));
+        Assert.Equal(onFine.Out, Run("evaluate", a, "--store", store, "--series", "host/*").Out);
 
         // Not a whole multiple of the recording's step, or finer than it: refused, saying what would do.
         var uneven = Run(Args(fine, a, "--step", "90s"));

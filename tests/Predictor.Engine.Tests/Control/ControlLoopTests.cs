@@ -380,7 +380,7 @@ public sealed class ControlLoopTests
     }
 
     // History of series `index` at 50 ms spacing over the second before `now`: value 1000·index + k, k = 0..19.
-    private static Func<string, long, long, Predictor.Engine.Telemetry.RecordedSeries?> History(long nowMs, Func<int, int, bool>? keep = null) => (name, from, to) =>
+    private static Func<string, long, long, TimeSpan, Predictor.Engine.Telemetry.RecordedSeries?> History(long nowMs, Func<int, int, bool>? keep = null) => (name, from, to, _) =>
     {
         var index = Array.IndexOf(Series, name);
         var points = Enumerable.Range(0, 20)
@@ -430,10 +430,35 @@ public sealed class ControlLoopTests
     }
 
     [Fact]
+    public void WarmUp_FromStepsTheReaderAveraged_FillsTheSameWindowAsFromRawSamples()
+    {
+        using var raw = new Rig();
+        using var averaged = new Rig();
+        raw.Forecaster.RecordWindow = true;
+        averaged.Forecaster.RecordWindow = true;
+        var history = History(raw.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        TimeSpan? asked = null;
+
+        raw.Loop.WarmUp(history);
+        var filled = averaged.Loop.WarmUp((name, from, to, step) =>
+        {
+            asked = step;
+            return history(name, from, to, step)?.Downsample(step); // what the store's Downsample returns
+        });
+        raw.Step();
+        averaged.Step();
+
+        Assert.Equal([4], filled);
+        Assert.Equal(averaged.Forecaster.Shape.Step, asked);
+        Assert.Equal(raw.Forecaster.LastWindow, averaged.Forecaster.LastWindow);
+        Assert.Equal([12.5f, 14.5f, 16.5f, 18.5f], averaged.Forecaster.LastWindow![..4]);
+    }
+
+    [Fact]
     public void WarmUp_AfterTheFirstTick_Refuses()
     {
         using var rig = new Rig();
         rig.Step();
-        Assert.Throws<InvalidOperationException>(() => rig.Loop.WarmUp((_, _, _) => null));
+        Assert.Throws<InvalidOperationException>(() => rig.Loop.WarmUp((_, _, _, _) => null));
     }
 }

@@ -105,6 +105,37 @@ public sealed class TimeSeriesStoreTests : IDisposable
         Assert.Equal(new[] { 5.0, 7.0 }, store.Downsample(Cpu.Name, 0, 60_000, TimeSpan.FromSeconds(10), Aggregation.Max).Values);
     }
 
+    [Theory]
+    [InlineData(Aggregation.Mean)]
+    [InlineData(Aggregation.Max)]
+    [InlineData(Aggregation.Min)]
+    public async Task Downsample_WhileReading_EqualsDownsamplingTheRangeRead_AcrossChunksGapsNaNAndACutRange(Aggregation aggregation)
+    {
+        // Chunks of 50 samples at 300 ms, steps of 7 s (23⅓ samples: steps straddle chunk boundaries), NaN here and there,
+        // a gap of 40 samples, timestamps on both sides of the epoch, and a range that starts and ends inside chunks.
+        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChunkSamples = 50 });
+        var id = store.Register(Cpu);
+        var rng = new Random(7);
+        var kept = Enumerable.Range(0, 1000).Where(k => k is < 400 or >= 440).ToArray();
+        var t = kept.Select(k => -60_000 + (k * 300L)).ToArray();
+        var v = kept.Select(k => k % 17 == 0 ? double.NaN : Math.Round(rng.NextDouble() * 100, 3)).ToArray();
+        await store.AppendAsync(id, t, v);
+        await store.FlushAsync();
+        var step = TimeSpan.FromSeconds(7);
+
+        foreach (var (from, to) in new[] { (long.MinValue, long.MaxValue), (-50_150L, 200_050L), (61_000L, 62_000L), (500_000L, 600_000L) })
+        {
+            var streamed = store.Downsample(Cpu.Name, from, to, step, aggregation);
+            var inMemory = store.ReadRange(Cpu.Name, from, to).Downsample(step, aggregation);
+            Assert.Equal(inMemory.Timestamps, streamed.Timestamps);
+            Assert.Equal(inMemory.Values, streamed.Values); // bit for bit: one fold, in the same order
+            Assert.Equal(step, streamed.Info.Step);
+        }
+
+        Assert.True(store.Downsample(Cpu.Name, long.MinValue, long.MaxValue, step, aggregation).Count > 30);
+        Assert.Equal(0, store.Downsample(Cpu.Name, 500_000, 600_000, step, aggregation).Count);
+    }
+
     [Fact]
     public async Task DropOlderThan_RemovesWholeOldChunksOnly()
     {

@@ -18,12 +18,22 @@ public static class ModelEvaluator
     public static IReadOnlyList<SeriesScores> Evaluate(string path, IReadOnlyList<RecordedSeries> series, TrainingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(series);
+        return Evaluate(path, _ => series, options);
+    }
+
+    /// <summary>
+    /// Evaluates the model file at <paramref name="path"/> on the series <paramref name="load"/> returns when given the
+    /// model's step: a reader that can average while it reads (the store) need not hold a fine recording whole.
+    /// </summary>
+    public static IReadOnlyList<SeriesScores> Evaluate(string path, Func<TimeSpan, IReadOnlyList<RecordedSeries>> load, TrainingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(load);
         var loaded = ModelReader.ReadCard(File.ReadAllBytes(path), path);
-        using var runtime = new OnnxRuntimePointForecaster(path, loaded.Card.Kind);
         // Data recorded at a finer step is averaged into the model's steps, as the running loop does; coarser data is refused.
         var modelStep = TimeSpan.FromSeconds(loaded.Card.StepSeconds);
         var why = string.Create(CultureInfo.InvariantCulture, $"{path}: the model's step is {loaded.Card.StepSeconds} s. ");
-        series = [.. series.Select(s => ModelTrainer.Setup.AtStep(s, modelStep, why))];
+        IReadOnlyList<RecordedSeries> series = [.. load(modelStep).Select(s => ModelTrainer.Setup.AtStep(s, modelStep, why))];
+        using var runtime = new OnnxRuntimePointForecaster(path, loaded.Card.Kind);
         options = (options ?? new TrainingOptions()) with { Horizon = loaded.Card.Horizon, Quantile = loaded.Card.Quantile, Window = loaded.Card.Window, Step = null };
         var setup = ModelTrainer.Setup.From(series, options);
 
