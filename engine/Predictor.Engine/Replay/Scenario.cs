@@ -19,12 +19,23 @@ public sealed record ScenarioSource(string? StorePath, string? TracePath, TraceF
     /// </summary>
     /// <param name="scenarioFile">The scenario file, named in errors.</param>
     /// <exception cref="ScenarioException">The store holds no series, or the folder has no files.</exception>
-    public IReadOnlyList<RecordedSeries> Read(string scenarioFile)
+    public IReadOnlyList<RecordedSeries> Read(string scenarioFile) => Read(scenarioFile, _ => true);
+
+    /// <summary>
+    /// Reads the source as <see cref="Read(string)"/> does, but decodes a store's samples only for the series
+    /// <paramref name="wanted"/> accepts (<see cref="ScenarioOptions.Uses"/>): the others are listed by name with no
+    /// samples, so a week of a host's recording is not read whole to replay two of its series, and an error about a
+    /// pattern that matches nothing still lists every name. Trace files are imported whole either way.
+    /// </summary>
+    public IReadOnlyList<RecordedSeries> Read(string scenarioFile, Func<string, bool> wanted)
     {
+        ArgumentNullException.ThrowIfNull(wanted);
         if (StorePath is { } store)
         {
             using var ts = TimeSeriesStore.Open(store);
-            var list = ts.ListSeries().Select(s => ts.ReadRange(s.Info.Name, long.MinValue, long.MaxValue)).ToList();
+            var list = ts.ListSeries().Select(s => wanted(s.Info.Name)
+                ? ts.ReadRange(s.Info.Name, long.MinValue, long.MaxValue)
+                : new RecordedSeries(s.Info, [], [])).ToList();
             return list.Count > 0
                 ? list
                 : throw new ScenarioException(scenarioFile, "$.source.store", $"the store '{store}' holds no series; record or import some first (predictor collect / predictor import).");
@@ -252,6 +263,10 @@ public sealed class ScenarioOptions
 
     /// <summary>What counts as a surge for the placement metric.</summary>
     public SurgeDefinition Surge { get; }
+
+    /// <summary>Whether a series pattern of a partition or module matches <paramref name="seriesName"/>.</summary>
+    public bool Uses(string seriesName) =>
+        Partitions.Any(p => p.Series.Any(x => x.IsMatch(seriesName))) || Modules.Any(m => m.Series.Any(x => x.IsMatch(seriesName)));
 
     /// <summary>
     /// The names among <paramref name="available"/> that the patterns select, in the order available lists them, each once.

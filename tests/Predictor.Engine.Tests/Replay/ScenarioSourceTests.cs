@@ -44,6 +44,48 @@ public sealed class ScenarioSourceTests : IDisposable
         Assert.Contains("predictor collect / predictor import", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Read_StoreWithAFilter_DecodesOnlyTheWantedSeries_ListsTheOthersByName_AndAssemblesTheSameInputs()
+    {
+        var path = Path.Combine(_dir.FullName, "host.db");
+        using (var store = TimeSeriesStore.Open(path))
+        {
+            foreach (var (name, k) in new[] { ("host/cpu/user", 1.0), ("host/cpu/system", 2.0), ("host/disk/read", 3.0) })
+            {
+                var id = store.Register(new Predictor.Engine.Telemetry.SeriesInfo(name, "percent", TimeSpan.FromMinutes(5)));
+                await store.AppendAsync(id, [.. Enumerable.Range(0, 50).Select(i => 1_700_000_000_000 + (i * 300_000L))], [.. Enumerable.Range(0, 50).Select(i => k * (i % 7))]);
+            }
+
+            await store.FlushAsync();
+        }
+
+        var scenarioPath = Path.Combine(_dir.FullName, "s.json");
+        File.WriteAllText(scenarioPath, """
+            { "name": "s", "source": { "store": "host.db" },
+              "partitions": { "user": { "series": ["host/cpu/u*"] }, "system": { "series": ["host/cpu/system"] } },
+              "budget": { "total": "auto" }, "policies": ["threshold"] }
+            """);
+        var scenario = ScenarioFile.Load(scenarioPath);
+
+        var filtered = scenario.Source.Read(scenario.File, scenario.Uses);
+        var whole = scenario.Source.Read(scenario.File);
+
+        Assert.Equal(whole.Select(s => s.Info), filtered.Select(s => s.Info));
+        Assert.Equal(0, Assert.Single(filtered, s => s.Info.Name == "host/disk/read").Count);
+        Assert.Equal(50, Assert.Single(filtered, s => s.Info.Name == "host/cpu/user").Count);
+        var a = ScenarioInputs.Assemble(scenario, filtered);
+        var b = ScenarioInputs.Assemble(scenario, whole);
+        Assert.Equal(b.Ticks, a.Ticks);
+        Assert.Equal(b.TotalBudget, a.TotalBudget);
+        Assert.Equal(b.Partitions.Select(p => p.Demand), a.Partitions.Select(p => p.Demand));
+
+        // A pattern that matches nothing still names every series of the store, read or not.
+        File.WriteAllText(scenarioPath, File.ReadAllText(scenarioPath).Replace("host/cpu/system", "host/cpu/sys", StringComparison.Ordinal));
+        var typo = ScenarioFile.Load(scenarioPath);
+        var e = Assert.Throws<ScenarioException>(() => ScenarioInputs.Assemble(typo, typo.Source.Read(typo.File, typo.Uses)));
+        Assert.Contains("host/disk/read", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(TraceFormat.Nab, true)]
     [InlineData(TraceFormat.Csv, true)]
