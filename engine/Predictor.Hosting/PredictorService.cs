@@ -34,7 +34,9 @@ internal sealed class PredictorService : BackgroundService
     private StoreDecisionLog? _storeLog;
     private SampleHandler? _append;
     private Task? _drainTask;
+    private Task? _retentionTask;
     private CancellationTokenSource? _drainStop;
+    private long _retentionDeleted;
 
     public PredictorService(IOptions<PredictorOptions> options, IServiceProvider services, TimeProvider time)
     {
@@ -94,6 +96,13 @@ internal sealed class PredictorService : BackgroundService
             _loop = new ControlLoop(_setup);
             if (_sqlite is { } recorded)
             {
+                // What is older than the retention goes before the first tick (and the warm start reads what is kept).
+                if (options.StoreRetention is { } keep)
+                {
+                    WarnIfShorterThanAWindow(keep);
+                    RetainOnceAsync(recorded, keep, CancellationToken.None).GetAwaiter().GetResult();
+                }
+
                 WarmStart(recorded);
             }
         }
@@ -107,6 +116,11 @@ internal sealed class PredictorService : BackgroundService
 
         _drainStop = new CancellationTokenSource();
         _drainTask = Task.Run(() => DrainAsync(_drainStop.Token), CancellationToken.None);
+        if (_sqlite is { } kept && options.StoreRetention is { } retention)
+        {
+            _retentionTask = Task.Run(() => RetainAsync(kept, retention, _drainStop.Token), CancellationToken.None);
+        }
+
         _logger.LogInformation("Predictor loop starting: tick {Tick}, backend {Backend}, policy {Policy}, {Models} model(s)",
             options.TickInterval, options.Backend, options.Policy, _forecasters.Count);
         return base.StartAsync(cancellationToken);
@@ -146,6 +160,64 @@ internal sealed class PredictorService : BackgroundService
         }
     }
 
+    /// <summary>Chunks of samples the retention deleted from the store (see <see cref="PredictorOptions.StoreRetention"/>).</summary>
+    public long RetentionDeletedChunks => Interlocked.Read(ref _retentionDeleted);
+
+    /// <summary>How often the retention runs after the start: every hour, or every quarter of the retention when that is shorter (at least every second).</summary>
+    internal static TimeSpan RetentionPass(TimeSpan retention) =>
+        TimeSpan.FromTicks(Math.Clamp(retention.Ticks / 4, TimeSpan.TicksPerSecond, TimeSpan.TicksPerHour));
+
+    // After the pass at the start, one every RetentionPass until the stop.
+    private async Task RetainAsync(TimeSeriesStore store, TimeSpan retention, CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(RetentionPass(retention), _time, token).ConfigureAwait(false);
+                await RetainOnceAsync(store, retention, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    // Deletes what is older than the retention, on the store's writer (in order with the appends). A pass that fails is
+    // logged and tried again at the next one: the retention never stops the loop, nor its start.
+    private async Task RetainOnceAsync(TimeSeriesStore store, TimeSpan retention, CancellationToken token)
+    {
+        try
+        {
+            var cutoff = (_time.GetUtcNow() - retention).ToUnixTimeMilliseconds();
+            var deleted = await store.DropOlderThanAsync(cutoff, token).ConfigureAwait(false);
+            Interlocked.Add(ref _retentionDeleted, deleted);
+            if (deleted > 0)
+            {
+                _logger.LogInformation("Store {Path}: deleted {Chunks} chunks recorded more than {Retention} ago", store.Path, deleted, retention);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+        {
+            _logger.LogError(ex, "Store {Path}: deleting what is older than {Retention} failed; trying again in {Every}", store.Path, retention, RetentionPass(retention));
+        }
+    }
+
+    private void WarnIfShorterThanAWindow(TimeSpan retention)
+    {
+        var paths = _options.Value.ModelPaths;
+        for (var i = 0; i < _setup!.Models.Count; i++)
+        {
+            var shape = _setup.Models[i].Forecaster.Shape;
+            var span = shape.Step * shape.Window;
+            if (retention < span)
+            {
+                _logger.LogWarning("Predictor:StoreRetention {Retention} is shorter than the window of {Model} ({Span}): a restart fills only part of it from the store",
+                    retention, i < paths.Count ? paths[i] : "the default forecaster", span);
+            }
+        }
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -157,6 +229,11 @@ internal sealed class PredictorService : BackgroundService
         if (_drainTask is not null)
         {
             await _drainTask.ConfigureAwait(false);
+        }
+
+        if (_retentionTask is not null)
+        {
+            await _retentionTask.ConfigureAwait(false);
         }
 
         Drain();

@@ -38,6 +38,8 @@ public sealed class ConfigurationBindingTests
                     "CpuBudgetMillicores": 1500,
                     "CgroupName": "predictor-test",
                     "StoreFlushEveryTicks": 7,
+                    "StorePath": "/var/lib/predictor/host.db",
+                    "StoreRetention": "14.00:00:00",
                     "Modules": [ { "Name": "web", "Pid": 1234 }, { "Name": "db", "Pid": 5678 } ],
                     "ProcRoot": "/host/proc"
                   }
@@ -46,6 +48,8 @@ public sealed class ConfigurationBindingTests
             using var host = Build(section);
             var options = host.Services.GetRequiredService<IOptions<PredictorOptions>>().Value;
             Assert.Equal(TimeSpan.FromMilliseconds(250), options.TickInterval);
+            Assert.Equal("/var/lib/predictor/host.db", options.StorePath);
+            Assert.Equal(TimeSpan.FromDays(14), options.StoreRetention);
             Assert.Equal(4, options.InferenceEveryTicks);
             Assert.Equal(BackendKind.Simulated, options.Backend);
             Assert.Equal(PolicyKind.AutopilotStyle, options.Policy);
@@ -59,7 +63,6 @@ public sealed class ConfigurationBindingTests
 
             // What the section leaves out keeps its documented default.
             Assert.Equal(PartitionDemand.Host, options.PartitionDemand);
-            Assert.Null(options.StorePath);
             Assert.Equal("/sys/fs/cgroup", options.CgroupRoot);
         }
         finally

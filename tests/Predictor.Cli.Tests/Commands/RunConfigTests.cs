@@ -248,6 +248,40 @@ public sealed class RunConfigTests : IDisposable
         Assert.Contains("ran ", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_Retention_DeletesWhatTheStoreRecordedBeforeIt_AndSaysSo()
+    {
+        var path = Path.Combine(_directory, "rec.db");
+        var threeDaysAgo = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() - (3 * 86_400_000L);
+        using (var store = Predictor.Engine.Storage.TimeSeriesStore.Open(path))
+        {
+            var id = store.Register(new Predictor.Engine.Telemetry.SeriesInfo("archive/old", "value", TimeSpan.FromSeconds(1)));
+            await store.AppendAsync(id, [threeDaysAgo, threeDaysAgo + 1000], [1, 2]);
+            await store.FlushAsync();
+        }
+
+        var (code, output, error) = Run("run", "--backend", "simulated", "--tick", "20ms", "--ticks", "3", "--store", path, "--retention", "2d");
+
+        Assert.True(code == 0, error);
+        Assert.Contains($"store {path} (keeping 2d),", StartLine(output), StringComparison.Ordinal);
+        Assert.Contains("; 1 chunks older than 2d deleted", output, StringComparison.Ordinal);
+        using var kept = Predictor.Engine.Storage.TimeSeriesStore.Open(path);
+        Assert.Equal(0, kept.ReadRange("archive/old", long.MinValue, long.MaxValue).Count);
+    }
+
+    [Theory]
+    [InlineData("--store rec.db --retention 2x", "--retention '2x' is not a duration")]
+    [InlineData("--retention 2d", "Predictor:StoreRetention is set but Predictor:StorePath is not")]
+    public void Run_BadRetention_IsOneLineAndRecordsNothing(string arguments, string expected)
+    {
+        var (code, output, error) = Run(["run", "--backend", "simulated", "--ticks", "3", .. arguments.Replace("rec.db", Path.Combine(_directory, "rec.db"), StringComparison.Ordinal).Split(' ')]);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Contains(expected, Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "rec.db")));
+    }
+
     private static string StartLine(string output) =>
         Assert.Single(output.Split('\n'), l => l.StartsWith("run: ", StringComparison.Ordinal));
 
