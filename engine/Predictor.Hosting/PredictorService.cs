@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -203,19 +204,27 @@ internal sealed class PredictorService : BackgroundService
         }
     }
 
+    /// <summary>One sentence per model whose window spans more than <see cref="PredictorOptions.StoreRetention"/> (a restart fills only part of it); empty otherwise.</summary>
+    public IReadOnlyList<string> RetentionWarnings { get; private set; } = [];
+
     private void WarnIfShorterThanAWindow(TimeSpan retention)
     {
         var paths = _options.Value.ModelPaths;
+        var warnings = new List<string>();
         for (var i = 0; i < _setup!.Models.Count; i++)
         {
             var shape = _setup.Models[i].Forecaster.Shape;
             var span = shape.Step * shape.Window;
             if (retention < span)
             {
-                _logger.LogWarning("Predictor:StoreRetention {Retention} is shorter than the window of {Model} ({Span}): a restart fills only part of it from the store",
-                    retention, i < paths.Count ? paths[i] : "the default forecaster", span);
+                var model = i < paths.Count ? paths[i] : "the default forecaster";
+                warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"the retention ({retention}) is shorter than the window of {model} ({span}): a restart fills only part of it from the store; keep at least {span}"));
+                _logger.LogWarning("Predictor:StoreRetention {Retention} is shorter than the window of {Model} ({Span}): a restart fills only part of it from the store", retention, model, span);
             }
         }
+
+        RetentionWarnings = warnings;
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

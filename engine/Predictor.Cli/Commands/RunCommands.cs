@@ -40,7 +40,8 @@ internal static class RunCommands
         };
         var retention = new Option<string?>("--retention")
         {
-            Description = "With --store: delete what the store recorded more than this long ago (e.g. 14d), at the start and then every hour. " +
+            Description = "With --store: delete what the store recorded more than this long ago (e.g. 14d), before the first tick and then every hour " +
+                          "(every quarter of the retention when that is shorter). " +
                           "Without it everything is kept (a 100 ms recording of this host grows by about 120 MB a day).",
         };
         var modules = new Option<string[]>("--module") { Description = "A module process to watch and place on this host's cores: NAME=PID (repeatable)." };
@@ -187,6 +188,11 @@ internal static class RunCommands
             catch (OptionsValidationException ex)
             {
                 throw new PredictorException(string.Join(" ", ex.Failures));
+            }
+
+            foreach (var warning in host.Services.GetRequiredService<PredictorService>().RetentionWarnings)
+            {
+                output.WriteLine($"retention: {warning}");
             }
 
             if (host.Services.GetRequiredService<PredictorService>().WarmStartProblem is { } problem)

@@ -265,8 +265,19 @@ public sealed class RunConfigTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains($"store {path} (keeping 2d),", StartLine(output), StringComparison.Ordinal);
         Assert.Contains("; 1 chunks older than 2d deleted", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("retention: ", output, StringComparison.Ordinal); // the naive forecaster's window is 48 s
         using var kept = Predictor.Engine.Storage.TimeSeriesStore.Open(path);
         Assert.Equal(0, kept.ReadRange("archive/old", long.MinValue, long.MaxValue).Count);
+    }
+
+    [Fact]
+    public void Run_RetentionShorterThanAModelWindow_SaysSo()
+    {
+        // The naive forecaster at 100 ms × 10 ticks per step: a 48-step window spans 48 s, more than 10 s.
+        var (code, output, error) = Run("run", "--backend", "simulated", "--ticks", "2", "--store", Path.Combine(_directory, "rec.db"), "--retention", "10s");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("retention: the retention (00:00:10) is shorter than the window of the default forecaster (00:00:48): a restart fills only part of it from the store", output, StringComparison.Ordinal);
     }
 
     [Theory]
