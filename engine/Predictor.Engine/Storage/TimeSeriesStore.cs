@@ -262,18 +262,28 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
         lock (_readLock)
         {
             using var cmd = _readConnection.CreateCommand();
-            cmd.CommandText = "SELECT data FROM chunks WHERE series_id = $s ORDER BY chunk_start DESC";
+            cmd.CommandText = "SELECT data, chunk_start FROM chunks WHERE series_id = $s ORDER BY chunk_start DESC";
             cmd.Parameters.AddWithValue("$s", series.Id);
             using var reader = cmd.ExecuteReader();
             while (total < count && reader.Read())
             {
                 var blob = (byte[])reader[0];
-                var n = ChunkDecoder.CountOf(blob);
-                var t = new long[n];
-                var v = new double[n];
-                ChunkDecoder.Decode(blob, t, v);
+                long[] t;
+                double[] v;
+                try
+                {
+                    var n = ChunkDecoder.CountOf(blob);
+                    t = new long[n];
+                    v = new double[n];
+                    ChunkDecoder.Decode(blob, t, v);
+                }
+                catch (Exception ex) when (IsDecodeFailure(ex))
+                {
+                    throw Damaged(series, reader.GetInt64(1), ex);
+                }
+
                 parts.Add((t, v));
-                total += n;
+                total += t.Length;
             }
         }
 
@@ -472,7 +482,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
 
                 // Chunks of a series never overlap, so the one that may hold fromMs is the last starting at or before it.
                 cmd.CommandText =
-                    "SELECT data FROM chunks WHERE series_id = $s AND chunk_start < $t AND chunk_start >= " +
+                    "SELECT data, chunk_start FROM chunks WHERE series_id = $s AND chunk_start < $t AND chunk_start >= " +
                     "COALESCE((SELECT MAX(chunk_start) FROM chunks WHERE series_id = $s AND chunk_start <= $f), $f) ORDER BY chunk_start";
                 cmd.Parameters.AddWithValue("$s", series.Id);
                 cmd.Parameters.AddWithValue("$f", fromMs);
@@ -481,16 +491,25 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
                 while (reader.Read())
                 {
                     var blob = (byte[])reader[0];
-                    var n = ChunkDecoder.CountOf(blob);
-                    if (scratchT.Length < n)
+                    int n;
+                    try
                     {
-                        ArrayPool<long>.Shared.Return(scratchT);
-                        ArrayPool<double>.Shared.Return(scratchV);
-                        scratchT = ArrayPool<long>.Shared.Rent(n);
-                        scratchV = ArrayPool<double>.Shared.Rent(n);
+                        n = ChunkDecoder.CountOf(blob);
+                        if (scratchT.Length < n)
+                        {
+                            ArrayPool<long>.Shared.Return(scratchT);
+                            ArrayPool<double>.Shared.Return(scratchV);
+                            scratchT = ArrayPool<long>.Shared.Rent(n);
+                            scratchV = ArrayPool<double>.Shared.Rent(n);
+                        }
+
+                        ChunkDecoder.Decode(blob, scratchT, scratchV);
+                    }
+                    catch (Exception ex) when (IsDecodeFailure(ex))
+                    {
+                        throw Damaged(series, reader.GetInt64(1), ex);
                     }
 
-                    ChunkDecoder.Decode(blob, scratchT, scratchV);
                     var i = 0;
                     while (i < n)
                     {
@@ -517,6 +536,16 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
             ArrayPool<double>.Shared.Return(scratchV);
         }
     }
+
+    // What a chunk of garbage makes the decoder throw (an unknown codec, a bit stream that ends early, a count out of range).
+    private static bool IsDecodeFailure(Exception ex) =>
+        ex is InvalidDataException or EndOfStreamException or IndexOutOfRangeException or ArgumentException or OverflowException;
+
+    private PredictorException Damaged(StoredSeries series, long chunkStartMs, Exception cause) => new(string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"Store '{_path}': series '{series.Info.Name}', the chunk that starts at {DateTimeOffset.FromUnixTimeMilliseconds(chunkStartMs):yyyy-MM-ddTHH:mm:ss.fffZ} " +
+        $"(chunk_start {chunkStartMs}) cannot be decoded ({cause.Message.TrimEnd('.')}). The file is damaged or was written by a newer Predictor: " +
+        $"restore it from a copy, or delete that chunk to keep the rest (with any SQLite client: DELETE FROM chunks WHERE series_id = {series.Id} AND chunk_start = {chunkStartMs};)."), cause);
 
     private StoredSeries Require(string name)
     {

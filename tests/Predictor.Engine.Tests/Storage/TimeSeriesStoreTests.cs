@@ -137,6 +137,60 @@ public sealed class TimeSeriesStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Read_ADamagedChunk_IsOneErrorNamingTheStoreSeriesAndChunk_AndDeletingItAsSaidKeepsTheRest()
+    {
+        using (var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChunkSamples = 10 }))
+        {
+            var id = store.Register(Cpu);
+            await store.AppendAsync(id, [.. Enumerable.Range(0, 30).Select(i => i * 1000L)], [.. Enumerable.Range(0, 30).Select(i => (double)i)]);
+            await store.FlushAsync();
+        }
+
+        using (var db = new SqliteConnection($"Data Source={DbPath()};Pooling=False"))
+        {
+            db.Open();
+            using var damage = db.CreateCommand();
+            damage.CommandText = "UPDATE chunks SET data = x'ff00ff00ff00' WHERE chunk_start = 10000";
+            Assert.Equal(1, damage.ExecuteNonQuery());
+        }
+
+        string sql;
+        using (var store = TimeSeriesStore.Open(DbPath()))
+        {
+            foreach (var read in new Action[]
+            {
+                () => store.ReadRange(Cpu.Name, 0, long.MaxValue),
+                () => store.Downsample(Cpu.Name, 0, long.MaxValue, TimeSpan.FromSeconds(5), Aggregation.Mean),
+                () => store.ReadLatest(Cpu.Name, 25),
+            })
+            {
+                var e = Assert.Throws<Predictor.Engine.PredictorException>(read);
+                Assert.Contains($"Store '{DbPath()}': series 'host/cpu/user', the chunk that starts at 1970-01-01T00:00:10.000Z (chunk_start 10000) cannot be decoded (Unknown chunk codec 255", e.Message, StringComparison.Ordinal);
+                Assert.IsType<InvalidDataException>(e.InnerException);
+            }
+
+            // Ranges and latest reads that do not reach the damaged chunk still read.
+            Assert.Equal(10, store.ReadRange(Cpu.Name, 20_000, long.MaxValue).Count);
+            Assert.Equal(10, store.ReadLatest(Cpu.Name, 10).Count);
+            var message = Assert.Throws<Predictor.Engine.PredictorException>(() => store.ReadRange(Cpu.Name, 0, 30_000)).Message;
+            sql = message[(message.IndexOf("DELETE FROM", StringComparison.Ordinal))..message.LastIndexOf(';')];
+        }
+
+        using (var db = new SqliteConnection($"Data Source={DbPath()};Pooling=False"))
+        {
+            db.Open();
+            using var delete = db.CreateCommand();
+            delete.CommandText = sql;
+            Assert.Equal(1, delete.ExecuteNonQuery());
+        }
+
+        using (var store = TimeSeriesStore.Open(DbPath()))
+        {
+            Assert.Equal([.. Enumerable.Range(0, 10).Concat(Enumerable.Range(20, 10)).Select(i => (double)i)], store.ReadRange(Cpu.Name, 0, long.MaxValue).Values);
+        }
+    }
+
+    [Fact]
     public async Task DropOlderThan_RemovesWholeOldChunksOnly()
     {
         using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChunkSamples = 10 });
