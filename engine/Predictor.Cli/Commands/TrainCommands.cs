@@ -341,9 +341,9 @@ internal static class TrainCommands
         }
     }
 
-    // Whether a series recorded every `own` is averaged into `step` on reading: a finer step that divides it. Others are
+    // Whether a series recorded every `own` is averaged into `step` on reading: a coarser step it divides. Others are
     // read as recorded, and the trainer refuses them with its message (or takes them as they are when equal).
-    private static bool AveragesInto(TimeSpan own, TimeSpan step) => own > TimeSpan.Zero && step > own && step.Ticks % own.Ticks == 0;
+    private static bool AveragesInto(TimeSpan own, TimeSpan step) => step > own && StepGrid.Divides(own, step);
 
     private static Dictionary<string, RecordedSeries> ImportAll(TraceFormat format, string dataset)
     {

@@ -650,7 +650,7 @@ public static class ModelTrainer
                 return series;
             }
 
-            if (own <= TimeSpan.Zero || step < own || step.Ticks % own.Ticks != 0)
+            if (!StepGrid.Divides(own, step))
             {
                 var multiple = own <= TimeSpan.Zero ? step : TimeSpan.FromTicks(Math.Max(2, (step.Ticks + own.Ticks - 1) / own.Ticks) * own.Ticks);
                 throw new PredictorException(string.Create(CultureInfo.InvariantCulture,
