@@ -81,6 +81,11 @@ internal static class ReplayCommands
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"scenario {options.Name}: {inputs.Ticks} ticks of {Durations.Format(inputs.Tick)} ({inputs.Ticks * inputs.Tick.TotalDays:0.#} days), " +
                 $"{result.TickCount} measured, total budget {inputs.TotalBudget:0.###} {options.Unit} ({result.Info.BudgetNote})"));
+            if (inputs.DownsampleNote is { } downsample)
+            {
+                console.WriteLine("demand: " + downsample);
+            }
+
             console.Write(Render(MetricTable.From(result)));
             console.WriteLine(result.PredictiveVerdict());
 

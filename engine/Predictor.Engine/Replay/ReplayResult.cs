@@ -53,7 +53,11 @@ public sealed record PolicyRun(
 /// <param name="TotalBudget">Total budget the partitions share.</param>
 /// <param name="BudgetNote">How the total was chosen, e.g. "1.25 × peak of summed demand (peak 80.0)".</param>
 /// <param name="Unit">Unit of demand, allocation and budget, e.g. <c>cores</c> or <c>% CPU</c>.</param>
-public sealed record ReplayRunInfo(string Scenario, TimeSpan TickLength, long? StartUnixMs, double TotalBudget, string BudgetNote, string Unit);
+public sealed record ReplayRunInfo(string Scenario, TimeSpan TickLength, long? StartUnixMs, double TotalBudget, string BudgetNote, string Unit)
+{
+    /// <summary>How series recorded more finely than the tick were folded into it (<see cref="ScenarioInputs.DownsampleNote"/>), or null when none was.</summary>
+    public string? DownsampleNote { get; init; }
+}
 
 /// <summary>The metrics of one policy, pooled over partitions, and per partition.</summary>
 /// <param name="Partitions">Pooled over all partitions (what dominance uses).</param>

@@ -55,6 +55,11 @@ public static class ReplayResultJson
         w.WriteNumber("totalBudget", info.TotalBudget);
         w.WriteString("budgetNote", info.BudgetNote);
         w.WriteString("unit", info.Unit);
+        if (info.DownsampleNote is { } downsample)
+        {
+            w.WriteString("downsampleNote", downsample);
+        }
+
         w.WriteStartObject("surge");
         w.WriteNumber("threshold", result.Surge.Threshold);
         w.WriteNumber("horizonTicks", result.Surge.HorizonTicks);

@@ -92,7 +92,7 @@ public static class ReplayRunner
         var total = LoopTotal(inputs) / LoopUnitsPerScenarioUnit;
         var measuredFrom = inputs.StartUnixMs + (warmUp * (long)inputs.Tick.TotalMilliseconds);
         var note = warmUp == 0 ? inputs.BudgetNote : FormattableString.Invariant($"{inputs.BudgetNote}; measured after a warm-up of {warmUp} ticks ({WarmUp.Format(scenario.WarmUp)})");
-        var info = new ReplayRunInfo(scenario.Name, inputs.Tick, hasWallClock ? measuredFrom : null, total, note, scenario.Unit);
+        var info = new ReplayRunInfo(scenario.Name, inputs.Tick, hasWallClock ? measuredFrom : null, total, note, scenario.Unit) { DownsampleNote = inputs.DownsampleNote };
         return new ReplayResult(info, runs, scenario.Surge);
     }
 

@@ -119,6 +119,22 @@ public sealed record ScenarioPartition(string Name, IReadOnlyList<SeriesPattern>
 /// <param name="Affinity">Capabilities it prefers, e.g. <c>accelerator:gpu</c>.</param>
 public sealed record ScenarioModule(string Name, IReadOnlyList<SeriesPattern> Series, double Scale, string Location, long StateBytes, IReadOnlyList<string> Affinity);
 
+/// <summary>
+/// How a series recorded more finely than the replay tick becomes one value per tick (scenario field <c>downsample</c>).
+/// </summary>
+public enum ScenarioDownsample
+{
+    /// <summary>The mean of the tick's step (epoch-aligned, NaN left out), as <c>predictor train --step</c> and the
+    /// running loop's model windows average: what the partition used over the step.</summary>
+    Mean,
+
+    /// <summary>The largest sample of the step: the step's peak, a stricter demand.</summary>
+    Max,
+
+    /// <summary>The last sample at or before the tick (sample-and-hold), what the replay did before the field existed.</summary>
+    Last,
+}
+
 /// <summary>The policy families a replay compares.</summary>
 public enum ScenarioPolicyKind
 {
@@ -239,6 +255,13 @@ public sealed class ScenarioOptions
     /// </summary>
     /// <value>The default value is zero (every tick is measured).</value>
     public TimeSpan WarmUp { get; init; }
+
+    /// <summary>
+    /// How a series whose nominal step is shorter than the tick becomes one value per tick (see
+    /// <see cref="ScenarioInputs.Assemble"/>). Series recorded at the tick, or coarser, are sampled and held either way.
+    /// </summary>
+    /// <value>The default value is <see cref="ScenarioDownsample.Mean"/>.</value>
+    public ScenarioDownsample Downsample { get; init; }
 
     /// <summary>Unit of demand, allocations and budget after scaling, e.g. <c>cores</c>.</summary>
     public string Unit { get; }

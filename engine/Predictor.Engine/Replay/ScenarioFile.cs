@@ -99,11 +99,18 @@ public static class ScenarioFile
 
         public ScenarioOptions Scenario(JsonElement root)
         {
-            var o = Object(root, "$", "name", "description", "source", "tickSeconds", "warmUp", "unit", "partitions", "budget", "locations", "modules", "policies", "models", "surge");
+            var o = Object(root, "$", "name", "description", "source", "tickSeconds", "downsample", "warmUp", "unit", "partitions", "budget", "locations", "modules", "policies", "models", "surge");
             var name = RequiredString(o, "name", "$");
             var description = OptionalString(o, "description", "$") ?? "";
             var source = Source(Required(o, "source", "$"), "$.source");
             TimeSpan? tick = o.TryGetValue("tickSeconds", out var ts) ? TimeSpan.FromSeconds(Number(ts, "$.tickSeconds", 0.001, 86_400, "a tick length in seconds, e.g. 300")) : null;
+            var downsample = OptionalString(o, "downsample", "$") switch
+            {
+                null or "mean" => ScenarioDownsample.Mean,
+                "max" => ScenarioDownsample.Max,
+                "last" => ScenarioDownsample.Last,
+                var other => throw Error("$.downsample", $"unknown downsample '{other}'; expected \"mean\" (the default: each tick's step averaged), \"max\" (its peak) or \"last\" (the last sample, held)."),
+            };
             // Days replayed by every policy (windows, histograms and models fill) but left out of every metric: the
             // replayed suffix a model trained on the trace's prefix is judged on (no leakage).
             var warmUp = o.TryGetValue("warmUp", out var wu) ? Duration(wu, "$.warmUp") : TimeSpan.Zero;
@@ -115,7 +122,7 @@ public static class ScenarioFile
             var models = o.TryGetValue("models", out var md) ? Models(md, "$.models") : [];
             var policies = Policies(Required(o, "policies", "$"), "$.policies", models);
             var surge = o.TryGetValue("surge", out var sg) ? Surge(sg, "$.surge") : new SurgeDefinition();
-            return new ScenarioOptions(_file, name, description, source, tick, unit, partitions, budget, locations, modules, policies, models, surge) { WarmUp = warmUp };
+            return new ScenarioOptions(_file, name, description, source, tick, unit, partitions, budget, locations, modules, policies, models, surge) { WarmUp = warmUp, Downsample = downsample };
         }
 
         private ScenarioSource Source(JsonElement e, string path)

@@ -1,3 +1,4 @@
+using Predictor.Engine.Storage;
 using Predictor.Engine.Telemetry;
 
 namespace Predictor.Engine.Replay;
@@ -32,6 +33,10 @@ public sealed record ScenarioInputs(
     /// series and ends at the earliest last sample (every tick has data from every series); its step is the scenario's
     /// <c>tickSeconds</c>, else the longest nominal step among the series. A series' value at a tick is its last sample at
     /// or before the tick (sample-and-hold: a gap repeats the last value rather than inventing one or dropping the tick).
+    /// A series recorded more finely than the tick (nominal step shorter than it) is first folded into epoch-aligned
+    /// steps of the tick's length (<see cref="ScenarioOptions.Downsample"/>: mean by default, NaN left out, as
+    /// <c>predictor train --step</c> does), each stamped at its end, when it is complete: the value at a tick is then the
+    /// step that ended at or before it, which holds samples from before the tick only (no future leaks in).
     /// </summary>
     /// <exception cref="ScenarioException">A pattern matches nothing, or the selected series share no time span.</exception>
     public static ScenarioInputs Assemble(ScenarioOptions scenario, IReadOnlyList<RecordedSeries> available)
@@ -60,9 +65,13 @@ public sealed record ScenarioInputs(
             throw new ScenarioException(scenario.File, "$.tickSeconds", "the series declare no step; set \"tickSeconds\" (e.g. 300).");
         }
 
-        var start = used.Max(s => s.Timestamps[0]);
-        var end = used.Min(s => s.Timestamps[^1]);
         var tickMs = (long)tick.TotalMilliseconds;
+        var finer = scenario.Downsample == ScenarioDownsample.Last
+            ? []
+            : used.Where(s => s.Info.Step > TimeSpan.Zero && s.Info.Step < tick).ToList();
+        var onGrid = used.ToDictionary(s => s.Info.Name, s => finer.Contains(s) ? StepsAtTheirEnds(s, tick, scenario.Downsample) : s, StringComparer.Ordinal);
+        var start = onGrid.Values.Max(s => s.Timestamps[0]);
+        var end = onGrid.Values.Min(s => s.Timestamps[^1]);
         if (end < start)
         {
             throw new ScenarioException(scenario.File, "$.partitions",
@@ -71,7 +80,7 @@ public sealed record ScenarioInputs(
 
         var ticks = (int)((end - start) / tickMs) + 1;
         var grid = new Dictionary<string, double[]>(StringComparer.Ordinal);
-        foreach (var s in used)
+        foreach (var s in onGrid.Values)
         {
             grid[s.Info.Name] = OnGrid(s, start, tickMs, ticks);
         }
@@ -105,7 +114,47 @@ public sealed record ScenarioInputs(
         }
 
         var (total, note) = scenario.Budget.Resolve(peak);
-        return new ScenarioInputs(start, tick, ticks, partitions, modules, total, note);
+        return new ScenarioInputs(start, tick, ticks, partitions, modules, total, note)
+        {
+            DownsampleNote = finer.Count == 0 ? null : DescribeDownsampling(finer, used.Count, tick, scenario.Downsample),
+        };
+    }
+
+    /// <summary>
+    /// Null when every series was replayed as recorded; else how many were folded into the tick's steps, and how, e.g.
+    /// "averaged 38 of 38 series, recorded every 100 ms, into steps of 5 min (epoch-aligned means, NaN left out, each
+    /// known at its step's end)". The replay command prints it and the JSON result and report carry it.
+    /// </summary>
+    public string? DownsampleNote { get; init; }
+
+    // The series folded into epoch-aligned steps of the tick's length, each step stamped at its end (when all its samples
+    // are in), so that sample-and-hold on the grid reads only complete steps from the past. A series with only NaN has
+    // no steps and is replayed as recorded.
+    private static RecordedSeries StepsAtTheirEnds(RecordedSeries s, TimeSpan tick, ScenarioDownsample how)
+    {
+        var steps = s.Downsample(tick, how == ScenarioDownsample.Max ? Aggregation.Max : Aggregation.Mean);
+        if (steps.Count == 0)
+        {
+            return s;
+        }
+
+        var tickMs = (long)tick.TotalMilliseconds;
+        var ends = new long[steps.Count];
+        for (var i = 0; i < ends.Length; i++)
+        {
+            ends[i] = steps.Timestamps[i] + tickMs;
+        }
+
+        return new RecordedSeries(steps.Info, ends, steps.Values);
+    }
+
+    private static string DescribeDownsampling(IReadOnlyList<RecordedSeries> finer, int used, TimeSpan tick, ScenarioDownsample how)
+    {
+        var recorded = string.Join(", ", finer.Select(s => s.Info.Step).Distinct().Order().Select(WarmUp.Format));
+        var what = how == ScenarioDownsample.Max ? "peaks" : "means";
+        var verb = how == ScenarioDownsample.Max ? "took the peak of" : "averaged";
+        return FormattableString.Invariant(
+            $"{verb} {finer.Count} of {used} series, recorded every {recorded}, into steps of {WarmUp.Format(tick)} (epoch-aligned {what}, NaN left out, each known at its step's end; scenario field \"downsample\")");
     }
 
     private static double[] OnGrid(RecordedSeries s, long start, long tickMs, int ticks)

@@ -143,6 +143,32 @@ public sealed class ReplayCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Replay_TickCoarserThanTheRecording_SaysItAveragedAndWritesItInTheJsonAndReport()
+    {
+        var store = RepoPaths.InRepo("datasets", "build-recording.db");
+        var path = Path.Combine(_dir, "coarse.json");
+        File.WriteAllText(path, $$"""
+            {
+              "name": "coarse",
+              "source": { "store": {{JsonSerializer.Serialize(store)}} },
+              "tickSeconds": 5,
+              "partitions": { "user": { "series": ["host/cpu/user"] }, "system": { "series": ["host/cpu/system"] } },
+              "budget": { "total": "auto" },
+              "policies": ["threshold"]
+            }
+            """);
+
+        var (code, output, err) = Run("replay", "--scenario", path, "--out", _dir);
+
+        Assert.True(code == 0, err);
+        const string Note = "averaged 2 of 2 series, recorded every 0.1 s, into steps of 5 s (epoch-aligned means, NaN left out";
+        Assert.Contains("demand: " + Note, output, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "coarse.json")));
+        Assert.StartsWith(Note, doc.RootElement.GetProperty("downsampleNote").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Demand: " + Note, File.ReadAllText(Path.Combine(_dir, "coarse.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Replay_MissingScenarioFile_ExitsOneWithOneLineNamingTheFile()
     {
         var missing = Path.Combine(_dir, "nope.json");

@@ -113,6 +113,33 @@ public sealed class ScenarioFileTests : IDisposable
         Assert.Equal(TimeSpan.Zero, Parse(Valid).WarmUp);
     }
 
+    [Theory]
+    [InlineData(null, ScenarioDownsample.Mean)]
+    [InlineData("mean", ScenarioDownsample.Mean)]
+    [InlineData("max", ScenarioDownsample.Max)]
+    [InlineData("last", ScenarioDownsample.Last)]
+    public void Parse_Downsample_ReadsTheChoiceMeanByDefault(string? text, ScenarioDownsample expected)
+    {
+        var doc = JsonNode.Parse(Valid, documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip })!.AsObject();
+        if (text is not null)
+        {
+            doc["downsample"] = text;
+        }
+
+        Assert.Equal(expected, Parse(doc.ToJsonString()).Downsample);
+    }
+
+    [Fact]
+    public void Parse_UnknownDownsample_PointsAtTheFieldAndListsTheChoices()
+    {
+        var e = Fails(d => d["downsample"] = "median");
+
+        Assert.Equal("$.downsample", e.JsonPath);
+        Assert.Contains("unknown downsample 'median'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("\"mean\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains("\"last\"", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_WarmUpWithoutUnit_PointsAtTheFieldAndShowsTheForm()
     {

@@ -44,6 +44,10 @@ public static class HtmlReport
             $"<p class=\"facts\">{result.TickCount:N0} ticks of {Enc(Duration(info.TickLength))} ({days:0.#} days) from " +
             $"{Enc(ChartScales.Moment(0, info.TickLength, info.StartUnixMs))} · total budget {info.TotalBudget:0.###} {Enc(info.Unit)} " +
             $"({Enc(info.BudgetNote)}) · {result.Policies.Count} policies</p>");
+        if (info.DownsampleNote is { } downsample)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p class=\"facts\">Demand: {Enc(downsample)}.</p>");
+        }
 
         var verdictClass = result.Policies.Any(p => p.Run.IsPredictive && p.IsDominated) ? "verdict bad" : "verdict";
         html.Append(CultureInfo.InvariantCulture, $"<p class=\"{verdictClass}\">{Enc(result.PredictiveVerdict())}</p>");
