@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Predictor.Engine.Storage;
 using Predictor.Engine.Telemetry.Collectors;
 
 namespace Predictor.Hosting;
@@ -175,7 +176,7 @@ internal sealed class PredictorOptionsValidator : IValidateOptions<PredictorOpti
 
         if (options.StoreRetention is { } retention)
         {
-            if (retention < TimeSpan.FromSeconds(1))
+            if (retention < StoreRetention.Minimum)
             {
                 failures.Add($"Predictor:StoreRetention {retention} is too short: give at least 1 s, e.g. 14.00:00:00 for two weeks (or null to keep everything).");
             }

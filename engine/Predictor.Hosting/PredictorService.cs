@@ -37,7 +37,7 @@ internal sealed class PredictorService : BackgroundService
     private Task? _drainTask;
     private Task? _retentionTask;
     private CancellationTokenSource? _drainStop;
-    private long _retentionDeleted;
+    private StoreRetention? _retention;
 
     public PredictorService(IOptions<PredictorOptions> options, IServiceProvider services, TimeProvider time)
     {
@@ -101,7 +101,16 @@ internal sealed class PredictorService : BackgroundService
                 if (options.StoreRetention is { } keep)
                 {
                     WarnIfShorterThanAWindow(keep);
-                    RetainOnceAsync(recorded, keep, CancellationToken.None).GetAwaiter().GetResult();
+                    _retention = new StoreRetention(recorded, keep, _time,
+                        deleted =>
+                        {
+                            if (deleted > 0)
+                            {
+                                _logger.LogInformation("Store {Path}: deleted {Chunks} chunks recorded more than {Retention} ago", recorded.Path, deleted, keep);
+                            }
+                        },
+                        ex => _logger.LogError(ex, "Store {Path}: deleting what is older than {Retention} failed; trying again in {Every}", recorded.Path, keep, StoreRetention.PassInterval(keep)));
+                    _retention.PassAsync(CancellationToken.None).GetAwaiter().GetResult();
                 }
 
                 WarmStart(recorded);
@@ -117,9 +126,9 @@ internal sealed class PredictorService : BackgroundService
 
         _drainStop = new CancellationTokenSource();
         _drainTask = Task.Run(() => DrainAsync(_drainStop.Token), CancellationToken.None);
-        if (_sqlite is { } kept && options.StoreRetention is { } retention)
+        if (_retention is { } retention)
         {
-            _retentionTask = Task.Run(() => RetainAsync(kept, retention, _drainStop.Token), CancellationToken.None);
+            _retentionTask = Task.Run(() => retention.RunAsync(_drainStop.Token), CancellationToken.None);
         }
 
         _logger.LogInformation("Predictor loop starting: tick {Tick}, backend {Backend}, policy {Policy}, {Models} model(s)",
@@ -162,47 +171,7 @@ internal sealed class PredictorService : BackgroundService
     }
 
     /// <summary>Chunks of samples the retention deleted from the store (see <see cref="PredictorOptions.StoreRetention"/>).</summary>
-    public long RetentionDeletedChunks => Interlocked.Read(ref _retentionDeleted);
-
-    /// <summary>How often the retention runs after the start: every hour, or every quarter of the retention when that is shorter (at least every second).</summary>
-    internal static TimeSpan RetentionPass(TimeSpan retention) =>
-        TimeSpan.FromTicks(Math.Clamp(retention.Ticks / 4, TimeSpan.TicksPerSecond, TimeSpan.TicksPerHour));
-
-    // After the pass at the start, one every RetentionPass until the stop.
-    private async Task RetainAsync(TimeSeriesStore store, TimeSpan retention, CancellationToken token)
-    {
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(RetentionPass(retention), _time, token).ConfigureAwait(false);
-                await RetainOnceAsync(store, retention, token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-    }
-
-    // Deletes what is older than the retention, on the store's writer (in order with the appends). A pass that fails is
-    // logged and tried again at the next one: the retention never stops the loop, nor its start.
-    private async Task RetainOnceAsync(TimeSeriesStore store, TimeSpan retention, CancellationToken token)
-    {
-        try
-        {
-            var cutoff = (_time.GetUtcNow() - retention).ToUnixTimeMilliseconds();
-            var deleted = await store.DropOlderThanAsync(cutoff, token).ConfigureAwait(false);
-            Interlocked.Add(ref _retentionDeleted, deleted);
-            if (deleted > 0)
-            {
-                _logger.LogInformation("Store {Path}: deleted {Chunks} chunks recorded more than {Retention} ago", store.Path, deleted, retention);
-            }
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
-        {
-            _logger.LogError(ex, "Store {Path}: deleting what is older than {Retention} failed; trying again in {Every}", store.Path, retention, RetentionPass(retention));
-        }
-    }
+    public long RetentionDeletedChunks => _retention?.DeletedChunks ?? 0;
 
     /// <summary>One sentence per model whose window spans more than <see cref="PredictorOptions.StoreRetention"/> (a restart fills only part of it); empty otherwise.</summary>
     public IReadOnlyList<string> RetentionWarnings { get; private set; } = [];

@@ -123,5 +123,5 @@ public sealed class StoreRetentionTests : IDisposable
     [InlineData(20, 5)]             // a quarter of a short retention
     [InlineData(86_400 * 14, 3600)] // at most every hour
     public void RetentionPass_IsAQuarterOfTheRetention_BetweenASecondAndAnHour(int retentionSeconds, int passSeconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(passSeconds), PredictorService.RetentionPass(TimeSpan.FromSeconds(retentionSeconds)));
+        Assert.Equal(TimeSpan.FromSeconds(passSeconds), StoreRetention.PassInterval(TimeSpan.FromSeconds(retentionSeconds)));
 }

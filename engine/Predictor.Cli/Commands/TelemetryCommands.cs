@@ -27,6 +27,10 @@ internal static class TelemetryCommands
         var interval = new Option<string>("--interval") { Description = "Time between readings, e.g. 100ms, 1s.", DefaultValueFactory = _ => "100ms" };
         var duration = new Option<string?>("--duration") { Description = "Stop after this long, e.g. 10m, 1h (default: until Ctrl+C or SIGTERM, or --ticks)." };
         var ticks = RunCommands.TickCountOption("Stop after this many readings (whichever of --duration and --ticks comes first).");
+        var retention = new Option<string?>("--retention")
+        {
+            Description = "Keep only this much of the store, e.g. 14d: older samples are deleted at the start and then every quarter of it (at most every hour) while collecting (default: keep everything).",
+        };
         var modules = new Option<string[]>("--module")
         {
             Description = "Watch a module process: NAME=PID (repeatable).",
@@ -38,7 +42,7 @@ internal static class TelemetryCommands
         };
         var cmd = new Command("collect", "Record this machine's CPU, memory, pressure, module and partition usage into a store. Ctrl+C or SIGTERM stops and flushes.")
         {
-            store, interval, duration, ticks, modules, partitions,
+            store, interval, duration, ticks, retention, modules, partitions,
         };
         cmd.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -47,6 +51,12 @@ internal static class TelemetryCommands
             var every = Durations.Parse(parseResult.GetValue(interval)!, "--interval");
             var forHowLong = parseResult.GetValue(duration) is { } d ? Durations.Parse(d, "--duration") : (TimeSpan?)null;
             var maxTicks = parseResult.GetValue(ticks);
+            var keep = parseResult.GetValue(retention) is { } r ? Durations.Parse(r, "--retention") : (TimeSpan?)null;
+            if (keep < StoreRetention.Minimum)
+            {
+                throw new PredictorException($"--retention {Durations.Format(keep.Value)} is too short: give at least 1s, e.g. 14d for two weeks (or leave it out to keep everything).");
+            }
+
             var options = new HostTelemetryOptions { Step = every, OnProblem = m => error.WriteLine($"predictor: warning: {m}") };
             foreach (var m in parseResult.GetValue(modules) ?? [])
             {
@@ -75,10 +85,36 @@ internal static class TelemetryCommands
                 (null, { } n) => $" for {n} readings",
                 _ => " until Ctrl+C",
             };
-            output.WriteLine($"collecting every {Durations.Format(every)}{until} into {ts.Path}");
-            var stats = await TelemetryRecorder.RunAsync(host, ts, TimeProvider.System, every, forHowLong, maxTicks, stop.Token).ConfigureAwait(false);
+            var keeping = keep is { } k ? $", keeping {Durations.Format(k)}" : string.Empty;
+            output.WriteLine($"collecting every {Durations.Format(every)}{until} into {ts.Path}{keeping}");
+            var retained = keep is { } kept
+                ? new StoreRetention(ts, kept, TimeProvider.System, _ => { },
+                    ex => error.WriteLine($"predictor: warning: deleting what is older than {Durations.Format(kept)} from {ts.Path} failed ({ex.Message}); trying again in {Durations.Format(StoreRetention.PassInterval(kept))}"))
+                : null;
+            Task passes = Task.CompletedTask;
+            using var passesStop = new CancellationTokenSource();
+            if (retained is not null)
+            {
+                // The first pass before the first reading, so that a restarted recorder does not begin over its limit.
+                await retained.PassAsync(CancellationToken.None).ConfigureAwait(false);
+                passes = Task.Run(() => retained.RunAsync(passesStop.Token), CancellationToken.None);
+            }
+
+            RecordingStats stats;
+            try
+            {
+                stats = await TelemetryRecorder.RunAsync(host, ts, TimeProvider.System, every, forHowLong, maxTicks, stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Passes run on the store's writer: stop them before the store is disposed.
+                await passesStop.CancelAsync().ConfigureAwait(false);
+                await passes.ConfigureAwait(false);
+            }
+
+            var deleted = retained is null ? string.Empty : $"; {retained.DeletedChunks} chunks older than {Durations.Format(retained.Retention)} deleted";
             output.WriteLine(
-                $"collected {stats.Ticks} ticks, {stats.Samples} samples ({stats.Dropped} dropped because the write channel was full), all committed to {ts.Path}");
+                $"collected {stats.Ticks} ticks, {stats.Samples} samples ({stats.Dropped} dropped because the write channel was full), all committed to {ts.Path}{deleted}");
             return 0;
         });
         return cmd;

@@ -1,4 +1,5 @@
 using Predictor.Engine.Storage;
+using Predictor.Engine.Telemetry;
 using Predictor.TestSupport;
 using static Predictor.Cli.Tests.CliRun;
 
@@ -95,6 +96,49 @@ public sealed class TelemetryCommandsTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("for 1h or 3 readings, whichever is first", output, StringComparison.Ordinal);
         Assert.Contains("collected 3 ticks", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Collect_Retention_DeletesWhatIsOlderAndKeepsTheRest()
+    {
+        var db = Path.Combine(_dir, "c.db");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using (var seeded = TimeSeriesStore.Open(db))
+        {
+            foreach (var (name, ageMs) in new[] { ("old/three-days", 3 * 86_400_000L), ("recent/one-hour", 3_600_000L) })
+            {
+                var id = seeded.Register(new SeriesInfo(name, "value", TimeSpan.FromSeconds(1)));
+                await seeded.AppendAsync(id, [now - ageMs - 1000, now - ageMs], [1.0, 2.0]);
+            }
+
+            await seeded.FlushAsync();
+        }
+
+        var (code, output, err) = Run("collect", "--store", db, "--interval", "20ms", "--ticks", "3", "--retention", "1d");
+
+        Assert.True(code == 0, err);
+        Assert.Contains("into " + db + ", keeping 24h", output, StringComparison.Ordinal);
+        Assert.Contains("; 1 chunks older than 24h deleted", output, StringComparison.Ordinal);
+        using var store = TimeSeriesStore.Open(db);
+        Assert.Equal(0, store.ReadRange("old/three-days", long.MinValue, long.MaxValue).Count);
+        Assert.Equal([1.0, 2.0], store.ReadRange("recent/one-hour", long.MinValue, long.MaxValue).Values);
+        Assert.InRange(store.ReadRange("host/mem/total", long.MinValue, long.MaxValue).Count, 2, 3);
+    }
+
+    [Theory]
+    [InlineData("500ms", "--retention 500ms is too short: give at least 1s")]
+    [InlineData("2x", "--retention '2x' is not a duration")]
+    public void Collect_BadRetention_FailsWithOneLineAndCreatesNoStore(string retention, string expected)
+    {
+        var db = Path.Combine(_dir, "c.db");
+
+        var (code, output, err) = Run("collect", "--store", db, "--ticks", "1", "--retention", retention);
+
+        Assert.Equal(1, code);
+        Assert.Contains(expected, err, StringComparison.Ordinal);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Equal(string.Empty, output);
+        Assert.False(File.Exists(db), "a refused command must not create the store");
     }
 
     [Fact]
