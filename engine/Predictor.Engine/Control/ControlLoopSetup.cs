@@ -105,8 +105,8 @@ public sealed class ControlLoopSetup
     /// horizon, so a module can move before a surge. Why 6 (half an hour at 5-minute steps): a window ends at the last
     /// closed step, so step 1 is the step in progress and step 2 the one a decision made now applies to; the steps after
     /// it cover late or held ticks and the next surprises. Chosen with the policy's headroom on held-out replay scenarios
-    /// (README, "Choosing the defaults"): 6 steps with 5 % headroom beat 3 steps with 7.5 % there; the whole horizon only
-    /// buys slack, since growth is immediate at every tick.
+    /// (README, "Choosing the defaults"; the runs in docs/policy-experiments.md): 6 steps with 5 % headroom beat 3 steps with
+    /// 7.5 % there; the whole horizon only buys slack, since growth is immediate at every tick.
     /// </summary>
     /// <value>The default value is <see cref="DefaultPartitionLeadSteps"/> (6).</value>
     public int? PartitionLeadSteps
