@@ -66,10 +66,11 @@ public sealed record ScenarioInputs(
         }
 
         var tickMs = (long)tick.TotalMilliseconds;
-        var finer = scenario.Downsample == ScenarioDownsample.Last
-            ? []
-            : used.Where(s => s.Info.Step > TimeSpan.Zero && s.Info.Step < tick).ToList();
-        var onGrid = used.ToDictionary(s => s.Info.Name, s => finer.Contains(s) ? StepsAtTheirEnds(s, tick, scenario.Downsample) : s, StringComparer.Ordinal);
+        var onGrid = used.ToDictionary(
+            s => s.Info.Name,
+            s => scenario.Downsample != ScenarioDownsample.Last && s.Info.Step > TimeSpan.Zero && s.Info.Step < tick ? StepsAtTheirEnds(s, tick, scenario.Downsample) : s,
+            StringComparer.Ordinal);
+        var finer = used.Where(s => !ReferenceEquals(onGrid[s.Info.Name], s)).ToList();
         var start = onGrid.Values.Max(s => s.Timestamps[0]);
         var end = onGrid.Values.Min(s => s.Timestamps[^1]);
         if (end < start)
@@ -122,8 +123,8 @@ public sealed record ScenarioInputs(
 
     /// <summary>
     /// Null when every series was replayed as recorded; else how many were folded into the tick's steps, and how, e.g.
-    /// "averaged 38 of 38 series, recorded every 100 ms, into steps of 5 min (epoch-aligned means, NaN left out, each
-    /// known at its step's end)". The replay command prints it and the JSON result and report carry it.
+    /// "averaged 38 of 38 series, recorded every 0.1 s, into steps of 5 min (epoch-aligned means, NaN left out, each
+    /// known at its step's end; …)". The replay command prints it and the JSON result and report carry it.
     /// </summary>
     public string? DownsampleNote { get; init; }
 

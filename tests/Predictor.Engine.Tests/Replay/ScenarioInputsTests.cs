@@ -71,6 +71,22 @@ public sealed class ScenarioInputsTests
     }
 
     [Fact]
+    public void Assemble_FinerSeriesOfOnlyNaN_IsReplayedAsRecordedAndNotCountedAsAveraged()
+    {
+        var t = Enumerable.Range(0, 15).Select(i => i * S).ToArray();
+        RecordedSeries[] available =
+        [
+            new(new SeriesInfo("a/1", "percent", TimeSpan.FromMinutes(1)), t, [.. t.Select(_ => double.NaN)]),
+            Series("b", [0, M, 2 * M], [1, 2, 3]),
+        ];
+
+        var inputs = ScenarioInputs.Assemble(Scenario("""{ "total": 100, "reason": "t" }""", """ "tickSeconds": 300,"""), available);
+
+        Assert.Null(inputs.DownsampleNote);
+        Assert.All(inputs.Partitions[0].Demand, d => Assert.True(double.IsNaN(d)));
+    }
+
+    [Fact]
     public void Assemble_SeriesAtTheTick_NoteIsNullAndValuesAreTheSamples()
     {
         RecordedSeries[] available = [Series("a/1", [0, M, 2 * M], [1, 2, 3]), Series("b", [0, M, 2 * M], [1, 1, 1])];
