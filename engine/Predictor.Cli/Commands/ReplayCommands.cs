@@ -47,9 +47,8 @@ internal static class ReplayCommands
             var started = clock.GetTimestamp();
 
             var options = ScenarioFile.Load(parseResult.GetValue(scenario)!);
-            var series = options.Source.Read(options.File, options.Uses);
             var hasWallClock = options.Source.HasWallClock;
-            var inputs = ScenarioInputs.Assemble(options, series);
+            var inputs = ScenarioInputs.Load(options);
             var naive = new NaiveForecasterOptions { Step = inputs.Tick };
             CheckModels(options, naive, error);
 

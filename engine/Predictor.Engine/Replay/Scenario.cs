@@ -30,15 +30,12 @@ public sealed record ScenarioSource(string? StorePath, string? TracePath, TraceF
     public IReadOnlyList<RecordedSeries> Read(string scenarioFile, Func<string, bool> wanted)
     {
         ArgumentNullException.ThrowIfNull(wanted);
-        if (StorePath is { } store)
+        if (StorePath is not null)
         {
-            using var ts = TimeSeriesStore.Open(store);
-            var list = ts.ListSeries().Select(s => wanted(s.Info.Name)
+            using var ts = OpenStore(scenarioFile);
+            return [.. ts.ListSeries().Select(s => wanted(s.Info.Name)
                 ? ts.ReadRange(s.Info.Name, long.MinValue, long.MaxValue)
-                : new RecordedSeries(s.Info, [], [])).ToList();
-            return list.Count > 0
-                ? list
-                : throw new ScenarioException(scenarioFile, "$.source.store", $"the store '{store}' holds no series; record or import some first (predictor collect / predictor import).");
+                : new RecordedSeries(s.Info, [], []))];
         }
 
         var trace = TracePath!;
@@ -51,6 +48,22 @@ public sealed record ScenarioSource(string? StorePath, string? TracePath, TraceF
         }
 
         return files.SelectMany(f => TraceImporter.Import(Format!.Value, f).Series).ToList();
+    }
+
+    /// <summary>Opens the store source (the caller disposes it).</summary>
+    /// <exception cref="InvalidOperationException">The source is a trace.</exception>
+    /// <exception cref="ScenarioException">The store holds no series.</exception>
+    internal TimeSeriesStore OpenStore(string scenarioFile)
+    {
+        var path = StorePath ?? throw new InvalidOperationException("The scenario's source is a trace, not a store.");
+        var store = TimeSeriesStore.Open(path);
+        if (store.ListSeries().Count == 0)
+        {
+            store.Dispose();
+            throw new ScenarioException(scenarioFile, "$.source.store", $"the store '{path}' holds no series; record or import some first (predictor collect / predictor import).");
+        }
+
+        return store;
     }
 
     /// <summary>

@@ -49,28 +49,82 @@ public sealed record ScenarioInputs(
             byName[s.Info.Name] = s;
         }
 
-        var names = available.Select(s => s.Info.Name).ToList();
-        var partitionSeries = scenario.Partitions.Select(p => scenario.Select(p.Series, names)).ToList();
-        var moduleSeries = scenario.Modules.Select(m => scenario.Select(m.Series, names)).ToList();
-        var used = partitionSeries.Concat(moduleSeries).SelectMany(x => x).Distinct().Select(n => byName[n]).ToList();
-        var empty = used.FirstOrDefault(s => s.Count == 0);
-        if (empty is not null)
+        return Assemble(scenario, [.. available.Select(s => s.Info)], info => byName[info.Name], (info, step, how) => byName[info.Name].Downsample(step, how));
+    }
+
+    /// <summary>
+    /// Reads the scenario's source and assembles its inputs as <see cref="Assemble(ScenarioOptions, IReadOnlyList{RecordedSeries})"/>
+    /// does, with the same result to the bit. From a store, only the selected series are decoded, and a series recorded
+    /// more finely than the tick is folded into the tick's steps while its chunks are decoded
+    /// (<see cref="TimeSeriesStore.Downsample"/>), so a week of 100 ms ticks is never held raw in memory: about 6 M samples,
+    /// 100 MB, per series. A trace is imported whole (<see cref="ScenarioSource.Read(string, Func{string, bool})"/>).
+    /// </summary>
+    /// <exception cref="ScenarioException">The store holds no series, a pattern matches nothing, or the selected series share no time span.</exception>
+    public static ScenarioInputs Load(ScenarioOptions scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (scenario.Source.StorePath is null)
         {
-            throw new ScenarioException(scenario.File, "$.partitions", $"the series '{empty.Info.Name}' has no samples; select series with data.");
+            return Assemble(scenario, scenario.Source.Read(scenario.File, scenario.Uses));
         }
 
-        var tick = scenario.Tick ?? used.Max(s => s.Info.Step);
+        using var store = scenario.Source.OpenStore(scenario.File);
+        return Assemble(
+            scenario,
+            [.. store.ListSeries().Select(s => s.Info)],
+            info => store.ReadRange(info.Name, long.MinValue, long.MaxValue),
+            (info, step, how) => store.Downsample(info.Name, long.MinValue, long.MaxValue, step, how));
+    }
+
+    // The one assembly behind both entry points: `read` gives a series' samples as recorded, `steps` its epoch-aligned
+    // steps stamped at their starts (the same values, in memory or while the store decodes). Only used series are read.
+    private static ScenarioInputs Assemble(
+        ScenarioOptions scenario,
+        IReadOnlyList<SeriesInfo> available,
+        Func<SeriesInfo, RecordedSeries> read,
+        Func<SeriesInfo, TimeSpan, Aggregation, RecordedSeries> steps)
+    {
+        var infoOf = new Dictionary<string, SeriesInfo>(StringComparer.Ordinal);
+        foreach (var s in available)
+        {
+            infoOf[s.Name] = s;
+        }
+
+        var names = available.Select(s => s.Name).ToList();
+        var partitionSeries = scenario.Partitions.Select(p => scenario.Select(p.Series, names)).ToList();
+        var moduleSeries = scenario.Modules.Select(m => scenario.Select(m.Series, names)).ToList();
+        var used = partitionSeries.Concat(moduleSeries).SelectMany(x => x).Distinct().Select(n => infoOf[n]).ToList();
+        var tick = scenario.Tick ?? used.Max(s => s.Step);
+        var how = scenario.Downsample == ScenarioDownsample.Max ? Aggregation.Max : Aggregation.Mean;
+        var onGrid = new Dictionary<string, RecordedSeries>(StringComparer.Ordinal);
+        var finer = new List<SeriesInfo>();
+        foreach (var info in used)
+        {
+            // A series finer than the tick is folded into its steps; one with no steps (no samples, or only NaN) is
+            // replayed as recorded, and one with no samples at all is an error.
+            if (tick > TimeSpan.Zero && scenario.Downsample != ScenarioDownsample.Last && info.Step > TimeSpan.Zero && info.Step < tick
+                && steps(info, tick, how) is { Count: > 0 } folded)
+            {
+                onGrid[info.Name] = StepsAtTheirEnds(folded, tick);
+                finer.Add(info);
+                continue;
+            }
+
+            var recorded = read(info);
+            if (recorded.Count == 0)
+            {
+                throw new ScenarioException(scenario.File, "$.partitions", $"the series '{info.Name}' has no samples; select series with data.");
+            }
+
+            onGrid[info.Name] = recorded;
+        }
+
         if (tick <= TimeSpan.Zero)
         {
             throw new ScenarioException(scenario.File, "$.tickSeconds", "the series declare no step; set \"tickSeconds\" (e.g. 300).");
         }
 
         var tickMs = (long)tick.TotalMilliseconds;
-        var onGrid = used.ToDictionary(
-            s => s.Info.Name,
-            s => scenario.Downsample != ScenarioDownsample.Last && s.Info.Step > TimeSpan.Zero && s.Info.Step < tick ? StepsAtTheirEnds(s, tick, scenario.Downsample) : s,
-            StringComparer.Ordinal);
-        var finer = used.Where(s => !ReferenceEquals(onGrid[s.Info.Name], s)).ToList();
         var start = onGrid.Values.Max(s => s.Timestamps[0]);
         var end = onGrid.Values.Min(s => s.Timestamps[^1]);
         if (end < start)
@@ -128,17 +182,10 @@ public sealed record ScenarioInputs(
     /// </summary>
     public string? DownsampleNote { get; init; }
 
-    // The series folded into epoch-aligned steps of the tick's length, each step stamped at its end (when all its samples
-    // are in), so that sample-and-hold on the grid reads only complete steps from the past. A series with only NaN has
-    // no steps and is replayed as recorded.
-    private static RecordedSeries StepsAtTheirEnds(RecordedSeries s, TimeSpan tick, ScenarioDownsample how)
+    // Steps of the tick's length (stamped at their starts) restamped at their ends, when all their samples are in, so
+    // that sample-and-hold on the grid reads only complete steps from the past.
+    private static RecordedSeries StepsAtTheirEnds(RecordedSeries steps, TimeSpan tick)
     {
-        var steps = s.Downsample(tick, how == ScenarioDownsample.Max ? Aggregation.Max : Aggregation.Mean);
-        if (steps.Count == 0)
-        {
-            return s;
-        }
-
         var tickMs = (long)tick.TotalMilliseconds;
         var ends = new long[steps.Count];
         for (var i = 0; i < ends.Length; i++)
@@ -149,9 +196,9 @@ public sealed record ScenarioInputs(
         return new RecordedSeries(steps.Info, ends, steps.Values);
     }
 
-    private static string DescribeDownsampling(IReadOnlyList<RecordedSeries> finer, int used, TimeSpan tick, ScenarioDownsample how)
+    private static string DescribeDownsampling(IReadOnlyList<SeriesInfo> finer, int used, TimeSpan tick, ScenarioDownsample how)
     {
-        var recorded = string.Join(", ", finer.Select(s => s.Info.Step).Distinct().Order().Select(WarmUp.Format));
+        var recorded = string.Join(", ", finer.Select(s => s.Step).Distinct().Order().Select(WarmUp.Format));
         var what = how == ScenarioDownsample.Max ? "peaks" : "means";
         var verb = how == ScenarioDownsample.Max ? "took the peak of" : "averaged";
         return FormattableString.Invariant(

@@ -87,6 +87,51 @@ public sealed class ScenarioSourceTests : IDisposable
     }
 
     [Theory]
+    [InlineData("mean")]
+    [InlineData("max")]
+    [InlineData("last")]
+    public async Task Load_StoreRecordedFinerThanTheTick_FoldsWhileDecoding_ToTheSameInputsAsAssemblingTheWholeRead(string downsample)
+    {
+        // Two hours of 100 ms samples (noise, a NaN run, a gap of ten minutes) for user; 5-minute steps for system; and an
+        // unused 100 ms series, which Load must not need.
+        const long start = 1_700_000_123_400;
+        var path = Path.Combine(_dir.FullName, "fine.db");
+        using (var store = TimeSeriesStore.Open(path))
+        {
+            var rng = new Random(7);
+            var fine = Enumerable.Range(0, 72_000).Where(i => i is < 30_000 or >= 36_000).ToArray();
+            foreach (var name in new[] { "host/cpu/user", "host/disk/read" })
+            {
+                var id = store.Register(new Predictor.Engine.Telemetry.SeriesInfo(name, "percent", TimeSpan.FromMilliseconds(100)));
+                await store.AppendAsync(id, [.. fine.Select(i => start + (i * 100L))], [.. fine.Select(i => i % 5_000 < 40 ? double.NaN : Math.Round(rng.NextDouble() * 100, 2))]);
+            }
+
+            var coarse = store.Register(new Predictor.Engine.Telemetry.SeriesInfo("host/cpu/system", "percent", TimeSpan.FromMinutes(5)));
+            await store.AppendAsync(coarse, [.. Enumerable.Range(0, 25).Select(i => start - 60_000 + (i * 300_000L))], [.. Enumerable.Range(0, 25).Select(i => (double)(i % 4))]);
+            await store.FlushAsync();
+        }
+
+        var scenarioPath = Path.Combine(_dir.FullName, "fine.json");
+        File.WriteAllText(scenarioPath, $$"""
+            { "name": "fine", "source": { "store": "fine.db" }, "tickSeconds": 300, "downsample": "{{downsample}}",
+              "partitions": { "user": { "series": ["host/cpu/user"], "scale": 0.5 }, "system": { "series": ["host/cpu/system"] } },
+              "budget": { "total": 200, "reason": "t" }, "policies": ["threshold"] }
+            """);
+        var scenario = ScenarioFile.Load(scenarioPath);
+
+        var streamed = ScenarioInputs.Load(scenario);
+        var whole = ScenarioInputs.Assemble(scenario, scenario.Source.Read(scenario.File));
+
+        Assert.Equal(whole.StartUnixMs, streamed.StartUnixMs);
+        Assert.Equal(whole.Ticks, streamed.Ticks);
+        Assert.Equal(whole.TotalBudget, streamed.TotalBudget);
+        Assert.Equal(whole.DownsampleNote, streamed.DownsampleNote);
+        Assert.Equal(whole.Partitions.Select(p => p.Demand), streamed.Partitions.Select(p => p.Demand));
+        Assert.Equal(downsample == "last", streamed.DownsampleNote is null);
+        Assert.True(streamed.Ticks >= 20, $"{streamed.Ticks} ticks");
+    }
+
+    [Theory]
     [InlineData(TraceFormat.Nab, true)]
     [InlineData(TraceFormat.Csv, true)]
     [InlineData(TraceFormat.AzureV1, false)]
