@@ -57,19 +57,49 @@ internal static class ModelsCommands
                 throw new PredictorException($"--upper-offset is {upperOffset}; give a finite number in the series' units.");
             }
 
+            if (w is < 1 or > ModelContract.MaxWindow)
+            {
+                throw new PredictorException($"--window {w}: the window must be between 1 and {ModelContract.MaxWindow} steps (e.g. 48).");
+            }
+
+            if (h is < 1 or > ModelContract.MaxHorizon)
+            {
+                throw new PredictorException($"--horizon {h}: the horizon must be between 1 and {ModelContract.MaxHorizon} steps (e.g. 12).");
+            }
+
+            double stepSeconds = parseResult.GetValue(step);
+            if (!(stepSeconds > 0 && stepSeconds <= ModelContract.MaxStepSeconds))
+            {
+                throw new PredictorException(string.Create(CultureInfo.InvariantCulture,
+                    $"--step-seconds {stepSeconds}: the step must be a positive number of seconds, at most {ModelContract.MaxStepSeconds} (a year), e.g. 300."));
+            }
+
+            int? seasonSteps = parseResult.GetValue(season);
+            if (seasonal && seasonSteps is < 1)
+            {
+                throw new PredictorException($"--season {seasonSteps}: the season must be at least 1 step (and at most the window, {w}), e.g. {w}.");
+            }
+
+            if (!seasonal && seasonSteps is not null)
+            {
+                throw new PredictorException("--season applies to --kind seasonal-naive only; leave it out for naive.");
+            }
+
+            var outPath = OutputPaths.Check([("--out", parseResult.GetValue(output))], [])[0]!;
+
             var card = new ModelCard
             {
                 Kind = seasonal ? ForecastModels.SeasonalNaiveKind : ForecastModels.NaiveKind,
                 Window = w,
                 Horizon = h,
-                StepSeconds = parseResult.GetValue(step),
+                StepSeconds = stepSeconds,
                 Quantile = parseResult.GetValue(quantile),
             };
-            var offsets = Enumerable.Repeat(upperOffset, Math.Max(h, 0)).ToArray();
+            var offsets = Enumerable.Repeat(upperOffset, h).ToArray();
             byte[] model = seasonal
-                ? ForecastModels.SeasonalNaive(card, parseResult.GetValue(season) ?? w, offsets)
+                ? ForecastModels.SeasonalNaive(card, seasonSteps ?? w, offsets)
                 : ForecastModels.Naive(card, offsets);
-            string path = Path.GetFullPath(parseResult.GetValue(output)!);
+            string path = outPath;
             ForecastModels.WriteFile(path, model);
             parseResult.InvocationConfiguration.Output.WriteLine($"wrote {path} ({card.Kind}, W={w}, H={h}, {model.Length.ToString(CultureInfo.InvariantCulture)} bytes)");
             return 0;

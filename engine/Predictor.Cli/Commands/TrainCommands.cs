@@ -26,6 +26,9 @@ internal static class TrainCommands
     {
         public IReadOnlyList<RecordedSeries> Load(ParseResult parse, TimeSpan? step) =>
             LoadSeries(parse.GetValue(Store), parse.GetValue(Format), parse.GetValue(Dataset), parse.GetValue(Series)!, step, parse.InvocationConfiguration.Output);
+
+        /// <summary>The files the command reads, for <see cref="OutputPaths.Check"/>.</summary>
+        public (string Option, string? Path)[] Inputs(ParseResult parse) => [("--store", parse.GetValue(Store)), ("--dataset", parse.GetValue(Dataset))];
     }
 
     private static DataOptions AddDataOptions(Command command)
@@ -175,6 +178,7 @@ internal static class TrainCommands
                 SelectPerStep = parse.GetValue(selection) == PerStep,
             };
             options.Validate();
+            var outputs = OutputPaths.Check([("--out", parse.GetValue(output)), ("--json", parse.GetValue(data.Json))], data.Inputs(parse));
             var series = data.Load(parse, options.Step);
             var console = ConsoleOn(writer);
             long started = TimeProvider.System.GetTimestamp();
@@ -189,7 +193,7 @@ internal static class TrainCommands
                 }));
             });
             var elapsed = TimeProvider.System.GetElapsedTime(started);
-            string outPath = parse.GetValue(output)!;
+            string outPath = outputs[0]!;
             ForecastModels.WriteFile(outPath, result!.Model);
             WriteTable(console, result.Series);
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -252,12 +256,16 @@ internal static class TrainCommands
             string path = parse.GetValue(model)!;
             if (!File.Exists(path))
             {
-                throw new PredictorException($"Model '{path}' does not exist; give the path of an ONNX file written by 'predictor train'.");
+                throw new PredictorException(Directory.Exists(path)
+                    ? $"Model '{path}' is a directory; give the path of an ONNX file written by 'predictor train'."
+                    : $"Model '{path}' does not exist; give the path of an ONNX file written by 'predictor train'.");
             }
+
+            OutputPaths.Check([("--json", parse.GetValue(data.Json))], [("MODEL", path), .. data.Inputs(parse)]);
 
             var table = ModelEvaluator.Evaluate(path, modelStep => data.Load(parse, modelStep));
             WriteTable(ConsoleOn(writer), table);
-            WriteJson(parse.GetValue(data.Json), table, new TrainingOptions());
+            WriteJson(parse.GetValue(data.Json), table, ModelEvaluator.OptionsFor(path));
             return 0;
         });
         return command;
@@ -289,7 +297,9 @@ internal static class TrainCommands
             {
                 if (!File.Exists(store))
                 {
-                    throw new PredictorException($"Store '{store}' does not exist; give the path of a store written by 'predictor import' or 'predictor collect'.");
+                    throw new PredictorException(Directory.Exists(store)
+                        ? $"Store '{store}' is a directory; give the path of a store file written by 'predictor import' or 'predictor collect'."
+                        : $"Store '{store}' does not exist; give the path of a store written by 'predictor import' or 'predictor collect'.");
                 }
 
                 opened = TimeSeriesStore.Open(store);
@@ -425,6 +435,7 @@ internal static class TrainCommands
 
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             File.WriteAllText(path, MetricsJson.Write(table, options, indented: true) + "\n");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

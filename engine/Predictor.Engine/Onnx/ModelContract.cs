@@ -21,6 +21,15 @@ public static class ModelContract
     /// <summary>The model card schema this build writes and reads.</summary>
     public const int SchemaVersion = 1;
 
+    /// <summary>The largest window W a model may read (a year of 5-minute steps is 105,120; the engine holds W values per series).</summary>
+    public const int MaxWindow = 100_000;
+
+    /// <summary>The largest horizon H a model may forecast.</summary>
+    public const int MaxHorizon = 10_000;
+
+    /// <summary>The longest step a model may declare, in seconds: one year (365 days).</summary>
+    public const double MaxStepSeconds = 365 * 86_400;
+
     /// <summary>Keys of the model card, stored in the ONNX model's <c>metadata_props</c>.</summary>
     public static class Card
     {

@@ -77,8 +77,8 @@ public static class ModelContractCheck
             problems.Add($"card key '{key}' is missing from metadata_props.");
         }
 
-        int? cardWindow = PositiveInt(card, ModelContract.Card.Window, problems);
-        int? cardHorizon = PositiveInt(card, ModelContract.Card.Horizon, problems);
+        int? cardWindow = PositiveInt(card, ModelContract.Card.Window, ModelContract.MaxWindow, problems);
+        int? cardHorizon = PositiveInt(card, ModelContract.Card.Horizon, ModelContract.MaxHorizon, problems);
         if (cardWindow is { } cw && graphWindow is { } gw && cw != gw)
         {
             problems.Add($"card says window {cw} but input '{ModelContract.WindowInput}' has {gw} columns.");
@@ -92,13 +92,13 @@ public static class ModelContractCheck
         double? step = null;
         if (card.TryGetValue(ModelContract.Card.StepSeconds, out string? stepText))
         {
-            if (double.TryParse(stepText, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 && double.IsFinite(s))
+            if (double.TryParse(stepText, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 && s <= ModelContract.MaxStepSeconds)
             {
                 step = s;
             }
             else
             {
-                problems.Add($"card key '{ModelContract.Card.StepSeconds}' is '{stepText}'; it must be a positive number of seconds (invariant culture, e.g. 10 or 0.5).");
+                problems.Add($"card key '{ModelContract.Card.StepSeconds}' is '{stepText}'; it must be a positive number of seconds, at most {ModelContract.MaxStepSeconds.ToString(CultureInfo.InvariantCulture)} (a year), written in the invariant culture (e.g. 10 or 0.5).");
             }
         }
 
@@ -188,19 +188,19 @@ public static class ModelContractCheck
         return fixedBatches.Count > 0 ? fixedBatches[0].Batch : null;
     }
 
-    private static int? PositiveInt(IReadOnlyDictionary<string, string> card, string key, List<string> problems)
+    private static int? PositiveInt(IReadOnlyDictionary<string, string> card, string key, int max, List<string> problems)
     {
         if (!card.TryGetValue(key, out string? text))
         {
             return null;
         }
 
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0)
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value > 0 && value <= max)
         {
             return value;
         }
 
-        problems.Add($"card key '{key}' is '{text}'; it must be a positive integer.");
+        problems.Add($"card key '{key}' is '{text}'; it must be an integer from 1 to {max}.");
         return null;
     }
 }

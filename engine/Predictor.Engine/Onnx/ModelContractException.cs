@@ -42,6 +42,6 @@ public sealed class ModelContractException : PredictorException
         ArgumentNullException.ThrowIfNull(problems);
         string numbered = string.Join(" ", problems.Select((p, i) => $"({i + 1}) {p}"));
         return $"model '{source}' does not fit the model contract ({problems.Count} problem{(problems.Count == 1 ? "" : "s")}): {numbered} " +
-               "Fix: re-export the model with `predictor train` (or the training library's ONNX writer), which writes the contract of DESIGN.md.";
+               "Fix: re-export the model with `predictor train` (or the training library's ONNX writer), which writes the contract (README, \"Writing ONNX models\").";
     }
 }

@@ -699,7 +699,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
         {
             throw new PredictorException(
                 $"'{path}' is not a SQLite file (its first bytes are not 'SQLite format 3'), so it is not a Predictor store. " +
-                "Pass the path of a store, or a new file name to create one.");
+                "Pass the path of a store file (predictor collect and predictor import create one when given a new file name).");
         }
     }
 

@@ -140,6 +140,50 @@ public sealed class ModelsCommandsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_directory, "x.onnx")));
     }
 
+    [Theory]
+    [InlineData("--horizon", "-5", "--horizon -5: the horizon must be between 1 and 10000 steps")]
+    [InlineData("--horizon", "100000000", "the horizon must be between 1 and 10000 steps")]
+    [InlineData("--window", "0", "--window 0: the window must be between 1 and 100000 steps")]
+    [InlineData("--window", "2000000000", "the window must be between 1 and 100000 steps")]
+    [InlineData("--step-seconds", "1e300", "the step must be a positive number of seconds, at most 31536000 (a year)")]
+    [InlineData("--step-seconds", "0", "the step must be a positive number of seconds")]
+    [InlineData("--season", "0", "--season 0: the season must be at least 1 step")]
+    public void WriteBaseline_OptionOutOfRange_ExitsOneSayingWhatIsAcceptedAndWritesNothing(string option, string value, string expected)
+    {
+        string path = Path.Combine(_directory, "x.onnx");
+
+        var (code, _, error) = Run("models", "write-baseline", "--kind", "seasonal-naive", option, value, "--out", path);
+
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
+    public void WriteBaseline_SeasonForNaive_IsRefused()
+    {
+        var (code, _, error) = Run("models", "write-baseline", "--kind", "naive", "--season", "12", "--out", Path.Combine(_directory, "x.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("--season applies to --kind seasonal-naive only", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inspect_CardStepBeyondAYear_IsListedAsAContractProblemNotACrash()
+    {
+        string path = Path.Combine(_directory, "far.onnx");
+        var card = Card() with { StepSeconds = 123456.5 };
+        File.WriteAllBytes(path, Rename(ForecastModels.Naive(card, Offsets()), "123456.5", "1.0E+300"));
+
+        var (code, output, _) = Run("models", "inspect", path);
+        var (evalCode, _, evalError) = Run("evaluate", path, "--format", "nab", "--dataset", _directory, "--series", "*");
+
+        Assert.Equal(1, code);
+        Assert.Contains("card key 'predictor.step_seconds' is '1.0E+300'; it must be a positive number of seconds, at most 31536000", output, StringComparison.Ordinal);
+        Assert.Equal(1, evalCode);
+        Assert.Contains("step_seconds", evalError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void WriteBaseline_UnknownKind_IsAParseError()
     {

@@ -231,7 +231,9 @@ public sealed class TrainCommandsTests : IDisposable
         var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx")));
 
         Assert.Equal(1, code);
+        Assert.Contains("has 300 points (1.0 days)", error, StringComparison.Ordinal);
         Assert.Contains("needs at least", error, StringComparison.Ordinal);
+        Assert.Contains("two days (the daily season)", error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "m.onnx")));
     }
 
@@ -264,6 +266,97 @@ public sealed class TrainCommandsTests : IDisposable
 
         Assert.Equal(1, code);
         Assert.Contains("none.onnx", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_OutNamingTheInput_IsRefusedBeforeTrainingAndTheInputIsKept()
+    {
+        string csv = WriteNab("cycle", 1500);
+        byte[] before = File.ReadAllBytes(csv);
+        string storePath = Path.Combine(_dir, "store.db");
+        using (var store = Predictor.Engine.Storage.TimeSeriesStore.Open(storePath))
+        {
+            int id = store.Register(new Predictor.Engine.Telemetry.SeriesInfo("host/cpu/user", "percent", TimeSpan.FromSeconds(300)));
+            await store.AppendAsync(id, [.. Enumerable.Range(0, 1500).Select(t => 1_600_000_000_000L + (t * 300_000L))], [.. Enumerable.Range(0, 1500).Select(t => (double)(t % 288))]);
+            await store.FlushAsync();
+        }
+
+        byte[] storeBefore = File.ReadAllBytes(storePath);
+
+        var (code, output, error) = Run(TrainArgs(csv, csv));
+        var (storeCode, _, storeError) = Run("train", "--store", storePath, "--series", "host/*", "--window", "24", "--kinds", "ridge", "--out", storePath);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Contains("is the --dataset this command reads", error, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(csv));
+        Assert.Equal(1, storeCode);
+        Assert.Contains("is the --store this command reads", storeError, StringComparison.Ordinal);
+        Assert.Equal(storeBefore, File.ReadAllBytes(storePath));
+    }
+
+    [Fact]
+    public void Train_JsonSameAsOutOrOutADirectory_IsRefusedBeforeTrainingAndWritesNothing()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string model = Path.Combine(_dir, "m.onnx");
+        string folder = Directory.CreateDirectory(Path.Combine(_dir, "models")).FullName;
+
+        var same = Run(TrainArgs(csv, model, "--json", model));
+        var onFolder = Run(TrainArgs(csv, folder));
+        var jsonOnFolder = Run(TrainArgs(csv, model, "--json", folder));
+
+        Assert.Equal(1, same.Code);
+        Assert.Contains("--json and --out are the same file", same.Err, StringComparison.Ordinal);
+        Assert.Equal(1, onFolder.Code);
+        Assert.Contains("--out '" + folder + "' is a directory", onFolder.Err, StringComparison.Ordinal);
+        Assert.Equal(1, jsonOnFolder.Code);
+        Assert.Contains("--json '" + folder + "' is a directory", jsonOnFolder.Err, StringComparison.Ordinal);
+        Assert.False(File.Exists(model));
+        Assert.False(File.Exists(folder + ".tmp"));
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
+    }
+
+    [Fact]
+    public void Train_JsonInAMissingFolder_CreatesItAsOutDoes()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string json = Path.Combine(_dir, "new", "deeper", "m.json");
+
+        var (code, _, error) = Run(TrainArgs(csv, Path.Combine(_dir, "m.onnx"), "--json", json));
+
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal("nab/cycle", doc.RootElement.GetProperty("series")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public void Evaluate_Json_RecordsTheModelsOwnHorizonAndQuantile()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string model = Path.Combine(_dir, "m.onnx");
+        Assert.Equal(0, Run(TrainArgs(csv, model, "--horizon", "6", "--quantile", "0.5")).Code);
+        string json = Path.Combine(_dir, "e.json");
+
+        var (code, _, error) = Run("evaluate", model, "--format", "nab", "--dataset", csv, "--series", "nab/cycle", "--json", json);
+
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(6, doc.RootElement.GetProperty("horizon").GetInt32());
+        Assert.Equal(0.5, doc.RootElement.GetProperty("quantile").GetDouble());
+    }
+
+    [Fact]
+    public void Evaluate_NaiveModelOfWindowOne_IsScored()
+    {
+        string csv = WriteNab("cycle", 1500);
+        string model = Path.Combine(_dir, "w1.onnx");
+        Assert.Equal(0, Run("models", "write-baseline", "--kind", "naive", "--window", "1", "--step-seconds", "300", "--out", model).Code);
+
+        var (code, output, error) = Run("evaluate", model, "--format", "nab", "--dataset", csv, "--series", "nab/cycle");
+
+        Assert.True(code == 0, error);
+        Assert.Contains(" model ", output, StringComparison.Ordinal);
     }
 
     [Fact]

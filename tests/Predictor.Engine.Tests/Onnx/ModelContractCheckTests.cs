@@ -79,9 +79,29 @@ public class ModelContractCheckTests
             [
                 "card key 'predictor.kind' is missing from metadata_props.",
                 "card says window 24 but input 'window' has 48 columns.",
-                "card key 'predictor.step_seconds' is 'ten'; it must be a positive number of seconds (invariant culture, e.g. 10 or 0.5).",
+                "card key 'predictor.step_seconds' is 'ten'; it must be a positive number of seconds, at most 31536000 (a year), written in the invariant culture (e.g. 10 or 0.5).",
                 "card key 'predictor.quantile' is '1.5'; it must be a number strictly between 0 and 1 (e.g. 0.9).",
                 "card schema version is '2'; this engine reads schema version 1 only.",
+            ],
+            fit.Problems);
+    }
+
+    [Fact]
+    public void Check_CardWindowHorizonOrStepBeyondTheContractsLimits_AreProblemsNotAShape()
+    {
+        var card = Card(window: 24, horizon: 12);
+        card[ModelContract.Card.Window] = "2000000000";
+        card[ModelContract.Card.Horizon] = "10001";
+        card[ModelContract.Card.StepSeconds] = "1e300";
+
+        var fit = ModelContractCheck.Check(Model([Float("window", -1, -1)], [Float("forecast", -1, -1), Float("upper", -1, -1)], card));
+
+        Assert.Null(fit.Shape);
+        Assert.Equal(
+            [
+                "card key 'predictor.window' is '2000000000'; it must be an integer from 1 to 100000.",
+                "card key 'predictor.horizon' is '10001'; it must be an integer from 1 to 10000.",
+                "card key 'predictor.step_seconds' is '1e300'; it must be a positive number of seconds, at most 31536000 (a year), written in the invariant culture (e.g. 10 or 0.5).",
             ],
             fit.Problems);
     }

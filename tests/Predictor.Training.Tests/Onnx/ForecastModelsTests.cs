@@ -247,6 +247,25 @@ public sealed class ForecastModelsTests
         }
     }
 
+    [Fact]
+    public void WriteFile_OntoADirectory_ThrowsAndLeavesNoTemporaryFileBeside()
+    {
+        var folder = Directory.CreateTempSubdirectory("predictor-write-onto-");
+        try
+        {
+            var ex = Assert.Throws<PredictorException>(() => ForecastModels.WriteFile(folder.FullName, [1, 2, 3]));
+
+            Assert.Contains(folder.FullName, ex.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(folder.FullName + ".tmp"));
+            Assert.True(Directory.Exists(folder.FullName));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+            File.Delete(folder.FullName + ".tmp");
+        }
+    }
+
     private static Tensor Window(int rows, Func<int, int, float> value)
     {
         var data = new float[rows * SampleModels.Window];

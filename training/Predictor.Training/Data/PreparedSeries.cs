@@ -1,3 +1,4 @@
+using System.Globalization;
 using Predictor.Engine;
 using Predictor.Engine.Telemetry;
 
@@ -68,7 +69,9 @@ internal sealed record PreparedSeries(string Name, long[] Timestamps, double[] V
         if (slots < minLength)
         {
             throw new PredictorException(
-                $"Series '{name}' has {slots} points; training needs at least {minLength} (window + horizon, plus the backtest's calibration and test parts). Use a longer recording, a coarser --step (the window defaults to one day of steps: 288 at --step 5m), or a smaller --window / --horizon.");
+                $"Series '{name}' has {slots} points{Days(slots, series.Info.Step)}; training or scoring it needs at least {minLength}{Days(minLength, series.Info.Step)}: " +
+                "two days (the daily season) or two windows, whichever is longer, plus the horizon and the backtest's calibration and test parts. " +
+                "Use a longer recording: a coarser --step or a smaller --window does not shorten the two days.");
         }
 
         if (filled > MaxFilledShare * slots)
@@ -92,6 +95,10 @@ internal sealed record PreparedSeries(string Name, long[] Timestamps, double[] V
 
         return new PreparedSeries(name, timestamps, values, stepMs / 1000.0, filled);
     }
+
+    // " (2.9 days)": a count of steps as time, for messages; empty when the step is unknown.
+    private static string Days(long steps, TimeSpan step) =>
+        step > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $" ({steps * step.TotalDays:0.0} days)") : "";
 
     /// <summary>Fills unknown points by linear interpolation; returns how many were filled.</summary>
     internal static int FillLinear(double[] values, bool[] known)

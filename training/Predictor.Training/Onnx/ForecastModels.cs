@@ -211,7 +211,17 @@ public static class ForecastModels
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new PredictorException($"Cannot write model '{full}': {ex.Message}; check the directory exists and is writable.", ex);
+            // Nothing half-written is left beside the target: the temporary file goes, the target is as it was.
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                // The temporary file could not be created or cannot be removed; the error below is the one that matters.
+            }
+
+            throw new PredictorException($"Cannot write model '{full}': {ex.Message.TrimEnd('.')}. Check that it is a file path in a writable directory.", ex);
         }
     }
 

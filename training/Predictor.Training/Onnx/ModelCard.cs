@@ -54,14 +54,14 @@ public sealed record ModelCard
             throw new PredictorException($"Model card: kind '{Kind}' must be non-empty lower-case ASCII letters, digits or '_' (e.g. 'seasonal_naive').");
         }
 
-        if (Window < 1 || Horizon < 1)
+        if (Window is < 1 or > ModelContract.MaxWindow || Horizon is < 1 or > ModelContract.MaxHorizon)
         {
-            throw new PredictorException($"Model card: window ({Window}) and horizon ({Horizon}) must both be ≥ 1.");
+            throw new PredictorException($"Model card: window ({Window}) must be from 1 to {ModelContract.MaxWindow} and horizon ({Horizon}) from 1 to {ModelContract.MaxHorizon}.");
         }
 
-        if (!(StepSeconds > 0) || double.IsInfinity(StepSeconds))
+        if (!(StepSeconds > 0 && StepSeconds <= ModelContract.MaxStepSeconds))
         {
-            throw new PredictorException($"Model card: step_seconds ({StepSeconds}) must be a positive finite number of seconds.");
+            throw new PredictorException($"Model card: step_seconds ({StepSeconds}) must be a positive number of seconds, at most {ModelContract.MaxStepSeconds} (a year).");
         }
 
         if (!(Quantile > 0 && Quantile < 1))

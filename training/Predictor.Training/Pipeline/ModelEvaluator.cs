@@ -3,6 +3,7 @@ using Predictor.Engine.Telemetry;
 using Predictor.Training.Backtesting;
 using Predictor.Training.Data;
 using Predictor.Training.Models;
+using Predictor.Training.Onnx;
 
 namespace Predictor.Training.Pipeline;
 
@@ -34,7 +35,7 @@ public static class ModelEvaluator
         var why = string.Create(CultureInfo.InvariantCulture, $"{path}: the model's step is {loaded.Card.StepSeconds} s. ");
         IReadOnlyList<RecordedSeries> series = [.. load(modelStep).Select(s => ModelTrainer.Setup.AtStep(s, modelStep, why))];
         using var runtime = new OnnxRuntimePointForecaster(path, loaded.Card.Kind);
-        options = (options ?? new TrainingOptions()) with { Horizon = loaded.Card.Horizon, Quantile = loaded.Card.Quantile, Window = loaded.Card.Window, Step = null };
+        options = OptionsFor(loaded.Card, options);
         var setup = ModelTrainer.Setup.From(series, options);
 
         var backtests = setup.Prepared.Select(p => new Backtest(p, options.Horizon, setup.SeasonSteps, options.BacktestShare)).ToList();
@@ -55,4 +56,13 @@ public static class ModelEvaluator
 
         return table;
     }
+
+    /// <summary>
+    /// The options the model file at <paramref name="path"/> is scored with by <see cref="Evaluate(string, Func{TimeSpan, IReadOnlyList{RecordedSeries}}, TrainingOptions?)"/>:
+    /// the defaults with the model's own horizon, quantile and window. What <c>evaluate --json</c> records beside the table.
+    /// </summary>
+    public static TrainingOptions OptionsFor(string path) => OptionsFor(ModelReader.ReadCard(File.ReadAllBytes(path), path).Card, null);
+
+    private static TrainingOptions OptionsFor(ModelCard card, TrainingOptions? options) =>
+        (options ?? new TrainingOptions()) with { Horizon = card.Horizon, Quantile = card.Quantile, Window = card.Window, Step = null };
 }

@@ -634,7 +634,8 @@ public static class ModelTrainer
             int window = options.Window ?? seasonSteps;
             int minLength = (int)Math.Ceiling(((2.0 * Math.Max(window, seasonSteps)) + options.Horizon) / (1 - options.BacktestShare)) + (4 * options.Horizon);
             var prepared = series.Select(s => PreparedSeries.From(s, minLength)).ToList();
-            int ssaLength = Math.Clamp((int)Math.Round(window * options.SsaLengthShare), 2, window);
+            // A window of one (a naive model being evaluated) has no SSA candidate; its length is then unused.
+            int ssaLength = Math.Clamp((int)Math.Round(window * options.SsaLengthShare), Math.Min(2, window), window);
             return new Setup(prepared, stepSeconds, seasonSteps, window, ssaLength);
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Predictor.Engine;
+using Predictor.Engine.Onnx;
 using Predictor.Training.Ssa;
 using Predictor.Training.Trees;
 
@@ -179,12 +180,12 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="PredictorException"/> naming the first invalid option and how to fix it.</summary>
     public void Validate()
     {
-        if (Horizon < 1 || Horizon > 10_000)
+        if (Horizon is < 1 or > ModelContract.MaxHorizon)
         {
             throw new PredictorException($"--horizon {Horizon}: the horizon must be between 1 and 10000 steps (e.g. 12).");
         }
 
-        if (Window is { } w && (w < 2 || w > 100_000))
+        if (Window is { } w && (w < 2 || w > ModelContract.MaxWindow))
         {
             throw new PredictorException($"--window {w}: the window must be between 2 and 100000 steps (e.g. 288).");
         }
