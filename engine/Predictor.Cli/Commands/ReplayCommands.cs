@@ -47,6 +47,23 @@ internal static class ReplayCommands
             var started = clock.GetTimestamp();
 
             var options = ScenarioFile.Load(parseResult.GetValue(scenario)!);
+
+            // The outputs are checked before the data is read, so a typo costs one line, not a replay.
+            var outFolder = parseResult.GetValue(outDir)!;
+            if (File.Exists(outFolder))
+            {
+                throw new PredictorException($"--out '{outFolder}' is a file; give the folder to write the JSON result and the report in (it is created if missing).");
+            }
+
+            var fileStem = SafeFileName(options.Name);
+            var givenJson = parseResult.GetValue(json);
+            var givenReport = parseResult.GetValue(report);
+            var jsonPath = givenJson ?? Path.Combine(outFolder, fileStem + ".json");
+            var reportPath = givenReport ?? Path.Combine(outFolder, fileStem + ".html");
+            OutputPaths.Check(
+                [(givenJson is null ? "the JSON result (--out)" : "--json", jsonPath), (givenReport is null ? "the report (--out)" : "--report", reportPath)],
+                [("--scenario", options.File), ("scenario's source", options.Source.StorePath ?? options.Source.TracePath), .. options.Models.Select(m => ($"model '{m.Name}'", m.Path))]);
+
             var hasWallClock = options.Source.HasWallClock;
             var inputs = ScenarioInputs.Load(options);
             var naive = new NaiveForecasterOptions { Step = inputs.Tick };
@@ -56,11 +73,6 @@ internal static class ReplayCommands
             var replayStarted = clock.GetTimestamp();
             var result = RunWithProgress(options, inputs, naive, hasWallClock, policyTicks, error);
             var replayTime = clock.GetElapsedTime(replayStarted);
-
-            var outFolder = parseResult.GetValue(outDir)!;
-            var fileStem = SafeFileName(options.Name);
-            var jsonPath = parseResult.GetValue(json) ?? Path.Combine(outFolder, fileStem + ".json");
-            var reportPath = parseResult.GetValue(report) ?? Path.Combine(outFolder, fileStem + ".html");
 
             // A file or a captured writer gets plain text: no colour codes, and the width of the table rather than the
             // 80 columns Spectre assumes when it cannot ask a terminal (the table has up to nine columns).
@@ -88,8 +100,6 @@ internal static class ReplayCommands
             console.Write(Render(MetricTable.From(result)));
             console.WriteLine(result.PredictiveVerdict());
 
-            CreateFolderOf(jsonPath);
-            CreateFolderOf(reportPath);
             ReplayResultJson.WriteFile(result, jsonPath, parseResult.GetValue(withSeries));
             HtmlReport.WriteFile(result, reportPath);
             output.WriteLine($"json:   {Path.GetFullPath(jsonPath)}");
@@ -110,20 +120,28 @@ internal static class ReplayCommands
     {
         foreach (var model in scenario.Models.Where(m => m.Path is not null))
         {
-            var loaded = ForecasterLoader.LoadOrFallback(model.Path, fallback: naive);
-            using var forecaster = loaded.Forecaster;
-            if (loaded.IsFallback)
+            IForecaster forecaster;
+            try
+            {
+                forecaster = new FileInfo(model.Path!).Length == 0
+                    ? throw new PredictorException("the file is empty (0 bytes), not an ONNX model.")
+                    : ForecasterLoader.OpenOnnx(model.Path!);
+            }
+            catch (PredictorException ex)
             {
                 throw new PredictorException(
-                    $"scenario {scenario.File}: model '{model.Name}' ({model.Path}) cannot be used: {loaded.FallbackReason} " +
-                    "Fix or retrain the model (predictor models inspect FILE shows what it holds), or remove it from \"models\".");
+                    $"scenario {scenario.File}: model '{model.Name}' ({model.Path}) cannot be used: {ex.Message.ReplaceLineEndings(" ")} " +
+                    "Fix or retrain the model (predictor models inspect FILE shows what it holds), or remove it from \"models\".", ex);
             }
 
-            if (forecaster.Shape.Step != naive.Step)
+            using (forecaster)
             {
-                error.WriteLine(
-                    $"predictor: warning: model '{model.Name}' was trained at a {Durations.Format(forecaster.Shape.Step)} step but the replay ticks every " +
-                    $"{Durations.Format(naive.Step)}; set \"tickSeconds\" in the scenario to the model's step for forecasts that mean what they say.");
+                if (forecaster.Shape.Step != naive.Step)
+                {
+                    error.WriteLine(
+                        $"predictor: warning: model '{model.Name}' was trained at a {Durations.Format(forecaster.Shape.Step)} step but the replay ticks every " +
+                        $"{Durations.Format(naive.Step)}; set \"tickSeconds\" in the scenario to the model's step for forecasts that mean what they say.");
+                }
             }
         }
     }
@@ -173,19 +191,13 @@ internal static class ReplayCommands
         return t;
     }
 
-    private static void CreateFolderOf(string file)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(file));
-        if (folder is not null)
-        {
-            Directory.CreateDirectory(folder);
-        }
-    }
-
+    // The scenario's name as a file stem: characters a file name cannot hold become '_', and it is cut to 200 characters
+    // (a name can hold 255 bytes, and ".json" follows).
     private static string SafeFileName(string name)
     {
         var invalid = Path.GetInvalidFileNameChars();
-        return new string(name.Select(c => invalid.Contains(c) ? '_' : c).ToArray());
+        var safe = new string(name.Select(c => invalid.Contains(c) ? '_' : c).ToArray());
+        return safe.Length > 200 ? safe[..200] : safe;
     }
 
     /// <summary>Moves the bar from the replay thread; updates every 256 policy-ticks so the bar costs nothing next to a tick.</summary>

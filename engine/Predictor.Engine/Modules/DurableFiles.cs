@@ -30,6 +30,38 @@ internal static partial class DurableFiles
         }
     }
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> with what <paramref name="write"/> writes, atomically: into a hidden temporary
+    /// file beside it, then renamed over it, so a reader, a crash or Ctrl+C mid-write sees the old file whole or the new
+    /// one, never half of either. The temporary file is removed when <paramref name="write"/> throws. Creates the folder.
+    /// </summary>
+    public static void WriteAtomic(string path, Action<Stream> write, bool durable)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(durable);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        if (durable)
+        {
+            SyncDirectory(directory);
+        }
+    }
+
     /// <summary>Creates a new file with a Unix mode set at creation (no window with wider permissions).</summary>
     public static FileStream CreateNew(string path, UnixFileMode mode)
     {

@@ -14,21 +14,14 @@ public static class ReplayResultJson
     /// <summary>The schema name written in the file.</summary>
     public const string Schema = "predictor.replay-result/1";
 
-    /// <summary>Writes the result to <paramref name="path"/>, creating its folder.</summary>
+    /// <summary>Writes the result to <paramref name="path"/>, creating its folder; atomically (a temporary file renamed over it), so an interrupted write leaves the previous file whole.</summary>
     /// <param name="result">The result.</param>
     /// <param name="path">Output file.</param>
     /// <param name="includeSeries">Also write every demand, allocation and load array (large: ticks × series numbers).</param>
     public static void WriteFile(ReplayResult result, string path, bool includeSeries = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null)
-        {
-            Directory.CreateDirectory(folder);
-        }
-
-        using var stream = File.Create(path);
-        Write(result, stream, includeSeries);
+        Modules.DurableFiles.WriteAtomic(path, stream => Write(result, stream, includeSeries), durable: false);
     }
 
     /// <summary>Writes the result to a stream (UTF-8, indented; non-ASCII text such as × kept as is, since the file is never inlined in HTML).</summary>

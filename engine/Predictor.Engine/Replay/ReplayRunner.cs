@@ -23,8 +23,11 @@ public static class ReplayRunner
     /// </summary>
     public const int LookaheadRows = 1024;
 
-    // Partition budgets are integers in the loop (millicores); one scenario unit becomes 1000 loop units.
-    private const double LoopUnitsPerScenarioUnit = 1000;
+    // Partition budgets are integers in the loop (millicores, bytes). A scenario unit becomes a power of ten of loop units
+    // chosen so that the total budget is 10,000 to 100,000 of them, whatever the scenario's unit: "4 cores", "4000
+    // millicores" and "400 %" replay alike. Finer would only resolve the last bits of float32 forecasts (ONNX Runtime's
+    // batched and single-row kernels differ there), so the replay ahead of the loop would no longer match it bit for bit.
+    private const double MinLoopTotal = 1e4;
 
     /// <summary>
     /// Options a replay opens its ONNX models with: batches of up to <see cref="LookaheadRows"/> rows, and one ONNX Runtime
@@ -88,8 +91,8 @@ public static class ReplayRunner
             runs.Add(WarmUp.Trim(RunOne(scenario, inputs, policy, forecaster, lookaheadRows, () => progress?.Report(++done)), warmUp));
         }
 
-        // The loop keeps budgets as integers (1/1000 of a unit); measure against the total it actually split.
-        var total = LoopTotal(inputs) / LoopUnitsPerScenarioUnit;
+        // The loop keeps budgets as integers (LoopUnits per scenario unit); measure against the total it actually split.
+        var total = LoopTotal(inputs) / LoopUnits(inputs);
         var measuredFrom = inputs.StartUnixMs + (warmUp * (long)inputs.Tick.TotalMilliseconds);
         var note = warmUp == 0 ? inputs.BudgetNote : FormattableString.Invariant($"{inputs.BudgetNote}; measured after a warm-up of {warmUp} ticks ({WarmUp.Format(scenario.WarmUp)})");
         var info = new ReplayRunInfo(scenario.Name, inputs.Tick, hasWallClock ? measuredFrom : null, total, note, scenario.Unit) { DownsampleNote = inputs.DownsampleNote };
@@ -115,6 +118,7 @@ public static class ReplayRunner
         var series = new List<string> { "user", "system" };
         series.AddRange(modules.Select(m => m.DemandSeries));
         var total = LoopTotal(inputs);
+        var loopUnits = LoopUnits(inputs);
         // The model's input is the recorded demand alone, so its forecasts can be run ahead in batches (checked per tick).
         // The lookahead expects a forecast at every tick once the window is full, i.e. InferenceEveryTicks = 1 below.
         var ticksPerCall = lookaheadRows > 0 ? LookaheadForecaster.TicksPerCall(forecaster, series.Count, lookaheadRows) : 0;
@@ -129,8 +133,8 @@ public static class ReplayRunner
         {
             Series = series,
             // The scenario has one resource; memory is bound to the same demand so the loop's invariants hold, and ignored.
-            Memory = new PartitionBinding(ResourceKind.Memory, total, 0, 1, LoopUnitsPerScenarioUnit),
-            Cpu = new PartitionBinding(ResourceKind.Cpu, total, 0, 1, LoopUnitsPerScenarioUnit),
+            Memory = new PartitionBinding(ResourceKind.Memory, total, 0, 1, loopUnits),
+            Cpu = new PartitionBinding(ResourceKind.Cpu, total, 0, 1, loopUnits),
             MemoryPolicy = Create(policy.Kind, settings.Policy),
             CpuPolicy = Create(policy.Kind, settings.Policy),
             Modules = modules,
@@ -153,8 +157,8 @@ public static class ReplayRunner
 
         var userAllocation = new double[ticks];
         var systemAllocation = new double[ticks];
-        userAllocation[0] = even.User / LoopUnitsPerScenarioUnit;
-        systemAllocation[0] = even.System / LoopUnitsPerScenarioUnit;
+        userAllocation[0] = even.User / loopUnits;
+        systemAllocation[0] = even.System / loopUnits;
         var loads = locations.Select(_ => new double[ticks]).ToArray();
         var assignment = (int[])initial.Clone();
         var migrations = new List<MigrationEvent>();
@@ -168,12 +172,12 @@ public static class ReplayRunner
             }
 
             clock.Set(inputs.StartUnixMs + (t * tickMs));
-            backend.SetPartitionDemand(ResourceKind.Cpu, user[t] * LoopUnitsPerScenarioUnit, system[t] * LoopUnitsPerScenarioUnit);
+            backend.SetPartitionDemand(ResourceKind.Cpu, user[t] * loopUnits, system[t] * loopUnits);
             var decision = loop.RunOnce();
             if (t + 1 < ticks)
             {
-                userAllocation[t + 1] = decision[ResourceKind.Cpu].User / LoopUnitsPerScenarioUnit;
-                systemAllocation[t + 1] = decision[ResourceKind.Cpu].System / LoopUnitsPerScenarioUnit;
+                userAllocation[t + 1] = decision[ResourceKind.Cpu].User / loopUnits;
+                systemAllocation[t + 1] = decision[ResourceKind.Cpu].System / loopUnits;
             }
 
             var now = backend.Assignment;
@@ -202,7 +206,11 @@ public static class ReplayRunner
         };
     }
 
-    private static long LoopTotal(ScenarioInputs inputs) => (long)Math.Round(inputs.TotalBudget * LoopUnitsPerScenarioUnit);
+    private static long LoopTotal(ScenarioInputs inputs) => (long)Math.Round(inputs.TotalBudget * LoopUnits(inputs));
+
+    /// <summary>Loop units per scenario unit for these inputs: the power of ten that makes the total budget 10,000 to 100,000 loop units.</summary>
+    internal static double LoopUnits(ScenarioInputs inputs) =>
+        Math.Pow(10, Math.Ceiling(Math.Log10(MinLoopTotal / inputs.TotalBudget) - 1e-12));
 
     private static IPartitionPolicy Create(ScenarioPolicyKind kind, PredictivePolicyOptions predictive) => kind switch
     {

@@ -47,7 +47,14 @@ public sealed record ScenarioSource(string? StorePath, string? TracePath, TraceF
             throw new ScenarioException(scenarioFile, "$.source.trace", $"the folder '{trace}' has no files; point \"trace\" at a trace file or a folder of them.");
         }
 
-        return files.SelectMany(f => TraceImporter.Import(Format!.Value, f).Series).ToList();
+        try
+        {
+            return files.SelectMany(f => TraceImporter.Import(Format!.Value, f).Series).ToList();
+        }
+        catch (TraceFormatException ex)
+        {
+            throw new ScenarioException(scenarioFile, "$.source", $"{ex.Message} Check \"format\" against the files, and keep other files out of a trace folder (or hide them with a leading '.').");
+        }
     }
 
     /// <summary>Opens the store source (the caller disposes it).</summary>
@@ -56,6 +63,12 @@ public sealed record ScenarioSource(string? StorePath, string? TracePath, TraceF
     internal TimeSeriesStore OpenStore(string scenarioFile)
     {
         var path = StorePath ?? throw new InvalidOperationException("The scenario's source is a trace, not a store.");
+        if (new FileInfo(path).Length == 0)
+        {
+            // Opening would write a new store's schema into it: a replay only reads its source.
+            throw new ScenarioException(scenarioFile, "$.source.store", $"the file '{path}' is empty (0 bytes), not a store; point \"store\" at a store written by predictor collect or predictor import.");
+        }
+
         var store = TimeSeriesStore.Open(path);
         if (store.ListSeries().Count == 0)
         {

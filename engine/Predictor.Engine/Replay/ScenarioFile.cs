@@ -103,7 +103,12 @@ public static class ScenarioFile
             var name = RequiredString(o, "name", "$");
             var description = OptionalString(o, "description", "$") ?? "";
             var source = Source(Required(o, "source", "$"), "$.source");
-            TimeSpan? tick = o.TryGetValue("tickSeconds", out var ts) ? TimeSpan.FromSeconds(Number(ts, "$.tickSeconds", 0.001, 86_400, "a tick length in seconds, e.g. 300")) : null;
+            TimeSpan? tick = o.TryGetValue("tickSeconds", out var ts) ? TimeSpan.FromSeconds(Number(ts, "$.tickSeconds", 0.001, 86_400, "a tick length in seconds, from 0.001 to 86400, e.g. 300")) : null;
+            if (tick is { } t && t.Ticks % TimeSpan.TicksPerMillisecond != 0)
+            {
+                throw new ScenarioException(_file, "$.tickSeconds", FormattableString.Invariant($"{t.TotalSeconds} s is not a whole number of milliseconds; the replay's clock counts milliseconds (e.g. 0.1 or 300)."));
+            }
+
             var downsample = OptionalString(o, "downsample", "$") switch
             {
                 null or "mean" => ScenarioDownsample.Mean,

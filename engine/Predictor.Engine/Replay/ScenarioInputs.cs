@@ -100,8 +100,8 @@ public sealed record ScenarioInputs(
         var finer = new List<SeriesInfo>();
         foreach (var info in used)
         {
-            // A series finer than the tick is folded into its steps; one with no steps (no samples, or only NaN) is
-            // replayed as recorded, and one with no samples at all is an error.
+            // A series finer than the tick is folded into its steps (NaN left out). Any other is read as recorded, and a
+            // NaN or infinite sample in it is a gap: the finite value before it is held, as across any gap.
             if (tick > TimeSpan.Zero && scenario.Downsample != ScenarioDownsample.Last && info.Step > TimeSpan.Zero && info.Step < tick
                 && steps(info, tick, how) is { Count: > 0 } folded)
             {
@@ -116,7 +116,13 @@ public sealed record ScenarioInputs(
                 throw new ScenarioException(scenario.File, "$.partitions", $"the series '{info.Name}' has no samples; select series with data.");
             }
 
-            onGrid[info.Name] = recorded;
+            var finite = FiniteOnly(recorded);
+            if (finite.Count == 0)
+            {
+                throw new ScenarioException(scenario.File, "$.partitions", $"the series '{info.Name}' has no finite sample (all {recorded.Count} are NaN or infinite); select series with data.");
+            }
+
+            onGrid[info.Name] = finite;
         }
 
         if (tick <= TimeSpan.Zero)
@@ -133,7 +139,14 @@ public sealed record ScenarioInputs(
                 "the selected series do not overlap in time; choose series recorded over a common period.");
         }
 
-        var ticks = (int)((end - start) / tickMs) + 1;
+        var span = ((end - start) / tickMs) + 1;
+        if (span > MaxTicks)
+        {
+            throw new ScenarioException(scenario.File, "$.tickSeconds", FormattableString.Invariant(
+                $"a tick of {WarmUp.Format(tick)} over the {WarmUp.Format(TimeSpan.FromMilliseconds(end - start))} the series share makes {span:N0} ticks, more than the {MaxTicks:N0} a replay holds; set \"tickSeconds\" to at least {Math.Ceiling((end - start) / (double)MaxTicks) / 1000:0.###}."));
+        }
+
+        var ticks = (int)span;
         var grid = new Dictionary<string, double[]>(StringComparer.Ordinal);
         foreach (var s in onGrid.Values)
         {
@@ -169,6 +182,12 @@ public sealed record ScenarioInputs(
         }
 
         var (total, note) = scenario.Budget.Resolve(peak);
+        if (!(total >= MinBudget && total <= MaxBudget))
+        {
+            throw new ScenarioException(scenario.File, "$.budget", FormattableString.Invariant(
+                $"the total budget is {total:G4} {scenario.Unit}, outside what a replay splits ({MinBudget:G1} to {MaxBudget:G1} of the scenario's unit); express the demand in another unit with the partitions' \"scale\" (e.g. cores rather than millicores)."));
+        }
+
         return new ScenarioInputs(start, tick, ticks, partitions, modules, total, note)
         {
             DownsampleNote = finer.Count == 0 ? null : DescribeDownsampling(finer, used.Count, tick, scenario.Downsample),
@@ -194,6 +213,27 @@ public sealed record ScenarioInputs(
         }
 
         return new RecordedSeries(steps.Info, ends, steps.Values);
+    }
+
+    /// <summary>The smallest total budget a replay splits, in the scenario's unit (any total becomes 10,000 to 100,000 of the loop's integer units; these bounds keep the demand's values sensible doubles after that scaling).</summary>
+    public const double MinBudget = 1e-6;
+
+    /// <summary>The largest total budget a replay splits, in the scenario's unit.</summary>
+    public const double MaxBudget = 1e12;
+
+    /// <summary>The most ticks a replay's grid may have: 10 million, 11.6 days at 100 ms; each policy keeps a few values per tick.</summary>
+    public const int MaxTicks = 10_000_000;
+
+    // The series without its NaN and infinite samples (the same instance when it has none).
+    private static RecordedSeries FiniteOnly(RecordedSeries s)
+    {
+        if (Array.TrueForAll(s.Values, double.IsFinite))
+        {
+            return s;
+        }
+
+        var keep = Enumerable.Range(0, s.Count).Where(i => double.IsFinite(s.Values[i])).ToArray();
+        return new RecordedSeries(s.Info, [.. keep.Select(i => s.Timestamps[i])], [.. keep.Select(i => s.Values[i])]);
     }
 
     private static string DescribeDownsampling(IReadOnlyList<SeriesInfo> finer, int used, TimeSpan tick, ScenarioDownsample how)

@@ -158,14 +158,15 @@ public sealed class ReplayCommandsTests : IDisposable
             }
             """);
 
-        var (code, output, err) = Run("replay", "--scenario", path, "--out", _dir);
+        var outDir = Path.Combine(_dir, "out");
+        var (code, output, err) = Run("replay", "--scenario", path, "--out", outDir);
 
         Assert.True(code == 0, err);
         const string Note = "averaged 2 of 2 series, recorded every 0.1 s, into steps of 5 s (epoch-aligned means, NaN left out";
         Assert.Contains("demand: " + Note, output, StringComparison.Ordinal);
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "coarse.json")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "coarse.json")));
         Assert.StartsWith(Note, doc.RootElement.GetProperty("downsampleNote").GetString(), StringComparison.Ordinal);
-        Assert.Contains("Demand: " + Note, File.ReadAllText(Path.Combine(_dir, "coarse.html")), StringComparison.Ordinal);
+        Assert.Contains("Demand: " + Note, File.ReadAllText(Path.Combine(outDir, "coarse.html")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -231,7 +232,52 @@ public sealed class ReplayCommandsTests : IDisposable
         Assert.Contains("model 'm'", err, StringComparison.Ordinal);
         Assert.Contains("broken.onnx", err, StringComparison.Ordinal);
         Assert.DoesNotContain("predictive/m", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Using the naive forecaster", err, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_dir, "*.html"));
+    }
+
+    [Fact]
+    public void Replay_EmptyModelFile_SaysItIsEmpty()
+    {
+        var model = Path.Combine(_dir, "empty.onnx");
+        File.WriteAllBytes(model, []);
+        var path = WriteScenario("""{ "series": ["*/rds_cpu_*"] }""");
+        File.WriteAllText(path, File.ReadAllText(path).Replace(
+            "\"policies\": [\"threshold\", \"vpa\"]",
+            $"\"policies\": [\"threshold\", \"predictive\"], \"models\": [{{ \"name\": \"m\", \"path\": {JsonSerializer.Serialize(model)} }}]",
+            StringComparison.Ordinal));
+
+        var (code, _, err) = Run("replay", "--scenario", path, "--out", _dir);
+
+        Assert.Equal(1, code);
+        Assert.Contains("model 'm' (" + model + ") cannot be used: the file is empty (0 bytes), not an ONNX model.", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_OutputsNamingTheScenarioOrEachOther_AreRefusedBeforeReadingAndNothingIsWritten()
+    {
+        // The scenario is named "small" and stored as small.json: --out at its own folder would write the result over it.
+        var path = WriteScenario("""{ "series": ["*/rds_cpu_*"] }""");
+        var scenario = Path.Combine(_dir, "small.json");
+        File.Move(path, scenario);
+        var before = File.ReadAllText(scenario);
+        var afile = Path.Combine(_dir, "afile");
+        File.WriteAllText(afile, "x");
+
+        var over = Run("replay", "--scenario", scenario, "--out", _dir);
+        var same = Run("replay", "--scenario", scenario, "--json", Path.Combine(_dir, "r.out"), "--report", Path.Combine(_dir, "r.out"));
+        var outIsAFile = Run("replay", "--scenario", scenario, "--out", afile);
+
+        Assert.Equal(1, over.Code);
+        Assert.Equal("", over.Out);
+        Assert.Contains("the JSON result (--out) '" + scenario + "' is the --scenario this command reads", over.Err, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllText(scenario));
+        Assert.Equal(1, same.Code);
+        Assert.Contains("--report and --json are the same file", same.Err, StringComparison.Ordinal);
+        Assert.Equal(1, outIsAFile.Code);
+        Assert.Contains("--out '" + afile + "' is a file; give the folder", outIsAFile.Err, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir, "*.html"));
+        Assert.False(File.Exists(Path.Combine(_dir, "r.out")));
     }
 
     [Fact]

@@ -54,6 +54,34 @@ public sealed class ReplayRunnerTests
         Assert.True(result.Policies[3].Run.IsPredictive);
     }
 
+    [Theory]
+    [InlineData(1e-3)]
+    [InlineData(1e-6)]
+    [InlineData(1e4)]
+    public void Run_PartitionDemandInAnotherUnit_GivesTheSameMetrics(double unit)
+    {
+        // The loop splits integer units; the same demand counted in another unit (cores, millicores, %) must replay alike.
+        const int ticks = 2 * 288;
+        var user = Daily(4, 2, ticks);
+        var system = Daily(2, 1, ticks, 1);
+        var a = Daily(0.5, 0.3, ticks);
+        var b = Daily(0.4, 0.3, ticks, 2);
+
+        var reference = ReplayRunner.Run(Scenario(), Inputs(user, system, a, b), Naive);
+        var scaled = ReplayRunner.Run(Scenario(), Inputs([.. user.Select(v => v * unit)], [.. system.Select(v => v * unit)], a, b), Naive);
+
+        Assert.Equal(reference.Policies.Count, scaled.Policies.Count);
+        for (var i = 0; i < reference.Policies.Count; i++)
+        {
+            var r = reference.Policies[i].Metrics.Partitions;
+            var x = scaled.Policies[i].Metrics.Partitions;
+            var name = reference.Policies[i].Run.Name;
+            Assert.True(r.UnderProvisionedTicks == x.UnderProvisionedTicks, $"{name}: {r.UnderProvisionedTicks} vs {x.UnderProvisionedTicks} short");
+            Assert.True(r.Changes == x.Changes, $"{name}: {r.Changes} vs {x.Changes} changes");
+            Assert.True(Math.Abs(r.RelativeSlack - x.RelativeSlack) < 1e-6, $"{name}: slack {r.RelativeSlack} vs {x.RelativeSlack}");
+        }
+    }
+
     [Fact]
     public void Run_OneDayWarmUp_MeasuresOnlyTheTicksAfterItAndTheyMatchTheFullRun()
     {

@@ -130,6 +130,15 @@ public sealed class ScenarioFileTests : IDisposable
     }
 
     [Fact]
+    public void Parse_TickSecondsNotAWholeNumberOfMilliseconds_PointsAtTheField()
+    {
+        var e = Fails(d => d["tickSeconds"] = 0.0015);
+
+        Assert.Equal("$.tickSeconds", e.JsonPath);
+        Assert.Contains("0.0015 s is not a whole number of milliseconds", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_UnknownDownsample_PointsAtTheFieldAndListsTheChoices()
     {
         var e = Fails(d => d["downsample"] = "median");

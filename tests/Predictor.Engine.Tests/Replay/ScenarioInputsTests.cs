@@ -71,7 +71,7 @@ public sealed class ScenarioInputsTests
     }
 
     [Fact]
-    public void Assemble_FinerSeriesOfOnlyNaN_IsReplayedAsRecordedAndNotCountedAsAveraged()
+    public void Assemble_FinerSeriesOfOnlyNaN_FailsNamingTheSeries()
     {
         var t = Enumerable.Range(0, 15).Select(i => i * S).ToArray();
         RecordedSeries[] available =
@@ -80,10 +80,49 @@ public sealed class ScenarioInputsTests
             Series("b", [0, M, 2 * M], [1, 2, 3]),
         ];
 
-        var inputs = ScenarioInputs.Assemble(Scenario("""{ "total": 100, "reason": "t" }""", """ "tickSeconds": 300,"""), available);
+        var e = Assert.Throws<ScenarioException>(() => ScenarioInputs.Assemble(Scenario("""{ "total": 100, "reason": "t" }""", """ "tickSeconds": 300,"""), available));
 
-        Assert.Null(inputs.DownsampleNote);
-        Assert.All(inputs.Partitions[0].Demand, d => Assert.True(double.IsNaN(d)));
+        Assert.Contains("the series 'a/1' has no finite sample (all 15 are NaN or infinite)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Assemble_NaNOrInfiniteSampleAtTheTick_IsAGapThatHoldsTheValueBefore()
+    {
+        RecordedSeries[] available =
+        [
+            Series("a/1", [0, M, 2 * M, 3 * M, 4 * M], [2, double.NaN, double.PositiveInfinity, 8, 10]),
+            Series("b", [0, M, 2 * M, 3 * M, 4 * M], [1, 1, 1, 1, 1]),
+        ];
+
+        var inputs = ScenarioInputs.Assemble(Scenario("""{ "total": "auto" }"""), available);
+
+        // 2 is held over the two unusable samples; the budget is sized on finite demand.
+        Assert.Equal([1.0, 1, 1, 4, 5], inputs.Partitions[0].Demand);
+        Assert.Equal(1.25 * 6, inputs.TotalBudget, 9);
+    }
+
+    [Fact]
+    public void Assemble_TickFarFinerThanTheSpan_FailsOnTickSecondsBeforeAllocating()
+    {
+        RecordedSeries[] available = [Series("a/1", [0, 12 * 3_600_000L], [1, 2]), Series("b", [0, 12 * 3_600_000L], [1, 1])];
+
+        var e = Assert.Throws<ScenarioException>(() => ScenarioInputs.Assemble(Scenario("""{ "total": 100, "reason": "t" }""", """ "tickSeconds": 0.001,"""), available));
+
+        Assert.Equal("$.tickSeconds", e.JsonPath);
+        Assert.Contains("makes 43,200,001 ticks, more than the 10,000,000 a replay holds", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{ "total": 1e-7, "reason": "t" }""")]
+    [InlineData("""{ "total": 1e13, "reason": "t" }""")]
+    public void Assemble_BudgetOutsideWhatTheLoopSplits_FailsOnTheBudget(string budget)
+    {
+        RecordedSeries[] available = [Series("a/1", [0, M], [1, 2]), Series("b", [0, M], [1, 1])];
+
+        var e = Assert.Throws<ScenarioException>(() => ScenarioInputs.Assemble(Scenario(budget), available));
+
+        Assert.Equal("$.budget", e.JsonPath);
+        Assert.Contains("outside what a replay splits", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -86,6 +86,34 @@ public sealed class ScenarioSourceTests : IDisposable
         Assert.Contains("host/disk/read", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Read_EmptyStoreFile_IsRefusedAndLeftEmpty()
+    {
+        // Opening it as a store would write a new store's schema into the user's file: a replay only reads.
+        var path = Path.Combine(_dir.FullName, "empty.db");
+        File.WriteAllBytes(path, []);
+
+        var e = Assert.Throws<ScenarioException>(() => new ScenarioSource(path, null, null).Read("s.json"));
+
+        Assert.Equal("$.source.store", e.JsonPath);
+        Assert.Contains("is empty (0 bytes), not a store", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, new FileInfo(path).Length);
+    }
+
+    [Fact]
+    public void Read_TraceFolderHoldingAnotherFile_PointsAtTheSourceAndNamesTheFile()
+    {
+        File.WriteAllText(Path.Combine(_dir.FullName, "a.csv"), "timestamp,value\n2014-02-14 14:30:00,1\n");
+        File.WriteAllText(Path.Combine(_dir.FullName, "README.md"), "notes\n");
+
+        var e = Assert.Throws<ScenarioException>(() => new ScenarioSource(null, _dir.FullName, TraceFormat.Nab).Read("s.json"));
+
+        Assert.Equal("$.source", e.JsonPath);
+        Assert.Contains("README.md:1:1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Check \"format\" against the files", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("pass --skip-bad-rows", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("mean")]
     [InlineData("max")]

@@ -16,18 +16,13 @@ public static class HtmlReport
     private static readonly string[] Palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#8C6D1F", "#404040"];
     private const string DemandColor = "#9aa3ad";
 
-    /// <summary>Writes the report to <paramref name="path"/> (UTF-8), creating its folder.</summary>
+    /// <summary>Writes the report to <paramref name="path"/> (UTF-8), creating its folder; atomically, as <see cref="ReplayResultJson.WriteFile"/> does.</summary>
     public static void WriteFile(ReplayResult result, string path)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null)
-        {
-            Directory.CreateDirectory(folder);
-        }
-
-        File.WriteAllText(path, Render(result), new UTF8Encoding(false));
+        var html = new UTF8Encoding(false).GetBytes(Render(result));
+        Modules.DurableFiles.WriteAtomic(path, stream => stream.Write(html), durable: false);
     }
 
     /// <summary>The report as an HTML string.</summary>
