@@ -298,6 +298,7 @@ internal sealed class PredictorService : BackgroundService
         var sqlite = TimeSeriesStore.Open(path, new StoreOptions { OnProblem = p => _logger.LogError("Store {Path}: {Problem}", path, p) });
         try
         {
+            sqlite.AcquireWriter();
             var describe = setup.Source as ISeriesDescriptions;
             var series = new SeriesInfo[setup.Series.Count];
             for (var i = 0; i < series.Length; i++)

@@ -85,8 +85,8 @@ internal static class RunCommands
         run.SetAction(parseResult =>
         {
             var output = parseResult.InvocationConfiguration.Output;
-            var length = parseResult.GetValue(duration) is { } d ? Durations.Parse(d, "--duration") : (TimeSpan?)null;
-            var interval = Durations.Parse(parseResult.GetValue(tick)!, "--tick");
+            var length = parseResult.GetValue(duration) is { } d ? Durations.Parse(d, "--duration", Durations.LongestWait) : (TimeSpan?)null;
+            var interval = Durations.Parse(parseResult.GetValue(tick)!, "--tick", Durations.LongestWait);
             var maxTicks = parseResult.GetValue(ticks);
             var watched = (parseResult.GetValue(modules) ?? []).Select(ParseModule).ToList();
             var storePath = parseResult.GetValue(store);
@@ -302,15 +302,22 @@ internal static class RunCommands
     /// <summary>The <c>--ticks N</c> option of <c>run</c> and <c>collect</c>: a whole number ≥ 1, refused otherwise.</summary>
     internal static Option<long?> TickCountOption(string description)
     {
-        var option = new Option<long?>("--ticks") { Description = description };
-        option.Validators.Add(result =>
+        // Parsed here rather than by System.CommandLine, whose failure for "abc" surfaced as an internal error.
+        return new Option<long?>("--ticks")
         {
-            if (result.GetValueOrDefault<long?>() is < 1)
+            Description = description,
+            CustomParser = result =>
             {
-                result.AddError($"--ticks '{result.Tokens[0].Value}' must be a whole number of ticks, 1 or more (e.g. --ticks 50).");
-            }
-        });
-        return option;
+                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1)
+                {
+                    return n;
+                }
+
+                result.AddError($"--ticks '{text}' must be a whole number of ticks, 1 or more (e.g. --ticks 50).");
+                return null;
+            },
+        };
     }
 
     /// <summary>Parses NAME=PID.</summary>

@@ -48,8 +48,8 @@ internal static class TelemetryCommands
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
-            var every = Durations.Parse(parseResult.GetValue(interval)!, "--interval");
-            var forHowLong = parseResult.GetValue(duration) is { } d ? Durations.Parse(d, "--duration") : (TimeSpan?)null;
+            var every = Durations.Parse(parseResult.GetValue(interval)!, "--interval", Durations.LongestWait);
+            var forHowLong = parseResult.GetValue(duration) is { } d ? Durations.Parse(d, "--duration", Durations.LongestWait) : (TimeSpan?)null;
             var maxTicks = parseResult.GetValue(ticks);
             var keep = parseResult.GetValue(retention) is { } r ? Durations.Parse(r, "--retention") : (TimeSpan?)null;
             if (keep < StoreRetention.Minimum)
@@ -74,6 +74,7 @@ internal static class TelemetryCommands
 
             var path_ = parseResult.GetValue(store)!;
             using var ts = TimeSeriesStore.Open(path_);
+            ts.AcquireWriter();
             using var host = new HostTelemetry(options, ts, TimeProvider.System);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -162,6 +163,7 @@ internal static class TelemetryCommands
                 },
             };
             using var ts = TimeSeriesStore.Open(parseResult.GetValue(store)!);
+            ts.AcquireWriter();
             long series = 0, samples = 0, skipped = 0;
             var problems = new List<string>();
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
@@ -354,8 +356,16 @@ internal static class TelemetryCommands
 /// <summary>Durations as the CLI spells them: a number and a unit, e.g. 100ms, 30s, 10m, 1h, 2d.</summary>
 internal static class Durations
 {
-    public static TimeSpan Parse(string text, string option)
+    /// <summary>The longest a timer can wait in one go (.NET's limit, about 49.7 days): the bound of a run's length and tick.</summary>
+    public static readonly TimeSpan LongestWait = TimeSpan.FromDays(49);
+
+    /// <summary>The longest duration the CLI takes at all: ten years.</summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromDays(3650);
+
+    /// <summary>Parses a duration from 1 ms to <paramref name="max"/> (default <see cref="Longest"/>).</summary>
+    public static TimeSpan Parse(string text, string option, TimeSpan? max = null)
     {
+        var longest = max ?? Longest;
         var t = text.Trim();
         var unitAt = 0;
         while (unitAt < t.Length && (char.IsAsciiDigit(t[unitAt]) || t[unitAt] == '.'))
@@ -365,18 +375,30 @@ internal static class Durations
 
         if (unitAt > 0 && double.TryParse(t.AsSpan(0, unitAt), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
         {
-            TimeSpan? value = t[unitAt..] switch
+            double? ms = t[unitAt..] switch
             {
-                "ms" => TimeSpan.FromMilliseconds(number),
-                "s" => TimeSpan.FromSeconds(number),
-                "m" => TimeSpan.FromMinutes(number),
-                "h" => TimeSpan.FromHours(number),
-                "d" => TimeSpan.FromDays(number),
+                "ms" => number,
+                "s" => number * 1e3,
+                "m" => number * 60e3,
+                "h" => number * 3_600e3,
+                "d" => number * 86_400e3,
                 _ => null,
             };
-            if (value is { } v && v >= TimeSpan.FromMilliseconds(1))
+            if (ms is { } v)
             {
-                return v;
+                if (v < 1)
+                {
+                    throw new PredictorException($"{option} '{text}' is shorter than 1 ms, the shortest duration it takes (e.g. 100ms).");
+                }
+
+                if (v > longest.TotalMilliseconds)
+                {
+                    throw new PredictorException(option == "--duration"
+                        ? $"{option} '{text}' is longer than {Format(longest)}, the longest it takes; leave it out to run until Ctrl+C or SIGTERM."
+                        : $"{option} '{text}' is longer than {Format(longest)}, the longest it takes.");
+                }
+
+                return TimeSpan.FromMilliseconds(v);
             }
         }
 

@@ -33,6 +33,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
     private readonly Lock _readLock = new();
     private readonly Lock _enqueueLock = new();
     private readonly Lock _waitLock = new();
+    private readonly Lock _writerLockGate = new();
     private readonly List<(long Sequence, TaskCompletionSource Done)> _waiters = [];
     private readonly Dictionary<string, StoredSeries> _seriesByName = new(StringComparer.Ordinal);
     private readonly Dictionary<int, StoredSeries> _seriesById = [];
@@ -43,6 +44,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
     private long _rejected;
     private Exception? _writerFault;
     private bool _disposed;
+    private FileStream? _writerLock;
 
     private TimeSeriesStore(string path, StoreOptions options, SqliteConnection readConnection)
     {
@@ -105,6 +107,43 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes this the store's only writer, for as long as it is open: an exclusive lock on <c>&lt;store&gt;.lock</c>
+    /// beside the file, released when the store is disposed (or the process ends). Every write takes it on first use,
+    /// and commands that write call it at their start so a second writer is refused at once. Two writers would each keep
+    /// a series' open chunk and write it back over the other's, losing samples both had reported committed.
+    /// Readers (training, replay, <c>series</c>) take no lock and read alongside the writer.
+    /// </summary>
+    /// <exception cref="PredictorException">Another process (or another open store in this one) is writing the store.</exception>
+    public void AcquireWriter()
+    {
+        if (Volatile.Read(ref _writerLock) is not null)
+        {
+            return;
+        }
+
+        lock (_writerLockGate)
+        {
+            if (_writerLock is not null)
+            {
+                return;
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var lockPath = _path + ".lock";
+            try
+            {
+                Volatile.Write(ref _writerLock, new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            }
+            catch (IOException ex)
+            {
+                throw new PredictorException(
+                    $"Store '{_path}' is being written by another process (it holds '{lockPath}'); two writers would overwrite each other's samples. " +
+                    "Stop the other predictor collect, import or run --store on it, or write to another store.", ex);
+            }
+        }
+    }
+
     /// <summary>Returns the id of the series, creating it in the catalog if new (a small synchronous transaction).</summary>
     public int Register(SeriesInfo info)
     {
@@ -119,6 +158,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
                 return existing.Id;
             }
 
+            AcquireWriter();
             using var cmd = _readConnection.CreateCommand();
             cmd.CommandText = "INSERT INTO series(name, unit, step_ms) VALUES ($n, $u, $s) RETURNING id";
             cmd.Parameters.AddWithValue("$n", info.Name);
@@ -159,6 +199,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
     /// <summary>As <see cref="TryAppend(int, long, double)"/>, giving the sequence number to compare with <see cref="DurableUpTo"/>.</summary>
     public bool TryAppend(int seriesId, long timestampMs, double value, out long sequence)
     {
+        AcquireWriter();
         lock (_enqueueLock)
         {
             var next = _lastEnqueued + 1;
@@ -195,6 +236,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
     public bool TryLogDecision(DecisionRecord decision)
     {
         ArgumentNullException.ThrowIfNull(decision);
+        AcquireWriter();
         lock (_enqueueLock)
         {
             var next = _lastEnqueued + 1;
@@ -347,6 +389,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentException.ThrowIfNullOrWhiteSpace(module.Module);
+        AcquireWriter();
         if (module.CpuCores < 0 || double.IsNaN(module.CpuCores) || module.MemoryBytes < 0)
         {
             throw new PredictorException(
@@ -450,6 +493,11 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
             lock (_readLock)
             {
                 _readConnection.Dispose();
+            }
+
+            lock (_writerLockGate)
+            {
+                _writerLock?.Dispose();
             }
         }
     }
@@ -556,6 +604,7 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
 
     private async ValueTask<long> EnqueueAsync(int seriesId, object payload, CancellationToken cancellationToken)
     {
+        AcquireWriter();
         while (true)
         {
             lock (_enqueueLock)

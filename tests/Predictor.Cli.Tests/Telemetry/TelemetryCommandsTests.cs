@@ -60,14 +60,14 @@ public sealed class TelemetryCommandsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("10x")]
-    [InlineData("fast")]
-    [InlineData("0ms")]
-    public void Collect_BadDuration_FailsWithClearError(string interval)
+    [InlineData("10x", "is not a duration")]
+    [InlineData("fast", "is not a duration")]
+    [InlineData("0ms", "is shorter than 1 ms")]
+    public void Collect_BadDuration_FailsWithClearError(string interval, string expected)
     {
         var (code, _, err) = Run("collect", "--store", Path.Combine(_dir, "c.db"), "--interval", interval);
         Assert.Equal(1, code);
-        Assert.Contains($"--interval '{interval}' is not a duration", err, StringComparison.Ordinal);
+        Assert.Contains($"--interval '{interval}' {expected}", err, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -128,6 +128,8 @@ public sealed class TelemetryCommandsTests : IDisposable
     [Theory]
     [InlineData("500ms", "--retention 500ms is too short: give at least 1s")]
     [InlineData("2x", "--retention '2x' is not a duration")]
+    [InlineData("99999999999d", "--retention '99999999999d' is longer than 3650d, the longest it takes")]
+    [InlineData("0.5ms", "--retention '0.5ms' is shorter than 1 ms")]
     public void Collect_BadRetention_FailsWithOneLineAndCreatesNoStore(string retention, string expected)
     {
         var db = Path.Combine(_dir, "c.db");
@@ -139,6 +141,38 @@ public sealed class TelemetryCommandsTests : IDisposable
         Assert.Single(err.Trim().Split('\n'));
         Assert.Equal(string.Empty, output);
         Assert.False(File.Exists(db), "a refused command must not create the store");
+    }
+
+    [Theory]
+    [InlineData("--duration", "100000h", "--duration '100000h' is longer than 49d, the longest it takes; leave it out to run until Ctrl+C or SIGTERM.")]
+    [InlineData("--interval", "60d", "--interval '60d' is longer than 49d")]
+    [InlineData("--ticks", "abc", "--ticks 'abc' must be a whole number of ticks, 1 or more")]
+    [InlineData("--ticks", "1.5", "--ticks '1.5' must be a whole number of ticks, 1 or more")]
+    public void Collect_OptionOutOfRange_FailsSayingWhatItTakesAndCreatesNoStore(string option, string value, string expected)
+    {
+        var db = Path.Combine(_dir, "c.db");
+
+        var (code, _, err) = Run("collect", "--store", db, option, value);
+
+        Assert.Equal(1, code);
+        Assert.Contains(expected, err, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(db), "a refused command must not create the store");
+    }
+
+    [Fact]
+    public void Collect_StoreAnotherWriterHolds_IsRefusedAndWritesNothing()
+    {
+        var db = Path.Combine(_dir, "c.db");
+        using var other = TimeSeriesStore.Open(db);
+        other.AcquireWriter();
+
+        var (code, output, err) = Run("collect", "--store", db, "--ticks", "2");
+
+        Assert.Equal(1, code);
+        Assert.Equal(string.Empty, output);
+        Assert.Contains($"Store '{db}' is being written by another process (it holds '{db}.lock')", err, StringComparison.Ordinal);
+        Assert.Empty(other.ListSeries());
     }
 
     [Fact]

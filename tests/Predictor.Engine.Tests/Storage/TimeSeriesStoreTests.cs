@@ -15,6 +15,33 @@ public sealed class TimeSeriesStoreTests : IDisposable
     private static readonly SeriesInfo Cpu = new("host/cpu/user", "percent", TimeSpan.FromSeconds(1));
 
     [Fact]
+    public async Task SecondWriter_IsRefusedUntilTheFirstCloses_WhileReadersReadAlongside()
+    {
+        long[] t = [1_000_000, 1_001_000];
+        using (var first = TimeSeriesStore.Open(DbPath()))
+        {
+            var id = first.Register(Cpu);
+            await first.AppendAsync(id, t, [1.0, 2.0]);
+            await first.FlushAsync();
+
+            using var second = TimeSeriesStore.Open(DbPath());
+            // Reading takes no lock; writing in any way does, and is refused while the first store is open.
+            Assert.Equal([1.0, 2.0], second.ReadRange(Cpu.Name, long.MinValue, long.MaxValue).Values);
+            Assert.Equal(id, second.Register(Cpu));
+            var e = Assert.Throws<PredictorException>(() => second.TryAppend(id, 1_002_000, 3.0));
+            Assert.Contains("is being written by another process", e.Message, StringComparison.Ordinal);
+            Assert.Throws<PredictorException>(() => second.Register(new SeriesInfo("host/cpu/system", "percent", TimeSpan.FromSeconds(1))));
+            await Assert.ThrowsAsync<PredictorException>(async () => await second.AppendAsync(id, [1_002_000], [3.0]));
+        }
+
+        using var reopened = TimeSeriesStore.Open(DbPath());
+        reopened.AcquireWriter();
+        Assert.True(reopened.TryAppend(reopened.Register(Cpu), 1_002_000, 3.0));
+        await reopened.FlushAsync();
+        Assert.Equal([1.0, 2.0, 3.0], reopened.ReadRange(Cpu.Name, long.MinValue, long.MaxValue).Values);
+    }
+
+    [Fact]
     public async Task TryAppend_ThenFlush_ReadRangeReturnsExactSamplesAcrossChunks()
     {
         var options = new StoreOptions { ChunkSamples = 64 };

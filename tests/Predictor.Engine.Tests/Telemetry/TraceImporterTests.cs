@@ -162,6 +162,46 @@ public class TraceImporterTests
         }
     }
 
+    [Theory]
+    [InlineData("1600000000000000", "'1600000000000000' read as epoch milliseconds falls outside the years 1 to 9999")]
+    [InlineData("300000000000000", "'300000000000000' read as epoch milliseconds falls outside the years 1 to 9999")]
+    public void Import_CsvTimestampPastTheYear9999_IsABadRowSayingWhatToConvert(string timestamp, string expected)
+    {
+        // Epoch microseconds, a common export, read as milliseconds land in the year 52,000: no reader can print them.
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, $"timestamp,series,value\n1600000000000,a/b,1\n{timestamp},a/b,2\n");
+        try
+        {
+            var ex = Assert.Throws<TraceFormatException>(() => TraceImporter.Import(TraceFormat.Csv, path));
+            Assert.Equal(3, ex.Line);
+            Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+            Assert.Contains("--csv-timestamps s|ms", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Import_Google2011FileNamedWithADateNotADay_IsRefused()
+    {
+        var dir = Directory.CreateTempSubdirectory("predictor-g2011-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "vm_5718864796_20140101");
+            File.Copy(Fixture("google2011", "vm_5718864796_1"), path);
+
+            var ex = Assert.Throws<TraceFormatException>(() => TraceImporter.Import(TraceFormat.Google2011, path));
+
+            Assert.Contains("the file name's day '20140101' is not a day of the trace (vm_<job>_<day>, day 1 to 3650)", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void Import_SharedDatasets_ReadEveryFileWithExpectedCounts()
     {

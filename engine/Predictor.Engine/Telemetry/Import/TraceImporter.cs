@@ -153,6 +153,9 @@ public static class TraceImporter
         });
     }
 
+    // The last day number a google2011 file name may carry: ten years of days, far past the trace's 29.
+    private const long MaxGoogleDay = 3650;
+
     private static void ReadGoogle2011(Context ctx)
     {
         // vm_<job>_<day>: day d starts (d − 1) days after the epoch base.
@@ -162,6 +165,12 @@ public static class TraceImporter
         var parts = name.Split('_');
         if (parts.Length == 3 && parts[0] == "vm" && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var d) && d >= 1)
         {
+            if (d > MaxGoogleDay)
+            {
+                throw new TraceFormatException(ctx.Path, 1, 1, string.Create(CultureInfo.InvariantCulture,
+                    $"the file name's day '{parts[2]}' is not a day of the trace (vm_<job>_<day>, day 1 to {MaxGoogleDay}); rename the file with the day number it holds, e.g. vm_{parts[1]}_1"));
+            }
+
             job = parts[1];
             day = d;
         }
@@ -550,12 +559,22 @@ public static class TraceImporter
                 mode = !isNumber ? CsvTimestampFormat.Iso8601 : Math.Abs(number) >= 1e11 ? CsvTimestampFormat.EpochMilliseconds : CsvTimestampFormat.EpochSeconds;
             }
 
+            // Epoch numbers must land in years 1 to 9999, the calendar every reader of the store can print; microseconds or
+            // nanoseconds read as milliseconds would land tens of thousands of years ahead.
+            const double LastMs = 253_402_300_799_999, FirstMs = -62_135_596_800_000;
+            var ms = mode == CsvTimestampFormat.EpochSeconds ? number * 1000 : number;
+            if (isNumber && mode is CsvTimestampFormat.EpochSeconds or CsvTimestampFormat.EpochMilliseconds && (ms > LastMs || ms < FirstMs))
+            {
+                throw Error(Line, column, string.Create(CultureInfo.InvariantCulture,
+                    $"the timestamp '{s}' read as epoch {(mode == CsvTimestampFormat.EpochSeconds ? "seconds" : "milliseconds")} falls outside the years 1 to 9999; if it counts microseconds or nanoseconds, convert it to seconds or milliseconds (or pick the unit with --csv-timestamps s|ms)"));
+            }
+
             switch (mode)
             {
-                case CsvTimestampFormat.EpochSeconds when isNumber && Math.Abs(number) < 1e13:
-                    return (long)Math.Round(number * 1000);
-                case CsvTimestampFormat.EpochMilliseconds when isNumber && Math.Abs(number) < 1e16:
-                    return (long)Math.Round(number);
+                case CsvTimestampFormat.EpochSeconds when isNumber:
+                    return (long)Math.Round(ms);
+                case CsvTimestampFormat.EpochMilliseconds when isNumber:
+                    return (long)Math.Round(ms);
                 case CsvTimestampFormat.Iso8601 when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var dto):
                     return dto.ToUnixTimeMilliseconds();
                 default:
