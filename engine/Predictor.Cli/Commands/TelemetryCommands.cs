@@ -293,28 +293,38 @@ internal static class TelemetryCommands
             var output = parseResult.InvocationConfiguration.Output;
             var n = parseResult.GetValue(count);
             var gate = new Lock();
+            // Registering the series takes the first sequence numbers; sample k is then sequence `registered + k`, and
+            // is acknowledged as k.
+            var registered = long.MaxValue;
             var options = new StoreOptions
             {
                 MaxBatchItems = 997,
                 ChunkSamples = 64,
                 OnCommitted = seq =>
                 {
+                    var before = Volatile.Read(ref registered);
+                    if (seq <= before)
+                    {
+                        return;
+                    }
+
                     lock (gate)
                     {
-                        output.WriteLine($"ack {seq}");
+                        output.WriteLine($"ack {seq - before}");
                         output.Flush();
                     }
                 },
             };
             using var ts = TimeSeriesStore.Open(parseResult.GetValue(store)!, options);
             var ids = Enumerable.Range(0, n).Select(i => ts.Register(new SeriesInfo($"test/s{i}", "count", TimeSpan.FromMilliseconds(100)))).ToArray();
+            Volatile.Write(ref registered, ts.LastEnqueued);
             for (long k = 1; !cancellationToken.IsCancellationRequested; k++)
             {
                 var i = (int)((k - 1) % n);
                 var t = DurabilityBaseMs + ((k - 1) / n * 100);
-                while (!ts.TryAppend(ids[i], t, k / 1000.0, out var seq) || seq != k)
+                while (!ts.TryAppend(ids[i], t, k / 1000.0, out var seq) || seq != registered + k)
                 {
-                    if (seq != 0 && seq != k)
+                    if (seq != 0 && seq != registered + k)
                     {
                         throw new InvalidOperationException($"sequence {seq} for sample {k}: the writer must be the only producer");
                     }

@@ -27,6 +27,7 @@ internal sealed class StoreWriter : IDisposable
     private readonly SqliteCommand _upsertChunk;
     private readonly SqliteCommand _lastChunk;
     private readonly SqliteCommand _insertDecision;
+    private readonly SqliteCommand _insertSeries;
 
     public StoreWriter(SqliteConnection connection, StoreOptions options)
     {
@@ -43,6 +44,15 @@ internal sealed class StoreWriter : IDisposable
         _lastChunk = connection.CreateCommand();
         _lastChunk.CommandText = "SELECT chunk_start, data FROM chunks WHERE series_id = $s ORDER BY chunk_start DESC LIMIT 1";
         _lastChunk.Parameters.Add(new SqliteParameter { ParameterName = "$s" });
+
+        // OR IGNORE: two registrations of one new name may be queued; the second finds the first's row.
+        _insertSeries = connection.CreateCommand();
+        _insertSeries.CommandText =
+            "INSERT OR IGNORE INTO series(name, unit, step_ms) VALUES ($n, $u, $st); SELECT id FROM series WHERE name = $n";
+        foreach (var name in new[] { "$n", "$u", "$st" })
+        {
+            _insertSeries.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
 
         _insertDecision = connection.CreateCommand();
         _insertDecision.CommandText =
@@ -61,7 +71,9 @@ internal sealed class StoreWriter : IDisposable
         _upsertChunk.Transaction = tx;
         _lastChunk.Transaction = tx;
         _insertDecision.Transaction = tx;
+        _insertSeries.Transaction = tx;
         var retentions = new List<(TimeSeriesStore.RetentionRequest Request, int Deleted)>();
+        var registered = new List<(TimeSeriesStore.RegisterRequest Request, int Id)>();
         foreach (var item in batch)
         {
             switch (item.Payload)
@@ -83,6 +95,9 @@ internal sealed class StoreWriter : IDisposable
                     WriteDirtyChunks();
                     retentions.Add((retention, DropOlderThan(tx, retention.CutoffMs)));
                     break;
+                case TimeSeriesStore.RegisterRequest register:
+                    registered.Add((register, InsertSeries(register.Info)));
+                    break;
                 default:
                     throw new InvalidOperationException($"Unknown write item {item.Payload.GetType().Name}.");
             }
@@ -95,6 +110,11 @@ internal sealed class StoreWriter : IDisposable
             request.Done.TrySetResult(deleted);
         }
 
+        foreach (var (request, id) in registered)
+        {
+            request.Done.TrySetResult(id);
+        }
+
         return rejected;
     }
 
@@ -103,7 +123,16 @@ internal sealed class StoreWriter : IDisposable
         _upsertChunk.Dispose();
         _lastChunk.Dispose();
         _insertDecision.Dispose();
+        _insertSeries.Dispose();
         _connection.Dispose();
+    }
+
+    private int InsertSeries(Telemetry.SeriesInfo info)
+    {
+        _insertSeries.Parameters["$n"].Value = info.Name;
+        _insertSeries.Parameters["$u"].Value = info.Unit;
+        _insertSeries.Parameters["$st"].Value = (long)info.Step.TotalMilliseconds;
+        return Convert.ToInt32(_insertSeries.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private bool Append(int seriesId, long timestamp, double value)

@@ -15,6 +15,33 @@ public sealed class TimeSeriesStoreTests : IDisposable
     private static readonly SeriesInfo Cpu = new("host/cpu/user", "percent", TimeSpan.FromSeconds(1));
 
     [Fact]
+    public async Task Register_ManyThreadsManyNamesWhileAppending_OneIdPerNameInOrderWithTheAppends()
+    {
+        // New series are inserted by the writer, in order with the samples queued before them.
+        using (var store = TimeSeriesStore.Open(DbPath()))
+        {
+            var first = store.Register(Cpu);
+            var appending = store.AppendAsync(first, [.. Enumerable.Range(0, 50_000).Select(i => 1_000_000 + (i * 1000L))], [.. Enumerable.Range(0, 50_000).Select(i => (double)i)]);
+            var names = Enumerable.Range(0, 40).Select(i => $"host/s{i % 20}").ToArray();
+            var ids = await Task.WhenAll(names.Select(n => Task.Run(() => store.Register(new SeriesInfo(n, "count", TimeSpan.FromSeconds(1))))));
+            await appending;
+            await store.FlushAsync();
+
+            for (var i = 0; i < names.Length; i++)
+            {
+                Assert.Equal(ids[i % 20], ids[i]);
+            }
+
+            Assert.Equal(21, ids.Append(first).Distinct().Count());
+            Assert.Equal(21, store.ListSeries().Count);
+        }
+
+        using var reopened = TimeSeriesStore.Open(DbPath());
+        Assert.Equal(21, reopened.ListSeries().Count);
+        Assert.Equal(50_000, reopened.ReadRange(Cpu.Name, long.MinValue, long.MaxValue).Count);
+    }
+
+    [Fact]
     public async Task SecondWriter_IsRefusedUntilTheFirstCloses_WhileReadersReadAlongside()
     {
         long[] t = [1_000_000, 1_001_000];
@@ -325,7 +352,9 @@ public sealed class TimeSeriesStoreTests : IDisposable
         await store.FlushAsync();
         lock (seen)
         {
-            Assert.Equal(100, seen[^1]);
+            // Registering the series was the first item; the 100 samples follow it.
+            Assert.Equal(101, store.LastEnqueued);
+            Assert.Equal(store.LastEnqueued, seen[^1]);
             Assert.True(seen.Count >= 100 / 7, $"only {seen.Count} commits for batches of at most 7");
             Assert.Equal(seen.OrderBy(x => x), seen);
         }
