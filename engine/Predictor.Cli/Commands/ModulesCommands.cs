@@ -64,39 +64,113 @@ internal static class ModulesCommands
             var outPath = parse.GetValue(output)!;
             var trustPath = parse.GetValue(trust);
             var oldPath = parse.GetValue(rotateFrom);
+            var retireOld = parse.GetValue(retire);
             if (oldPath is not null && trustPath is null)
             {
                 throw new PredictorException("--rotate-from needs --trust-store: the rotation is applied to that trust store");
             }
 
-            if (File.Exists(outPath))
+            if (retireOld && oldPath is null)
             {
-                throw new PredictorException($"'{outPath}' already exists; keygen never overwrites a key, choose another --out");
+                throw new PredictorException("--retire-old needs --rotate-from: it retires the key that signs the rotation, and without --rotate-from there is none");
             }
 
+            // Everything that can fail is checked before any file is written, so a refused keygen leaves nothing behind.
+            CheckOutputFile("--out", outPath, "keygen never overwrites a key, choose another --out", "key.pem");
             using var key = ModuleSigningKey.Generate();
-            key.SavePem(outPath);
             var w = parse.InvocationConfiguration.Output;
-            w.WriteLine($"key {key.KeyId} written to {outPath}");
-            w.WriteLine($"public key (SubjectPublicKeyInfo, base64): {Convert.ToBase64String(key.PublicKeySpki)}");
-            if (trustPath is not null && oldPath is null)
+            if (oldPath is null)
             {
-                TrustStore.CreatePinned(trustPath, key.PublicKeySpki, TimeProvider.System);
-                w.WriteLine($"trust store {trustPath} created, pinning {key.KeyId}");
-            }
-            else if (trustPath is not null && oldPath is not null)
-            {
-                using var old = ModuleSigningKey.LoadPem(oldPath);
-                var (statement, signature) = TrustStore.CreateRotation(old, key.PublicKeySpki, parse.GetValue(retire), TimeProvider.System);
-                File.WriteAllBytes(outPath + ".rotation.json", statement);
-                File.WriteAllBytes(outPath + ".rotation.sig", signature);
-                TrustStore.Load(trustPath).ApplyRotation(statement, signature, TimeProvider.System);
-                w.WriteLine($"rotation {old.KeyId} -> {key.KeyId} signed ({outPath}.rotation.json/.sig) and applied to {trustPath}{(parse.GetValue(retire) ? $"; {old.KeyId} retired" : string.Empty)}");
+                if (trustPath is not null)
+                {
+                    CheckOutputFile("--trust-store", trustPath, "add keys to it with a rotation (`predictor modules keygen --rotate-from TRUSTED-KEY`), or choose another path", "trust.json");
+                }
+
+                WriteOrRemove([outPath], () =>
+                {
+                    key.SavePem(outPath);
+                    if (trustPath is not null)
+                    {
+                        TrustStore.CreatePinned(trustPath, key.PublicKeySpki, TimeProvider.System);
+                    }
+                });
+                WriteKey(w, key, outPath);
+                if (trustPath is not null)
+                {
+                    w.WriteLine($"trust store {trustPath} created, pinning {key.KeyId}");
+                }
+
+                return 0;
             }
 
+            using var old = ModuleSigningKey.LoadPem(oldPath);
+            var store = TrustStore.Load(trustPath!);
+            var (statement, signature) = TrustStore.CreateRotation(old, key.PublicKeySpki, retireOld, TimeProvider.System);
+            store.CheckRotation(statement, signature, TimeProvider.System);
+            string[] written = [outPath, outPath + ".rotation.json", outPath + ".rotation.sig"];
+            WriteOrRemove(written, () =>
+            {
+                key.SavePem(outPath);
+                File.WriteAllBytes(written[1], statement);
+                File.WriteAllBytes(written[2], signature);
+                store.ApplyRotation(statement, signature, TimeProvider.System);
+            });
+            WriteKey(w, key, outPath);
+            w.WriteLine($"rotation {old.KeyId} -> {key.KeyId} signed ({outPath}.rotation.json/.sig) and applied to {trustPath}{(retireOld ? $"; {old.KeyId} retired" : string.Empty)}");
             return 0;
         });
         return cmd;
+    }
+
+    private static void WriteKey(TextWriter w, ModuleSigningKey key, string outPath)
+    {
+        w.WriteLine($"key {key.KeyId} written to {outPath}");
+        w.WriteLine($"public key (SubjectPublicKeyInfo, base64): {Convert.ToBase64String(key.PublicKeySpki)}");
+    }
+
+    /// <summary>Runs <paramref name="write"/>; if it throws, removes whichever of <paramref name="files"/> it created.</summary>
+    private static void WriteOrRemove(string[] files, Action write)
+    {
+        var existed = files.Select(File.Exists).ToArray();
+        try
+        {
+            write();
+        }
+        catch
+        {
+            for (var i = 0; i < files.Length; i++)
+            {
+                if (!existed[i])
+                {
+                    File.Delete(files[i]);
+                }
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses an output path that is a directory, lies in a folder that does not exist, or (when
+    /// <paramref name="existsAdvice"/> is given) already exists; each message names the option and says what to do.
+    /// </summary>
+    private static void CheckOutputFile(string option, string path, string? existsAdvice, string example)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new PredictorException($"{option} '{path}' is a directory; give the path of a file to write, e.g. '{Path.Combine(path, example)}'");
+        }
+
+        if (existsAdvice is not null && File.Exists(path))
+        {
+            throw new PredictorException($"{option} '{path}' already exists; {existsAdvice}");
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder))
+        {
+            throw new PredictorException($"{option} '{path}': the folder '{folder}' does not exist; create it first or choose another path");
+        }
     }
 
     private static Command Sign()
@@ -119,6 +193,8 @@ internal static class ModulesCommands
         };
         cmd.SetAction(parse =>
         {
+            var outPath = parse.GetValue(output)!;
+            CheckOutputFile("--out", outPath, null, "module.tar");
             using var signer = ModuleSigningKey.LoadPem(parse.GetValue(key)!);
             var healthText = parse.GetValue(health);
             var spec = new ModulePackageSpec(
@@ -127,7 +203,6 @@ internal static class ModulesCommands
                 string.IsNullOrWhiteSpace(healthText) ? null : new ModuleHealthCheckSpec(healthText.Split(' ', StringSplitOptions.RemoveEmptyEntries), parse.GetValue(healthTimeout)));
             var files = ModulePackageWriter.ReadDirectory(parse.GetValue(source)!);
             var bytes = ModulePackageWriter.Create(spec, files, signer);
-            var outPath = parse.GetValue(output)!;
             File.WriteAllBytes(outPath, bytes);
             parse.InvocationConfiguration.Output.WriteLine($"{outPath}: {spec.Name} {spec.Version}, {files.Count} files, {bytes.Length} bytes, signed by {signer.KeyId}");
             return 0;
@@ -229,7 +304,25 @@ internal static class ModulesCommands
         cmd.SetAction(parse =>
         {
             var w = parse.InvocationConfiguration.Output;
-            var path = Path.Combine(parse.GetValue(root)!, "measured.log");
+            var rootPath = parse.GetValue(root)!;
+            if (!Directory.Exists(rootPath))
+            {
+                throw new ModuleOperationException($"module root '{rootPath}' does not exist; check --root (the first `predictor modules install` creates it)");
+            }
+
+            var path = Path.Combine(rootPath, "measured.log");
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                // Nothing to replay: never report an absent log as an intact chain.
+                if (parse.GetValue(verify))
+                {
+                    throw new ModuleOperationException($"measured log '{path}' does not exist: nothing was installed under '{rootPath}', or the log was removed; there is no chain to verify");
+                }
+
+                w.WriteLine($"no measured log at '{path}' (nothing installed under this root yet)");
+                return 0;
+            }
+
             var check = MeasuredLog.Verify(path);
             foreach (var e in check.Entries)
             {

@@ -103,6 +103,166 @@ public class ModulesCommandsTests
         }
     }
 
+    [Fact]
+    public void Keygen_RefusedForTrustStoreOrRotateFrom_LeavesNoFileBehind()
+    {
+        using var dir = new TempDir();
+        var trust = dir.P("t.json");
+        Ok("modules", "keygen", "--out", dir.P("k1.pem"), "--trust-store", trust);
+        Ok("modules", "keygen", "--out", dir.P("other.pem"));
+        var trustBefore = File.ReadAllBytes(trust);
+
+        (string[] Args, string Expected)[] cases =
+        [
+            (["--out", dir.P("k2.pem"), "--trust-store", trust], $"--trust-store '{trust}' already exists"),
+            (["--out", dir.P("k3.pem"), "--trust-store", dir.P("nodir/t.json")], "does not exist"),
+            (["--out", dir.P("k4.pem"), "--rotate-from", dir.P("nokey.pem"), "--trust-store", trust], "cannot read signing key"),
+            (["--out", dir.P("k5.pem"), "--rotate-from", dir.P("other.pem"), "--trust-store", trust], "does not know"),
+            (["--out", dir.P("k6.pem"), "--rotate-from", dir.P("k1.pem"), "--trust-store", dir.P("missing.json")], "cannot read trust store"),
+        ];
+        foreach (var (args, expected) in cases)
+        {
+            var (code, _, error) = Run(["modules", "keygen", .. args]);
+            Assert.True(code == 1, $"keygen {string.Join(' ', args)} exited {code}: {error}");
+            Assert.Contains(expected, error, StringComparison.Ordinal);
+            Assert.False(File.Exists(args[1]), $"{args[1]} left behind by: {error}");
+            Assert.False(File.Exists(args[1] + ".rotation.json") || File.Exists(args[1] + ".rotation.sig"), $"rotation files left behind by: {error}");
+        }
+
+        Assert.Equal(trustBefore, File.ReadAllBytes(trust));
+        Assert.False(File.Exists(dir.P("missing.json")));
+
+        // The same command, retried with the mistake fixed, goes through.
+        Ok("modules", "keygen", "--out", dir.P("k2.pem"), "--trust-store", dir.P("t2.json"));
+        Ok("modules", "keygen", "--out", dir.P("k5.pem"), "--rotate-from", dir.P("k1.pem"), "--trust-store", trust);
+    }
+
+    [Fact]
+    public void Keygen_RetireOldWithoutRotateFrom_Refused()
+    {
+        using var dir = new TempDir();
+        var (code, _, error) = Run("modules", "keygen", "--out", dir.P("k.pem"), "--retire-old");
+        Assert.Equal(1, code);
+        Assert.Contains("--retire-old needs --rotate-from", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.P("k.pem")));
+    }
+
+    [Theory]
+    [InlineData("keygen")]
+    [InlineData("sign")]
+    public void Out_DirectoryOrMissingFolder_OneLineNamingIt(string sub)
+    {
+        using var dir = new TempDir();
+        Ok("modules", "keygen", "--out", dir.P("k.pem"));
+        string[] Args(string output) => sub == "keygen"
+            ? ["modules", "keygen", "--out", output]
+            : ["modules", "sign", "--key", dir.P("k.pem"), "--source", dir.Source("1.0.0"), "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--out", output];
+
+        var (code, _, error) = Run(Args(dir.P(".")));
+        Assert.Equal(1, code);
+        Assert.Contains("is a directory; give the path of a file to write", error, StringComparison.Ordinal);
+
+        (code, _, error) = Run(Args(dir.P("nodir/x")));
+        Assert.Equal(1, code);
+        Assert.Contains($"the folder '{dir.P("nodir")}' does not exist", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("socket")]
+    public async Task Sign_SourceHoldsSpecialFile_RefusedNamingIt(string kind)
+    {
+        using var dir = new TempDir();
+        Ok("modules", "keygen", "--out", dir.P("k.pem"));
+        var src = dir.Source("1.0.0");
+        var special = Path.Combine(src, "special");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        if (kind == "fifo")
+        {
+            using var mkfifo = Process.Start("mkfifo", [special]);
+            mkfifo.WaitForExit();
+        }
+        else
+        {
+            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(special));
+        }
+
+        var sign = Task.Run(() => Run("modules", "sign", "--key", dir.P("k.pem"), "--source", src, "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--out", dir.P("x.tar")));
+        if (await Task.WhenAny(sign, Task.Delay(TimeSpan.FromSeconds(30))) != sign)
+        {
+            if (kind == "fifo")
+            {
+                File.WriteAllText(special, string.Empty); // release the blocked reader
+            }
+
+            Assert.Fail($"sign hung on a {kind} in --source");
+        }
+
+        var (code, _, error) = await sign;
+        Assert.Equal(1, code);
+        Assert.Contains($"'{special}' is a {(kind == "fifo" ? "FIFO" : "socket")}", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.P("x.tar")));
+    }
+
+    [Theory]
+    [InlineData(1, 200, "per file")]
+    [InlineData(3, 100, "per package")]
+    public void Sign_AboveVerifyLimits_RefusedNamingTheLimit(int count, int mib, string which)
+    {
+        using var dir = new TempDir();
+        Ok("modules", "keygen", "--out", dir.P("k.pem"));
+        var src = dir.Source("1.0.0");
+        for (var i = 0; i < count; i++)
+        {
+            using var big = File.Create(Path.Combine(src, $"blob{i}"));
+            big.SetLength((long)mib << 20); // sparse: no disk space used
+        }
+
+        var (code, _, error) = Run("modules", "sign", "--key", dir.P("k.pem"), "--source", src, "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--out", dir.P("x.tar"));
+
+        Assert.Equal(1, code);
+        Assert.Contains($"MiB) {which} that `predictor modules verify` and `install` enforce", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.P("x.tar")));
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("log")]
+    [InlineData("log-verify")]
+    [InlineData("rollback")]
+    public void ReadOnlyCommands_RootMissing_OneLineAndNothingCreated(string sub)
+    {
+        using var dir = new TempDir();
+        var root = dir.P("typo-root");
+        string[] args = sub switch
+        {
+            "list" => ["modules", "list", "--root", root],
+            "log" => ["modules", "log", "--root", root],
+            "log-verify" => ["modules", "log", "--root", root, "--verify"],
+            _ => ["modules", "rollback", "--root", root, "--name", "hello"],
+        };
+
+        var (code, output, error) = Run(args);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"module root '{root}' does not exist; check --root", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("chain intact", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(root));
+    }
+
+    [Fact]
+    public void LogVerify_RootWithoutLog_FailsInsteadOfChainIntact()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.P("root"));
+
+        var (code, output, error) = Run("modules", "log", "--root", dir.P("root"), "--verify");
+
+        Assert.Equal(1, code);
+        Assert.Contains("does not exist: nothing was installed", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("chain intact", output, StringComparison.Ordinal);
+    }
+
     private static string Ok(params string[] args)
     {
         var (code, output, error) = Run(args);

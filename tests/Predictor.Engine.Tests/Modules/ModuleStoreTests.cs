@@ -169,6 +169,198 @@ public class ModuleStoreTests
         }
     }
 
+    [Theory]
+    [InlineData("edited")]
+    [InlineData("directory")]
+    public void Install_MeasuredLogCannotBeExtended_NothingChanges(string how)
+    {
+        using var root = ModuleTestKit.NewRoot();
+        var store = ModuleTestKit.Store(root);
+        store.Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+        BreakLog(store.Log.Path, how);
+        var before = Snapshot(root.Path);
+
+        var ex = Assert.Throws<ModuleOperationException>(() => store.Install(ModuleTestKit.Package("2.3.0"), "v23.tar"));
+
+        Assert.Contains(how == "edited" ? "is broken at line 2" : "is a directory", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(root.Path));
+    }
+
+    [Theory]
+    [InlineData("edited")]
+    [InlineData("directory")]
+    public void Rollback_MeasuredLogCannotBeExtended_NothingChanges(string how)
+    {
+        using var root = ModuleTestKit.NewRoot();
+        var store = ModuleTestKit.Store(root);
+        store.Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+        BreakLog(store.Log.Path, how);
+        var before = Snapshot(root.Path);
+
+        var ex = Assert.Throws<ModuleOperationException>(() => store.Rollback("counter"));
+
+        Assert.Contains(how == "edited" ? "is broken at line 2" : "is a directory", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(root.Path));
+    }
+
+    [Fact]
+    public void Install_LogAppendFailsAfterSlotReplaced_OldSlotPutBack()
+    {
+        using var root = ModuleTestKit.NewRoot();
+        ModuleTestKit.Store(root).Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        ModuleTestKit.Store(root).Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+        var log = Path.Combine(root.Path, "measured.log");
+        var before = Snapshot(root.Path);
+
+        // The log passes the check before staging and breaks just before the install entry is appended.
+        var store = new ModuleStore(new ModuleStoreOptions { Root = root.Path, Durable = false, AfterStep = s => { if (s == InstallStep.SlotReady) { BreakLog(log, "edited"); } } });
+        Assert.Throws<ModuleOperationException>(() => store.Install(ModuleTestKit.Package("2.3.0"), "v23.tar"));
+
+        var after = Snapshot(root.Path);
+        after.Remove("measured.log");
+        before.Remove("measured.log");
+        Assert.Equal(before, after);
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(root.Path, "modules", "counter"), ".*"));
+    }
+
+    [Fact]
+    public void Recover_MeasuredLogBroken_StatePendingUntilLogRepaired()
+    {
+        using var root = ModuleTestKit.NewRoot();
+        ModuleTestKit.Store(root).Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        var crashing = new ModuleStore(new ModuleStoreOptions { Root = root.Path, Durable = false, AfterStep = s => { if (s == InstallStep.Switched) { throw new CrashException(); } } });
+        Assert.Throws<CrashException>(() => crashing.Install(ModuleTestKit.Package("2.0.0"), "v2.tar"));
+        var log = Path.Combine(root.Path, "measured.log");
+        var intact = File.ReadAllBytes(log);
+        BreakLog(log, "edited");
+        var before = Snapshot(root.Path);
+        var store = ModuleTestKit.Store(root);
+
+        var ex = Assert.Throws<ModuleOperationException>(() => store.List());
+
+        Assert.Contains("must be switched back to slot a, but the switch cannot be recorded", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(root.Path));
+
+        File.WriteAllBytes(log, intact);
+        Assert.Equal("1.0.0", Assert.Single(store.List()).ActiveVersion);
+        Assert.Equal("recovered", MeasuredLog.Verify(log).Entries[^1].Event);
+    }
+
+    [Fact]
+    public void Install_StateFileDeletedWithSlotsPresent_RefusedAndFloorKept()
+    {
+        using var root = ModuleTestKit.NewRoot();
+        var store = ModuleTestKit.Store(root);
+        store.Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+        File.Delete(Path.Combine(root.Path, "modules/counter/state.json"));
+        var before = Snapshot(root.Path);
+
+        var ex = Assert.Throws<ModuleOperationException>(() => store.Install(ModuleTestKit.Package("1.5.0"), "v15.tar"));
+
+        Assert.Contains("state file", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("is missing, but slot-a and slot-b exist and measured log", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("shows 2.0.0 committed", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("\"active\": \"b\"", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(root.Path));
+        Assert.Throws<ModuleOperationException>(() => store.List());
+    }
+
+    [Fact]
+    public void Install_ModuleDirectoryDeletedButLogShowsCommit_Refused()
+    {
+        using var root = ModuleTestKit.NewRoot();
+        var store = ModuleTestKit.Store(root);
+        store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+        Directory.Delete(Path.Combine(root.Path, "modules/counter"), recursive: true);
+
+        var ex = Assert.Throws<ModuleOperationException>(() => store.Install(ModuleTestKit.Package("1.0.0"), "v1.tar"));
+
+        Assert.Contains("shows 2.0.0 committed", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(root.Path, "modules/counter/slot-a")));
+    }
+
+    [Theory]
+    [InlineData("{\"active\":\"c\",\"previous\":\"a\",\"pending\":false,\"committedVersion\":\"2.0.0\"}", "names slot 'c'")]
+    [InlineData("{\"active\":\"b\",\"previous\":\"../x\",\"pending\":false,\"committedVersion\":\"2.0.0\"}", "names slot '../x'")]
+    [InlineData("{\"active\":\"b\",\"previous\":\"a\",\"pending\":false,\"committedVersion\":\"two\"}", "committedVersion 'two' is not a version")]
+    public void List_StateFileWithBadValue_Refused(string json, string expected)
+    {
+        using var root = ModuleTestKit.NewRoot();
+        var store = ModuleTestKit.Store(root);
+        store.Install(ModuleTestKit.Package("1.0.0"), "v1.tar");
+        store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar");
+        File.WriteAllText(Path.Combine(root.Path, "modules/counter/state.json"), json);
+
+        var ex = Assert.Throws<ModuleOperationException>(() => store.List());
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ModuleOperationException>(() => store.Install(ModuleTestKit.Package("3.0.0"), "v3.tar"));
+    }
+
+    [Fact]
+    public void FirstInstall_CrashAtEachStep_RecoversToNoActiveSlot()
+    {
+        // A first install that dies after its slot exists must not look like a lost state.json.
+        foreach (var step in Enum.GetValues<InstallStep>())
+        {
+            using var root = ModuleTestKit.NewRoot();
+            var crashing = new ModuleStore(new ModuleStoreOptions { Root = root.Path, Durable = false, AfterStep = s => { if (s == step) { throw new CrashException(); } } });
+            Assert.Throws<CrashException>(() => crashing.Install(ModuleTestKit.Package("1.0.0"), "v1.tar"));
+
+            var store = ModuleTestKit.Store(root);
+            var listed = store.List();
+            var expected = step == InstallStep.Committed ? "1.0.0" : null;
+            Assert.True(listed.SingleOrDefault()?.ActiveVersion == expected, $"after a crash at {step}: active {listed.SingleOrDefault()?.ActiveVersion}, expected {expected}");
+            Assert.True(store.Install(ModuleTestKit.Package("2.0.0"), "v2.tar").Committed, $"install after a crash at {step}");
+        }
+    }
+
+    [Fact]
+    public void ListAndRollback_RootMissing_RefusedAndNothingCreated()
+    {
+        using var parent = new TempRoot();
+        var missing = Path.Combine(parent.Path, "typo-root");
+        var store = new ModuleStore(new ModuleStoreOptions { Root = missing, Durable = false });
+
+        Assert.Contains($"module root '{missing}' does not exist", Assert.Throws<ModuleOperationException>(() => store.List()).Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", Assert.Throws<ModuleOperationException>(() => store.Rollback("counter")).Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+    }
+
+    private static void BreakLog(string log, string how)
+    {
+        if (how == "edited")
+        {
+            var lines = File.ReadAllLines(log);
+            lines[1] = lines[1].Replace("\"commit\"", "\"commit \"", StringComparison.Ordinal);
+            File.WriteAllLines(log, lines);
+        }
+        else
+        {
+            File.Delete(log);
+            Directory.CreateDirectory(log);
+        }
+    }
+
+    /// <summary>Every file under the root (path → bytes) and every directory, except the lock file.</summary>
+    private static SortedDictionary<string, string> Snapshot(string root)
+    {
+        var all = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(root, entry);
+            if (relative != ".lock")
+            {
+                all[relative] = Directory.Exists(entry) ? "dir" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(entry)));
+            }
+        }
+
+        return all;
+    }
+
     private sealed class CrashException : Exception
     {
     }

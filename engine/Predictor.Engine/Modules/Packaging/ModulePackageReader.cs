@@ -84,7 +84,7 @@ public static class ModulePackageReader
 
         if (info.Length > limits.MaxPackageBytes)
         {
-            throw new ModulePackageException(ModuleRejection.TooLarge, $"package '{path}' is {info.Length} bytes, above the limit of {limits.MaxPackageBytes}");
+            throw new ModulePackageException(ModuleRejection.TooLarge, $"package '{path}' is {info.Length} bytes, above the limit of {limits.MaxPackageBytes} bytes per package; rebuild it from fewer or smaller files");
         }
 
         return Read(File.ReadAllBytes(path), trust, path, limits);
@@ -98,7 +98,7 @@ public static class ModulePackageReader
         limits ??= new ModulePackageLimits();
         if (archive.LongLength > limits.MaxPackageBytes)
         {
-            throw new ModulePackageException(ModuleRejection.TooLarge, $"{where}: {archive.LongLength} bytes, above the limit of {limits.MaxPackageBytes}");
+            throw new ModulePackageException(ModuleRejection.TooLarge, $"{where}: {archive.LongLength} bytes, above the limit of {limits.MaxPackageBytes} bytes per package; rebuild it from fewer or smaller files");
         }
 
         var entries = ReadEntries(archive, where, limits);

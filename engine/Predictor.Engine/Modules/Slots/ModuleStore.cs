@@ -45,7 +45,7 @@ public sealed class ModuleStore
     private readonly ModuleStoreOptions _options;
     private readonly IModuleHealthCheck _health;
 
-    /// <summary>Opens a store; the root is created on first use.</summary>
+    /// <summary>Opens a store; the root is created by the first install (the other operations need it to exist).</summary>
     public ModuleStore(ModuleStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -65,7 +65,7 @@ public sealed class ModuleStore
     /// <summary>Verifies and installs the package at <paramref name="packagePath"/>.</summary>
     public InstallResult Install(string packagePath)
     {
-        using var guard = Lock();
+        using var guard = Lock(create: true);
         Recover();
         var trust = TrustStore.Load(_options.ResolvedTrustStorePath);
         var package = ModulePackageReader.ReadFile(packagePath, trust, _options.Limits);
@@ -75,7 +75,7 @@ public sealed class ModuleStore
     /// <summary>Verifies and installs a package held in memory; <paramref name="where"/> names it in errors.</summary>
     public InstallResult Install(byte[] archive, string where)
     {
-        using var guard = Lock();
+        using var guard = Lock(create: true);
         Recover();
         var trust = TrustStore.Load(_options.ResolvedTrustStorePath);
         var package = ModulePackageReader.Read(archive, trust, where, _options.Limits);
@@ -85,7 +85,7 @@ public sealed class ModuleStore
     /// <summary>Lists installed modules, after recovering any interrupted install.</summary>
     public IReadOnlyList<InstalledModule> List()
     {
-        using var guard = Lock();
+        using var guard = Lock(create: false);
         Recover();
         var result = new List<InstalledModule>();
         var modules = Path.Combine(_options.Root, "modules");
@@ -110,7 +110,7 @@ public sealed class ModuleStore
     /// <summary>Switches <paramref name="module"/> to its other slot, which must hold an intact package signed by a trusted key.</summary>
     public InstalledModule Rollback(string module)
     {
-        using var guard = Lock();
+        using var guard = Lock(create: false);
         Recover();
         var dir = ModuleDirectory(module);
         var state = ReadState(dir);
@@ -131,8 +131,9 @@ public sealed class ModuleStore
             throw new ModuleOperationException($"module '{module}': slot {target} no longer matches its manifest (a file was changed or removed); reinstall instead of rolling back");
         }
 
-        WriteState(dir, state with { Active = target, Previous = state.Active, Pending = false });
+        // Measured before the switch: a log that cannot take the entry refuses the rollback with nothing changed.
         Log.Append("rollback", module, manifest.Version, DigestOf(dir, target), manifest.KeyId, target, $"explicit rollback from slot {state.Active}");
+        WriteState(dir, state with { Active = target, Previous = state.Active, Pending = false });
         return new InstalledModule(module, target, manifest.Version, TryReadSlotManifest(dir, state.Active)?.Version, state.CommittedVersion, true);
     }
 
@@ -148,7 +149,6 @@ public sealed class ModuleStore
     {
         var manifest = package.Manifest;
         var dir = ModuleDirectory(manifest.Name);
-        Directory.CreateDirectory(dir);
         var state = ReadState(dir);
         if (state.CommittedVersion is not null && !(manifest.ParsedVersion > ModuleVersion.Parse(state.CommittedVersion)))
         {
@@ -156,7 +156,17 @@ public sealed class ModuleStore
                 $"{where}: version {manifest.Version} of '{manifest.Name}' is not newer than the committed {state.CommittedVersion}; anti-rollback refuses it (bump the version; use `predictor modules rollback` to return to the previous slot)");
         }
 
+        // The install entry must be appendable before any slot changes: a broken log refuses with nothing changed.
+        Log.CheckAppendable();
         Step(InstallStep.Verified);
+        Directory.CreateDirectory(dir);
+        if (!File.Exists(StatePath(dir)))
+        {
+            // A new module gets its (empty) state before any slot exists, so slots without a state.json always
+            // mean the state was lost, never an install that died half-way (ReadState refuses that case).
+            WriteState(dir, state);
+        }
+
         var target = state.Active is null ? "a" : Other(state.Active);
         var staging = Path.Combine(dir, $".staging-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
@@ -196,13 +206,24 @@ public sealed class ModuleStore
         }
 
         Step(InstallStep.SlotReady);
+
+        // Measure before the switch, as measured boot measures before it executes. If the append fails after all
+        // (the log changed under us, a write error), the old slot goes back so the refused install changed nothing.
+        try
+        {
+            Log.Append("install", manifest.Name, manifest.Version, package.Digest, manifest.KeyId, target, $"from {Path.GetFileName(where)}");
+        }
+        catch (Exception ex) when (ex is ModuleOperationException or IOException or UnauthorizedAccessException)
+        {
+            PutOldSlotBack(dir, slotDir, trash);
+            throw;
+        }
+
         if (trash is not null)
         {
             DurableFiles.DeleteTree(trash);
         }
 
-        // Measure before the switch, as measured boot measures before it executes.
-        Log.Append("install", manifest.Name, manifest.Version, package.Digest, manifest.KeyId, target, $"from {Path.GetFileName(where)}");
         Step(InstallStep.Measured);
         var previous = state.Active;
         WriteState(dir, state with { Active = target, Previous = previous, Pending = true });
@@ -268,10 +289,20 @@ public sealed class ModuleStore
             var state = ReadState(dir);
             if (state.Pending)
             {
+                // Logged before the switch back, like every switch: if the log cannot take the entry, the state
+                // stays pending and every operation refuses until the log is repaired.
                 var failed = state.Active is null ? null : TryReadSlotManifest(dir, state.Active);
+                try
+                {
+                    Log.Append("recovered", Path.GetFileName(dir), failed?.Version ?? "-", state.Active is null ? "-" : DigestOf(dir, state.Active), failed?.KeyId ?? "-",
+                        state.Previous ?? "-", "an install died between switch and commit; switched back to the previous slot");
+                }
+                catch (ModuleOperationException ex)
+                {
+                    throw new ModuleOperationException($"module '{Path.GetFileName(dir)}': an install died between switch and commit and must be switched back to slot {state.Previous ?? "-"}, but the switch cannot be recorded: {ex.Message}", ex);
+                }
+
                 WriteState(dir, state with { Active = state.Previous, Previous = state.Active, Pending = false });
-                Log.Append("recovered", Path.GetFileName(dir), failed?.Version ?? "-", state.Active is null ? "-" : DigestOf(dir, state.Active), failed?.KeyId ?? "-",
-                    state.Previous ?? "-", "an install died between switch and commit; switched back to the previous slot");
             }
 
             foreach (var leftover in Directory.EnumerateDirectories(dir, ".*"))
@@ -281,9 +312,23 @@ public sealed class ModuleStore
         }
     }
 
-    private FileStream Lock()
+    /// <summary>Takes the store lock; only an install (<paramref name="create"/>) may create the root.</summary>
+    private FileStream Lock(bool create)
     {
-        Directory.CreateDirectory(_options.Root);
+        if (File.Exists(_options.Root))
+        {
+            throw new ModuleOperationException($"module root '{_options.Root}' is a file, not a directory; give --root the directory that holds measured.log and modules/");
+        }
+
+        if (create)
+        {
+            Directory.CreateDirectory(_options.Root);
+        }
+        else if (!Directory.Exists(_options.Root))
+        {
+            throw new ModuleOperationException($"module root '{_options.Root}' does not exist; check --root (the first `predictor modules install` creates it)");
+        }
+
         var path = Path.Combine(_options.Root, ".lock");
         var start = _options.Time.GetTimestamp();
         while (true)
@@ -347,27 +392,106 @@ public sealed class ModuleStore
         return true;
     }
 
-    private static SlotState ReadState(string moduleDir)
+    private static string StatePath(string moduleDir) => Path.Combine(moduleDir, "state.json");
+
+    private SlotState ReadState(string moduleDir)
     {
-        var path = Path.Combine(moduleDir, "state.json");
+        var path = StatePath(moduleDir);
         if (!File.Exists(path))
         {
+            RefuseLostState(moduleDir, path);
             return new SlotState(null, null, false, null);
         }
 
+        SlotState state;
         try
         {
-            return JsonSerializer.Deserialize<SlotState>(File.ReadAllBytes(path), JsonOptions)
+            state = JsonSerializer.Deserialize<SlotState>(File.ReadAllBytes(path), JsonOptions)
                 ?? throw new JsonException("null");
         }
         catch (JsonException ex)
         {
             throw new ModuleOperationException($"slot state '{path}' is not valid ({ex.Message.Split('\n')[0]}); it is only ever replaced atomically, so the disk or an editor damaged it", ex);
         }
+
+        if (state.Active is not (null or "a" or "b") || state.Previous is not (null or "a" or "b"))
+        {
+            throw new ModuleOperationException($"slot state '{path}' names slot '{(state.Active is not (null or "a" or "b") ? state.Active : state.Previous)}'; active and previous are \"a\", \"b\" or absent. It is only ever replaced atomically, so the disk or an editor damaged it");
+        }
+
+        if (state.CommittedVersion is not null && !ModuleVersion.TryParse(state.CommittedVersion, out _, out var error))
+        {
+            throw new ModuleOperationException($"slot state '{path}': committedVersion '{state.CommittedVersion}' is not a version ({error}); it is only ever replaced atomically, so the disk or an editor damaged it");
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// A missing state.json is a new module only when nothing says otherwise. Slots on disk or a commit in the log
+    /// mean the state (with the anti-rollback floor) was lost: starting afresh would accept any older version.
+    /// </summary>
+    private void RefuseLostState(string moduleDir, string path)
+    {
+        var module = Path.GetFileName(moduleDir);
+        var evidence = new List<string>();
+        var slots = new[] { "a", "b" }.Where(s => Directory.Exists(SlotDirectory(moduleDir, s))).Select(s => "slot-" + s).ToList();
+        if (slots.Count > 0)
+        {
+            evidence.Add($"{string.Join(" and ", slots)} {(slots.Count == 1 ? "exists" : "exist")}");
+        }
+
+        var entries = File.Exists(Log.Path) ? MeasuredLog.Verify(Log.Path).Entries.Where(e => e.Module == module).ToList() : [];
+        var committed = entries
+            .Where(e => e.Event == "commit")
+            .Select(e => ModuleVersion.TryParse(e.Version, out var v, out _) ? v : null)
+            .OfType<ModuleVersion>()
+            .Max();
+        if (committed is not null)
+        {
+            evidence.Add($"measured log '{Log.Path}' shows {committed} committed");
+        }
+
+        if (evidence.Count == 0)
+        {
+            return;
+        }
+
+        // The slot each switching event left active, from the last such entry.
+        var active = entries.LastOrDefault(e => e.Event is "commit" or "rollback" or "auto-rollback" or "recovered" && e.Slot is "a" or "b")?.Slot;
+        throw new ModuleOperationException(
+            $"module '{module}': state file '{path}' is missing, but {string.Join(" and ", evidence)}; refusing to treat it as a new module, which would drop the anti-rollback floor. " +
+            $"Restore state.json from a backup, or write it by hand as {{\"active\": \"{active ?? "a or b"}\", \"pending\": false, \"committedVersion\": \"{committed?.ToString() ?? "the highest version ever committed"}\"}}");
     }
 
     private void WriteState(string moduleDir, SlotState state) =>
-        DurableFiles.WriteAtomic(Path.Combine(moduleDir, "state.json"), JsonSerializer.SerializeToUtf8Bytes(state, JsonOptions), _options.Durable);
+        DurableFiles.WriteAtomic(StatePath(moduleDir), JsonSerializer.SerializeToUtf8Bytes(state, JsonOptions), _options.Durable);
+
+    /// <summary>Undoes steps 3 and 4 of an install: the new slot goes away and the old one (if any) comes back.</summary>
+    private void PutOldSlotBack(string moduleDir, string slotDir, string? trash)
+    {
+        try
+        {
+            var refused = Path.Combine(moduleDir, $".trash-{Guid.NewGuid():N}");
+            Directory.Move(slotDir, refused);
+            if (trash is not null)
+            {
+                Directory.Move(trash, slotDir);
+            }
+
+            if (_options.Durable)
+            {
+                DurableFiles.SyncDirectory(moduleDir);
+            }
+
+            DurableFiles.DeleteTree(refused);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The caller's error is the one to report; what is left here is not active, and the next operation's
+            // recovery removes any trash directory.
+        }
+    }
 
     /// <summary>The active pointer and the anti-rollback floor, in one file so one rename updates both.</summary>
     private sealed record SlotState(string? Active, string? Previous, bool Pending, string? CommittedVersion);

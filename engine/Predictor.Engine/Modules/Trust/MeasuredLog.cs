@@ -65,15 +65,32 @@ public sealed class MeasuredLog
     /// <summary>The log file.</summary>
     public string Path => _path;
 
-    /// <summary>Appends one event after checking the existing chain.</summary>
-    public MeasuredLogEntry Append(string evt, string module, string version, string digest, string keyId, string slot, string detail)
+    /// <summary>
+    /// Checks that an append would be accepted: the log is a file (or absent) in an existing folder and its chain is
+    /// intact. Callers run this before changing anything the append is meant to record.
+    /// </summary>
+    /// <exception cref="ModuleOperationException">The log cannot be extended; the message says why and what to do.</exception>
+    public MeasuredLogVerification CheckAppendable()
     {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_path))!;
+        if (!Directory.Exists(folder))
+        {
+            throw new ModuleOperationException($"measured log '{_path}' cannot be written: its folder '{folder}' does not exist");
+        }
+
         var check = Verify(_path);
         if (!check.Intact)
         {
             throw new ModuleOperationException($"measured log '{_path}' is broken at line {check.FirstBrokenLine}: {check.Problem}; refusing to extend it (run `predictor modules log --verify` and investigate before installing)");
         }
 
+        return check;
+    }
+
+    /// <summary>Appends one event after checking the existing chain.</summary>
+    public MeasuredLogEntry Append(string evt, string module, string version, string digest, string keyId, string slot, string detail)
+    {
+        var check = CheckAppendable();
         var seq = check.Entries.Count;
         var prev = check.FinalPcr;
         var time = _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
@@ -97,10 +114,16 @@ public sealed class MeasuredLog
     }
 
     /// <summary>Replays the chain of the log at <paramref name="path"/>; a missing file is an empty, intact log.</summary>
+    /// <exception cref="ModuleOperationException"><paramref name="path"/> is a directory.</exception>
     public static MeasuredLogVerification Verify(string path)
     {
         var entries = new List<MeasuredLogEntry>();
         var pcr = new byte[32];
+        if (Directory.Exists(path))
+        {
+            throw new ModuleOperationException($"measured log '{path}' is a directory, not the log file; move it aside (the log is an append-only file written by `predictor modules install`) and run `predictor modules log --verify`");
+        }
+
         if (!File.Exists(path))
         {
             return new MeasuredLogVerification(entries, null, null, Convert.ToHexStringLower(pcr));

@@ -170,6 +170,24 @@ public sealed class TrustStore
     /// </summary>
     public TrustedKeyEntry ApplyRotation(ReadOnlySpan<byte> statement, ReadOnlySpan<byte> signatureDocument, TimeProvider time, bool durable = true)
     {
+        var (added, retireSigner) = CheckRotation(statement, signatureDocument, time);
+        _keys.Add(added);
+        if (retireSigner)
+        {
+            var i = _keys.FindIndex(k => k.KeyId == added.IntroducedBy);
+            _keys[i] = _keys[i] with { Status = Retired };
+        }
+
+        Save(durable);
+        return added;
+    }
+
+    /// <summary>
+    /// Checks a rotation statement exactly as <see cref="ApplyRotation"/> does, changing nothing; returns the entry it
+    /// would add and whether it retires the signer. Lets a caller refuse before it writes anything else.
+    /// </summary>
+    public (TrustedKeyEntry Added, bool RetiresSigner) CheckRotation(ReadOnlySpan<byte> statement, ReadOnlySpan<byte> signatureDocument, TimeProvider time)
+    {
         const string where = "rotation statement";
         var (signerId, signature) = DetachedSignature.Read(signatureDocument, where);
         Verify(signerId, statement, signature, where);
@@ -203,15 +221,7 @@ public sealed class TrustStore
 
         var added = new TrustedKeyEntry(rotation.NewKeyId, rotation.NewPublicKey, Trusted, Stamp(time), signerId,
             Convert.ToBase64String(statement), Convert.ToBase64String(signatureDocument));
-        _keys.Add(added);
-        if (rotation.RetireSigner)
-        {
-            var i = _keys.FindIndex(k => k.KeyId == signerId);
-            _keys[i] = _keys[i] with { Status = Retired };
-        }
-
-        Save(durable);
-        return added;
+        return (added, rotation.RetireSigner);
     }
 
     private void Save(bool durable) =>
