@@ -44,7 +44,7 @@ public sealed class LinuxBackendCpuacctTests : IDisposable
     }
 
     private LinuxBackendOptions Options(CpuLimitMode mode = CpuLimitMode.Quota) =>
-        new() { MountInfoPath = _mountInfo, CpuMode = mode, RequireRoot = false };
+        new() { MountInfoPath = _mountInfo, CpuMode = mode, RequireRoot = false, LockDirectory = _root };
 
     [Fact]
     public void Constructor_CpuCoMountedWithCpuacct_UsesTheCpuGroupForAccounting()

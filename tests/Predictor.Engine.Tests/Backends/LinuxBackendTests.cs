@@ -14,9 +14,12 @@ namespace Predictor.Engine.Tests.Backends;
 /// say so. Every test kills its children and removes its cgroups in finally / Dispose.
 /// </summary>
 [Collection(Predictor.Engine.Tests.HostCpuCollection.Name)]
-public sealed class LinuxBackendTests
+public sealed class LinuxBackendTests : IDisposable
 {
     private const long MiB = 1L << 20;
+
+    // The runs' ownership locks go here rather than into /run/lock, and go with it.
+    private readonly DirectoryInfo _locks = Directory.CreateTempSubdirectory("predictor-cgroup-locks-");
 
     private static readonly HardwareLocation[] Cores =
     [
@@ -27,8 +30,10 @@ public sealed class LinuxBackendTests
     private static void RequireRoot() =>
         Assert.True(LibC.IsRoot, $"This test must run as root (effective uid is {LibC.GetEffectiveUserId()}): it creates cgroups under /sys/fs/cgroup and moves processes. CI runs as root; run `sudo dotnet test` locally.");
 
-    private static LinuxBackendOptions Options(CpuLimitMode mode = CpuLimitMode.Quota) =>
-        new() { GroupName = $"predictor-test-{Guid.NewGuid():N}"[..28], CpuMode = mode };
+    public void Dispose() => _locks.Delete(recursive: true);
+
+    private LinuxBackendOptions Options(CpuLimitMode mode = CpuLimitMode.Quota) =>
+        new() { GroupName = $"predictor-test-{Guid.NewGuid():N}"[..28], CpuMode = mode, LockDirectory = _locks.FullName };
 
     private static Decision DecisionOf(long memUser, long memSystem, long cpuUser, long cpuSystem) =>
         new(new PartitionSplit(1024 * MiB, memUser, memSystem), new PartitionSplit(2000, cpuUser, cpuSystem), 4);
@@ -66,6 +71,26 @@ public sealed class LinuxBackendTests
         {
             process.Dispose();
         }
+    }
+
+    [Fact]
+    public void Constructor_GroupAnotherRunOwns_IsRefusedAndTheFirstRunsGroupsStay()
+    {
+        RequireRoot();
+        var options = Options();
+        var memoryGroup = Path.Combine(CgroupLayout.Detect().V1("memory")!, options.GroupName);
+        using (var first = new LinuxBackend(options, Cores))
+        {
+            var e = Assert.Throws<PredictorException>(() => new LinuxBackend(options, Cores));
+
+            Assert.Contains($"The cgroup '{memoryGroup}' is in use by another predictor run", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Give this run another --cgroup-name", e.Message, StringComparison.Ordinal);
+            Assert.True(Directory.Exists(Path.Combine(memoryGroup, "user")), "the refused run must not remove the first run's partitions");
+        }
+
+        Assert.False(Directory.Exists(memoryGroup));
+        using var next = new LinuxBackend(options, Cores);
+        Assert.True(Directory.Exists(Path.Combine(memoryGroup, "user")));
     }
 
     [Fact]

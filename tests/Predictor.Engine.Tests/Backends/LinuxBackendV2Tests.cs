@@ -42,7 +42,7 @@ public sealed class LinuxBackendV2Tests : IDisposable
     private void Controllers(string list) => File.WriteAllText(Path.Combine(_mount, "cgroup.controllers"), list + "\n");
 
     private LinuxBackendOptions Options(CpuLimitMode mode = CpuLimitMode.Quota) =>
-        new() { MountInfoPath = _mountInfo, CpuMode = mode, RequireRoot = false };
+        new() { MountInfoPath = _mountInfo, CpuMode = mode, RequireRoot = false, LockDirectory = _root };
 
     private string Read(params string[] parts) => File.ReadAllText(Path.Combine([_mount, .. parts])).Trim();
 

@@ -53,6 +53,12 @@ public sealed class LinuxBackendOptions
     public string MountInfoPath { get; set; } = "/proc/self/mountinfo";
 
     /// <summary>
+    /// Where the lock that makes a run the only user of its cgroups lives (one file per hierarchy and group name).
+    /// </summary>
+    /// <value>The default value is <c>/run/lock</c>, or the temporary folder where that does not exist.</value>
+    public string LockDirectory { get; set; } = Directory.Exists("/run/lock") ? "/run/lock" : Path.GetTempPath();
+
+    /// <summary>
     /// False only for tests that drive a fake cgroup tree in a temporary directory (no kernel, so root is not needed).
     /// </summary>
     internal bool RequireRoot { get; set; } = true;
@@ -92,6 +98,7 @@ public sealed class LinuxBackend : IExecutionBackend
     private readonly long[] _lastMemory = [-1, -1];
     private readonly long[] _lastCpu = [-1, -1];
     private readonly int _cpuCount;
+    private readonly FileStream _ownership;
     private bool _disposed;
 
     /// <summary>Creates (or reuses) the cgroups; throws a <see cref="PredictorException"/> when not root or a hierarchy is missing.</summary>
@@ -146,6 +153,7 @@ public sealed class LinuxBackend : IExecutionBackend
         }
 
         _cpuCount = Environment.ProcessorCount;
+        _ownership = TakeOwnership(options, Path.Combine(layout.V1(_controllers[0]) ?? layout.V2Mount!, options.GroupName));
         try
         {
             if (_v2Mount is not null)
@@ -199,7 +207,25 @@ public sealed class LinuxBackend : IExecutionBackend
         catch
         {
             RemoveGroups();
+            _ownership.Dispose();
             throw;
+        }
+    }
+
+    // One run per group: a second run on the same group would adopt the first's partitions and remove them when it
+    // stops, leaving the first with none. An exclusive lock, held until Dispose (or the process ends), says who owns it.
+    private static FileStream TakeOwnership(LinuxBackendOptions options, string group)
+    {
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(group)))[..16];
+        var path = Path.Combine(options.LockDirectory, $"predictor-cgroup-{options.GroupName}-{key}.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new PredictorException(
+                $"The cgroup '{group}' is in use by another predictor run (it holds '{path}'); sharing it, the run that stops first would remove the other's partitions. Give this run another --cgroup-name.", ex);
         }
     }
 
@@ -418,6 +444,7 @@ public sealed class LinuxBackend : IExecutionBackend
         }
 
         RemoveGroups();
+        _ownership.Dispose();
     }
 
     private void CreateV2Groups(string mount)
