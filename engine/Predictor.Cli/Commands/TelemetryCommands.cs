@@ -15,9 +15,9 @@ internal static class TelemetryCommands
 {
     public static IEnumerable<Command> Build() => [Collect(), Import(), Series()];
 
-    private static Option<string> StoreOption() => new("--store")
+    private static Option<string> StoreOption(bool creates = true) => new("--store")
     {
-        Description = "The SQLite store file (created if missing).",
+        Description = creates ? "The SQLite store file (created if missing)." : "The SQLite store file, written by `predictor collect` or `predictor import`.",
         Required = true,
     };
 
@@ -61,6 +61,11 @@ internal static class TelemetryCommands
             foreach (var m in parseResult.GetValue(modules) ?? [])
             {
                 var (name, value) = Pair(m, "--module", "NAME=PID");
+                if (options.Modules.Any(known => known.Name == name))
+                {
+                    throw new PredictorException($"--module '{m}': the name '{name}' is given twice; each module needs its own name (its series are module/{name}/...).");
+                }
+
                 options.Modules.Add(new ModuleProcess(name, int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                     ? pid
                     : throw new PredictorException($"--module '{m}': '{value}' is not a process id; use NAME=PID, e.g. web=1234.")));
@@ -206,7 +211,7 @@ internal static class TelemetryCommands
 
     private static Command Series()
     {
-        var listStore = StoreOption();
+        var listStore = StoreOption(creates: false);
         var list = new Command("list", "List the series in a store with their unit, step and sample count.") { listStore };
         list.SetAction(parseResult =>
         {
@@ -224,7 +229,7 @@ internal static class TelemetryCommands
             return 0;
         });
 
-        var showStore = StoreOption();
+        var showStore = StoreOption(creates: false);
         var name = new Argument<string>("NAME") { Description = "Series name, e.g. host/cpu/busy." };
         var show = new Command("show", "Show one series: count, first/last, step, gaps, min/mean/max, compressed size.") { showStore, name };
         show.SetAction(parseResult =>
@@ -345,8 +350,13 @@ internal static class TelemetryCommands
 
     internal const long DurabilityBaseMs = 1_000_000_000_000;
 
+    // A store to read: never created here, nor an empty file turned into one.
     private static TimeSeriesStore OpenExisting(string path) =>
-        File.Exists(path) ? TimeSeriesStore.Open(path) : throw new PredictorException($"Store '{path}' does not exist; record one with `predictor collect` or `predictor import`.");
+        !File.Exists(path) ? throw new PredictorException(Directory.Exists(path)
+            ? $"Store '{path}' is a directory; give the path of a store file written by `predictor collect` or `predictor import`."
+            : $"Store '{path}' does not exist; record one with `predictor collect` or `predictor import`.")
+        : new FileInfo(path).Length == 0 ? throw new PredictorException($"Store '{path}' is an empty file (0 bytes), not a store; record one with `predictor collect` or `predictor import`.")
+        : TimeSeriesStore.Open(path);
 
     private static (string Name, string Value) Pair(string text, string option, string shape)
     {

@@ -89,7 +89,11 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
     /// </summary>
     public static TimeSeriesStore Open(string path, StoreOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new PredictorException("The store path is empty; give the path of a store file, e.g. --store machine.db.");
+        }
+
         options ??= new StoreOptions();
         var full = System.IO.Path.GetFullPath(path);
         CheckIsSqliteFile(full);
@@ -758,6 +762,11 @@ public sealed class TimeSeriesStore : ISeriesRegistry, IDisposable
 
     private static void CheckIsSqliteFile(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new PredictorException($"Store '{path}' is a directory; give the path of a store file inside it, e.g. '{System.IO.Path.Combine(path, "machine.db")}'.");
+        }
+
         if (!File.Exists(path))
         {
             var dir = System.IO.Path.GetDirectoryName(path);

@@ -161,6 +161,38 @@ public sealed class TelemetryCommandsTests : IDisposable
     }
 
     [Fact]
+    public void StoreThatIsADirectoryOrAnEmptyFile_IsOneLineAndNothingIsCreated()
+    {
+        var empty = Path.Combine(_dir, "empty.db");
+        File.WriteAllBytes(empty, []);
+
+        var collect = Run("collect", "--store", _dir, "--ticks", "1");
+        var list = Run("series", "list", "--store", empty);
+        var listDir = Run("series", "list", "--store", _dir);
+
+        Assert.Equal(1, collect.Code);
+        Assert.Contains($"Store '{_dir}' is a directory; give the path of a store file inside it", collect.Err, StringComparison.Ordinal);
+        Assert.Equal(1, list.Code);
+        Assert.Contains("is an empty file (0 bytes), not a store", list.Err, StringComparison.Ordinal);
+        Assert.Equal(0, new FileInfo(empty).Length);
+        Assert.Equal(1, listDir.Code);
+        Assert.Contains("is a directory", listDir.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", collect.Err + list.Err + listDir.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Collect_SameModuleNameTwice_IsRefused()
+    {
+        var db = Path.Combine(_dir, "c.db");
+
+        var (code, _, err) = Run("collect", "--store", db, "--ticks", "1", "--module", $"web={Environment.ProcessId}", "--module", "web=1");
+
+        Assert.Equal(1, code);
+        Assert.Contains("--module 'web=1': the name 'web' is given twice", err, StringComparison.Ordinal);
+        Assert.False(File.Exists(db));
+    }
+
+    [Fact]
     public void Collect_StoreAnotherWriterHolds_IsRefusedAndWritesNothing()
     {
         var db = Path.Combine(_dir, "c.db");
