@@ -196,6 +196,7 @@ internal static class TrainCommands
             string outPath = outputs[0]!;
             ForecastModels.WriteFile(outPath, result!.Model);
             WriteTable(console, result.Series);
+            WarnIfUnusable(result.Series, parse.InvocationConfiguration.Error);
             writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"selected {result.SelectedKind}{(result.Card.Extra.TryGetValue("predictor.step_kinds", out string? steps) ? " [" + steps + "]" : "")} (W={result.Card.Window}, H={result.Card.Horizon}, q={result.Card.Quantile}, step {result.Card.StepSeconds} s); wrote {Path.GetFullPath(outPath)} ({result.Model.Length} bytes) in {elapsed.TotalSeconds:F1} s"));
             WriteJson(parse.GetValue(data.Json), result.Series, options);
@@ -424,6 +425,27 @@ internal static class TrainCommands
 
         console.Write(t);
         static string F(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+    }
+
+    /// <summary>How many times the better baseline's calibration MASE the selected model may score before train warns.</summary>
+    internal const double UnusableFactor = 10;
+
+    // A selected model that scores far worse than a baseline on the calibration part (which selection and the upper
+    // bound's calibration read) is shipped only because --kinds left nothing better: say so rather than write it quietly.
+    private static void WarnIfUnusable(IReadOnlyList<SeriesScores> table, TextWriter error)
+    {
+        foreach (var s in table)
+        {
+            var selected = s.Scores.FirstOrDefault(m => m.Role == "selected");
+            var baseline = s.Scores.Where(m => m.Model is "naive" or "seasonal_naive" && double.IsFinite(m.ValidationMase)).MinBy(m => m.ValidationMase);
+            if (selected is null || baseline is null || !(selected.ValidationMase > UnusableFactor * baseline.ValidationMase))
+            {
+                continue;
+            }
+
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"predictor: warning: on '{s.Series}' the selected {selected.Model} scores a calibration MASE of {selected.ValidationMase:G4}, over {UnusableFactor:0} × {baseline.Model}'s {baseline.ValidationMase:G4}: its forecasts and upper bound are not to be trusted. Leave --kinds at its default so a better kind can be selected, or train on data where the series behaves as it will when the model runs."));
+        }
     }
 
     private static void WriteJson(string? path, IReadOnlyList<SeriesScores> table, TrainingOptions options)

@@ -269,6 +269,25 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_SelectedModelFarWorseThanNaive_WarnsThatItIsNotToBeTrusted()
+    {
+        // Idle for three days, then busy: ridge, the only kind allowed, learns from a handful of rows and blows up.
+        var rng = new Random(3);
+        var values = Enumerable.Range(0, 1300).Select(i => i < 900 ? 0.5 : 30 + (20 * Math.Sin(2 * Math.PI * i / 288)) + (4 * rng.NextDouble())).ToList();
+        string idle = WriteLong("idle", TimeSpan.FromMinutes(5), values);
+        string cycle = WriteNab("cycle", 1500);
+
+        var (code, _, error) = Run("train", "--format", "csv", "--dataset", idle, "--series", "host/cpu/user", "--kinds", "ridge", "--out", Path.Combine(_dir, "idle.onnx"));
+        var (okCode, _, okError) = Run(TrainArgs(cycle, Path.Combine(_dir, "cycle.onnx")));
+
+        Assert.True(code == 0, error);
+        Assert.Contains("predictor: warning: on 'host/cpu/user' the selected ridge scores a calibration MASE of", error, StringComparison.Ordinal);
+        Assert.Contains("its forecasts and upper bound are not to be trusted", error, StringComparison.Ordinal);
+        Assert.True(okCode == 0, okError);
+        Assert.DoesNotContain("warning", okError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Train_OutNamingTheInput_IsRefusedBeforeTrainingAndTheInputIsKept()
     {
         string csv = WriteNab("cycle", 1500);
