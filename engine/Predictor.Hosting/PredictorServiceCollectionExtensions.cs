@@ -69,19 +69,48 @@ public static class PredictorServiceCollectionExtensions
             options.Modules.Clear();
         }
 
+        var keys = typeof(PredictorOptions).GetProperties().Select(p => p.PropertyType.IsEnum
+            ? $"{p.Name} ({string.Join(", ", Enum.GetNames(p.PropertyType))})"
+            : p.PropertyType == typeof(TimeSpan) ? $"{p.Name} (hh:mm:ss.fff)" : p.Name);
+        var accepted = $"Predictor's options are: {string.Join(", ", keys)}; Modules is a list of {{ \"Name\", \"Pid\" }}.";
+
+        // A list or an object where one value is expected is skipped by the binder without a word: say so.
+        foreach (var property in typeof(PredictorOptions).GetProperties().Where(p => p.PropertyType.IsEnum || p.PropertyType.IsValueType || p.PropertyType == typeof(string)))
+        {
+            var section = configuration.GetSection(property.Name);
+            if (section.GetChildren().Any())
+            {
+                throw new InvalidOperationException(
+                    $"'{section.Path}' is a list or an object, but {property.Name} takes one value (e.g. \"{property.Name}\": {Example(property.PropertyType)}). {accepted}");
+            }
+        }
+
         try
         {
             configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException e)
         {
-            // The binder names the key and the value; add what is accepted, so the fix is in the message.
-            var keys = typeof(PredictorOptions).GetProperties().Select(p => p.PropertyType.IsEnum
-                ? $"{p.Name} ({string.Join(", ", Enum.GetNames(p.PropertyType))})"
-                : p.PropertyType == typeof(TimeSpan) ? $"{p.Name} (hh:mm:ss.fff)" : p.Name);
-            var what = e.Message.TrimEnd().TrimEnd('.');
-            throw new InvalidOperationException(
-                $"{what}. Predictor's options are: {string.Join(", ", keys)}; Modules is a list of {{ \"Name\", \"Pid\" }}.", e);
+            // The binder names the key and the value, sometimes only in an inner exception (a module's fields are bound
+            // through its constructor); give every distinct message, then what is accepted, so the fix is in the message.
+            var messages = new List<string>();
+            for (Exception? x = e; x is not null; x = x.InnerException)
+            {
+                var m = x.Message.TrimEnd().TrimEnd('.');
+                if (!messages.Contains(m, StringComparer.Ordinal))
+                {
+                    messages.Add(m);
+                }
+            }
+
+            throw new InvalidOperationException($"{string.Join(": ", messages)}. {accepted}", e);
         }
     }
+
+    private static string Example(Type type) =>
+        type.IsEnum ? $"\"{Enum.GetNames(type)[0]}\""
+        : type == typeof(TimeSpan) ? "\"00:00:00.100\""
+        : type == typeof(bool) ? "true"
+        : type == typeof(string) ? "\"...\""
+        : "1";
 }

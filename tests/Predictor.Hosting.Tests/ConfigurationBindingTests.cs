@@ -139,6 +139,20 @@ public sealed class ConfigurationBindingTests
         Assert.Contains("Backend (DryRun, Simulated, Linux)", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{ "Predictor": { "Backend": [ "Linux" ] } }""", "'Predictor:Backend' is a list or an object, but Backend takes one value (e.g. \"Backend\": \"DryRun\")")]
+    [InlineData("""{ "Predictor": { "TickInterval": { "Seconds": 1 } } }""", "'Predictor:TickInterval' is a list or an object, but TickInterval takes one value")]
+    [InlineData("""{ "Predictor": { "Modules": [ { "Name": "web", "Pid": 1, "Extra": 2 } ] } }""", "properties were not found on the instance of Predictor.Engine.Telemetry.Collectors.ModuleProcess: 'Extra'")]
+    [InlineData("""{ "Predictor": { "Modules": [ { "Name": "web" } ] } }""", "because parameter 'Pid' has no matching config")]
+    public async Task Start_ValueOfTheWrongShape_FailsTheStartNamingTheKey(string json, string expected)
+    {
+        // A list where one value is expected was skipped without a word; a module's bad field was not named.
+        using var host = Build(Section(json));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Predictor's options are: ", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Start_OutOfRangeValue_FailsWithTheValidatorsMessage()
     {
