@@ -123,9 +123,7 @@ internal static class ReplayCommands
             IForecaster forecaster;
             try
             {
-                forecaster = new FileInfo(model.Path!).Length == 0
-                    ? throw new PredictorException("the file is empty (0 bytes), not an ONNX model.")
-                    : ForecasterLoader.OpenOnnx(model.Path!);
+                forecaster = ForecasterLoader.OpenOnnx(model.Path!);
             }
             catch (PredictorException ex)
             {

@@ -47,14 +47,19 @@ public sealed record ScenarioSource(string? StorePath, string? TracePath, TraceF
             throw new ScenarioException(scenarioFile, "$.source.trace", $"the folder '{trace}' has no files; point \"trace\" at a trace file or a folder of them.");
         }
 
+        List<RecordedSeries> series;
         try
         {
-            return files.SelectMany(f => TraceImporter.Import(Format!.Value, f).Series).ToList();
+            series = [.. files.SelectMany(f => TraceImporter.Import(Format!.Value, f).Series)];
         }
         catch (TraceFormatException ex)
         {
             throw new ScenarioException(scenarioFile, "$.source", $"{ex.Message} Check \"format\" against the files, and keep other files out of a trace folder (or hide them with a leading '.').");
         }
+
+        return series.Count > 0
+            ? series
+            : throw new ScenarioException(scenarioFile, "$.source.trace", $"the trace '{trace}' holds no series (its files have no data rows); point \"trace\" at recorded data.");
     }
 
     /// <summary>Opens the store source (the caller disposes it).</summary>

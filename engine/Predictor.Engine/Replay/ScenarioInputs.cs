@@ -147,6 +147,12 @@ public sealed record ScenarioInputs(
         }
 
         var ticks = (int)span;
+        if (ticks < 2)
+        {
+            throw new ScenarioException(scenario.File, "$.partitions",
+                "the selected series share a single tick, and a replay needs at least 2 to measure; choose series recorded over a longer common period, or a shorter \"tickSeconds\".");
+        }
+
         var grid = new Dictionary<string, double[]>(StringComparer.Ordinal);
         foreach (var s in onGrid.Values)
         {

@@ -21,7 +21,7 @@ internal static class WarmUp
         if (ticks > inputs.Ticks - 2)
         {
             throw new ScenarioException(scenario.File, "$.warmUp", string.Create(CultureInfo.InvariantCulture,
-                $"a warm-up of {scenario.WarmUp.TotalDays:0.###} days is {ticks} ticks, which leaves fewer than 2 of the {inputs.Ticks} ticks to measure; use a shorter warm-up."));
+                $"a warm-up of {Format(scenario.WarmUp)} is {ticks} ticks, which leaves fewer than 2 of the {inputs.Ticks} ticks to measure; use a shorter warm-up."));
         }
 
         return ticks;

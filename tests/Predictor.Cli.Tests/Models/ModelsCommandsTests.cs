@@ -160,6 +160,22 @@ public sealed class ModelsCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_EmptyFileOrDirectory_SaysSoWithoutOnnxRuntimesInternals()
+    {
+        string empty = Path.Combine(_directory, "empty.onnx");
+        File.WriteAllBytes(empty, []);
+
+        var (code, _, error) = Run("models", "inspect", empty);
+        var (dirCode, _, dirError) = Run("models", "inspect", _directory);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"Model file '{empty}' is empty (0 bytes), not an ONNX model", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("onnxruntime::", error, StringComparison.Ordinal);
+        Assert.Equal(1, dirCode);
+        Assert.Contains("is a directory", dirError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WriteBaseline_SeasonForNaive_IsRefused()
     {
         var (code, _, error) = Run("models", "write-baseline", "--kind", "naive", "--season", "12", "--out", Path.Combine(_directory, "x.onnx"));

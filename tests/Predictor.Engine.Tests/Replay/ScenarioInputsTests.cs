@@ -102,6 +102,16 @@ public sealed class ScenarioInputsTests
     }
 
     [Fact]
+    public void Assemble_SeriesSharingASingleTick_FailsSayingTwoAreNeeded()
+    {
+        RecordedSeries[] available = [Series("a/1", [0], [1]), Series("b", [0], [1])];
+
+        var e = Assert.Throws<ScenarioException>(() => ScenarioInputs.Assemble(Scenario("""{ "total": 100, "reason": "t" }"""), available));
+
+        Assert.Contains("share a single tick, and a replay needs at least 2 to measure", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Assemble_TickFarFinerThanTheSpan_FailsOnTickSecondsBeforeAllocating()
     {
         RecordedSeries[] available = [Series("a/1", [0, 12 * 3_600_000L], [1, 2]), Series("b", [0, 12 * 3_600_000L], [1, 1])];

@@ -87,6 +87,18 @@ public sealed class ScenarioSourceTests : IDisposable
     }
 
     [Fact]
+    public void Read_TraceWithOnlyAHeader_SaysItHoldsNoSeries()
+    {
+        var path = Path.Combine(_dir.FullName, "header.csv");
+        File.WriteAllText(path, "timestamp,series,value\n");
+
+        var e = Assert.Throws<ScenarioException>(() => new ScenarioSource(null, path, TraceFormat.Csv).Read("s.json"));
+
+        Assert.Equal("$.source.trace", e.JsonPath);
+        Assert.Contains("holds no series", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_EmptyStoreFile_IsRefusedAndLeftEmpty()
     {
         // Opening it as a store would write a new store's schema into the user's file: a replay only reads.

@@ -37,6 +37,18 @@ internal sealed unsafe class OnnxSession : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
         string fullPath = Path.GetFullPath(path);
+        if (Directory.Exists(fullPath))
+        {
+            throw new PredictorException($"Model file '{fullPath}' is a directory. Give the path of an ONNX model inside it (e.g. models/naive.onnx).");
+        }
+
+        if (File.Exists(fullPath) && new FileInfo(fullPath).Length == 0)
+        {
+            // ORT would say "ModelProto does not have a graph" with its C++ signature; the cause is plainer.
+            throw new PredictorException(
+                $"Model file '{fullPath}' is empty (0 bytes), not an ONNX model; write it again with `predictor train` or `predictor models write-baseline`.");
+        }
+
         if (!File.Exists(fullPath))
         {
             // Said here, in our words: ORT's own "[NoSuchFile] Load model ... failed" names the file but not the fix.
