@@ -269,6 +269,30 @@ public sealed class TrainCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_SeriesOfTwoSteps_SaysWhichStepWouldServeBoth()
+    {
+        var sb = new StringBuilder("timestamp,series,value\n");
+        for (int i = 0; i < 1200; i++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{1_700_000_000 + (300 * i)},s/x,{i % 7}\n");
+        }
+
+        for (int i = 0; i < 6000; i++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{1_700_000_000 + (120 * i)},m/x,{i % 5}\n");
+        }
+
+        string csv = Path.Combine(_dir, "mixed.csv");
+        File.WriteAllText(csv, sb.ToString());
+
+        var (code, _, error) = Run("train", "--format", "csv", "--dataset", csv, "--series", "*/x", "--out", Path.Combine(_dir, "m.onnx"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("is recorded every 300 s but", error, StringComparison.Ordinal);
+        Assert.Contains("give --step a whole multiple of both (e.g. --step 600s)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_SelectedModelFarWorseThanNaive_WarnsThatItIsNotToBeTrusted()
     {
         // Idle for three days, then busy: ridge, the only kind allowed, learns from a handful of rows and blows up.

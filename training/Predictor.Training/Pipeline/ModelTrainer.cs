@@ -611,7 +611,11 @@ public static class ModelTrainer
             {
                 if (s.Info.Step != step)
                 {
-                    throw new PredictorException($"Series '{s.Info.Name}' has step {s.Info.Step} but '{series[0].Info.Name}' has {step}; train one model per step size.");
+                    long a = (long)s.Info.Step.TotalMilliseconds, b = (long)step.TotalMilliseconds;
+                    long common = a > 0 && b > 0 ? a / (long)System.Numerics.BigInteger.GreatestCommonDivisor(a, b) * b : 0;
+                    throw new PredictorException(string.Create(CultureInfo.InvariantCulture,
+                        $"Series '{s.Info.Name}' is recorded every {s.Info.Step.TotalSeconds} s but '{series[0].Info.Name}' every {step.TotalSeconds} s; one model has one step: " +
+                        $"give --step a whole multiple of both{(common > 0 ? $" (e.g. --step {common / 1000.0}s)" : "")}, or train one model per step."));
                 }
             }
 
@@ -619,7 +623,8 @@ public static class ModelTrainer
             int seasonSteps = (int)Math.Round(options.Season.TotalSeconds / stepSeconds);
             if (seasonSteps < 2)
             {
-                throw new PredictorException($"The season ({options.Season}) spans fewer than 2 steps of {step}; use finer data or a longer season.");
+                throw new PredictorException(string.Create(CultureInfo.InvariantCulture,
+                    $"The season ({options.Season.TotalHours} h) spans fewer than 2 steps of {step.TotalSeconds} s; a model needs at least two steps a day: use a --step of at most 12h, or finer data."));
             }
 
             // The default window is one season. At a fine step that is thousands of observations, and SSA's
