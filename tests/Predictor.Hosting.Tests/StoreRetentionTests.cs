@@ -85,12 +85,17 @@ public sealed class StoreRetentionTests : IDisposable
     {
         // Retention 3 s, so a pass every second: "archive/aging" ends 1 s before the start, outlives the first pass, and
         // goes at a later one, while the loop records on.
-        var path = await StoreWith(("archive/old", Now - (3 * 86_400_000L)), ("archive/aging", Now - 1_000L));
+        // (This test's own clock, not the class's Now: earlier tests may have taken seconds.)
+        var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        var path = await StoreWith(("archive/old", now - (3 * 86_400_000L)), ("archive/aging", now - 1_000L));
         using var host = Build(path, TimeSpan.FromSeconds(3));
 
         await host.StartAsync();
         var service = host.Services.GetRequiredService<PredictorService>();
         await WaitFor(() => service.RetentionDeletedChunks == 2, "both archive series deleted");
+        // The loop records on: a few ticks after the deletion are in the store when it closes.
+        var ticks = service.Loop!.Ticks;
+        await WaitFor(() => service.Loop!.Ticks >= ticks + 5, "5 more ticks");
         await host.StopAsync();
 
         using var store = TimeSeriesStore.Open(path);

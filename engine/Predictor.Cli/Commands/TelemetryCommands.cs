@@ -171,14 +171,17 @@ internal static class TelemetryCommands
             ts.AcquireWriter();
             long series = 0, samples = 0, skipped = 0;
             var problems = new List<string>();
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
-            await console.Progress().AutoClear(false).StartAsync(async ctx =>
+            var error = parseResult.InvocationConfiguration.Error;
+
+            // The bars go to stderr, and only on a terminal: stdout keeps the result line for scripts, and a redirected
+            // stream gets no escape codes or redraws.
+            async Task ImportAll(ProgressContext? ctx)
             {
                 foreach (var file in files)
                 {
                     var length = Math.Max(1, new FileInfo(file).Length);
-                    var task = ctx.AddTask(Markup.Escape(Path.GetFileName(file)), maxValue: length);
-                    options.OnProgress = bytes => task.Value = Math.Min(bytes, length) * 0.9; // the last 10 % is the store
+                    var task = ctx?.AddTask(Markup.Escape(Path.GetFileName(file)), maxValue: length);
+                    options.OnProgress = task is null ? null : bytes => task.Value = Math.Min(bytes, length) * 0.9; // the last 10 % is the store
                     var result = TraceImporter.Import(fmt, file, options);
                     foreach (var s in result.Series)
                     {
@@ -188,15 +191,26 @@ internal static class TelemetryCommands
                     }
 
                     await ts.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    task.Value = length;
+                    task?.Value = length;
                     series += result.Series.Count;
                     skipped += result.SkippedRows;
                     problems.AddRange(result.FirstProblems);
                 }
-            }).ConfigureAwait(false);
+            }
+
+            if (ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected)
+            {
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                await console.Progress().AutoClear(true).StartAsync(ImportAll).ConfigureAwait(false);
+            }
+            else
+            {
+                await ImportAll(null).ConfigureAwait(false);
+            }
+
             foreach (var p in problems.Take(10))
             {
-                parseResult.InvocationConfiguration.Error.WriteLine($"predictor: skipped: {p}");
+                error.WriteLine($"predictor: skipped: {p}");
             }
 
             var rejected = ts.RejectedSamples;

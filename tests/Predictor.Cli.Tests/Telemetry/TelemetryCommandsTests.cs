@@ -23,6 +23,9 @@ public sealed class TelemetryCommandsTests : IDisposable
         var (code, output, err) = Run("import", "--format", "nab", Path.Combine(nab, "ec2_cpu_utilization_24ae8d.csv"), Path.Combine(nab, "rds_cpu_utilization_cc0c53.csv"), "--store", db);
         Assert.True(code == 0, err);
         Assert.Contains("imported 2 series, 8064 samples from 2 file(s)", output, StringComparison.Ordinal);
+        // Not a terminal: no progress bars, no escape codes; stdout is the result line alone.
+        Assert.Equal($"imported 2 series, 8064 samples from 2 file(s) into {db}", output.Trim());
+        Assert.DoesNotContain("\u001b", output + err, StringComparison.Ordinal);
 
         (code, output, _) = Run("series", "list", "--store", db);
         Assert.Equal(0, code);
