@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Predictor.Benchmarks.Storage;
 using Predictor.Engine.Backends;
 using Predictor.Engine.Control;
 using Predictor.Engine.Forecasting;
@@ -18,8 +19,7 @@ namespace Predictor.Benchmarks.Control;
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class WarmStartBenchmark
 {
-    private const long Start = 1_795_000_000_000 / 86_400_000 * 86_400_000; // midnight UTC
-    private const int TicksPerDay = 864_000;
+    private const long Start = RecordedDay.Start;
     private string _dir = "";
     private TimeSeriesStore _store = null!;
     private string[] _series = [];
@@ -40,23 +40,7 @@ public class WarmStartBenchmark
             3 => "host/cpu/system",
             _ => $"module/m{i - 4}/cpu",
         })];
-        var t = new long[TicksPerDay];
-        var v = new double[TicksPerDay];
-        for (var s = 0; s < Series; s++)
-        {
-            var rng = new Random(s);
-            for (var k = 0; k < TicksPerDay; k++)
-            {
-                t[k] = Start + (k * 100L);
-                // A daily wave with noise, rounded as /proc's counters are (two decimals of a percentage).
-                v[k] = Math.Round(40 + (30 * Math.Sin(2 * Math.PI * k / TicksPerDay)) + (5 * rng.NextDouble()), 2);
-            }
-
-            var id = _store.Register(new SeriesInfo(_series[s], "percent", TimeSpan.FromMilliseconds(100)));
-            _store.AppendAsync(id, t, v).AsTask().GetAwaiter().GetResult();
-        }
-
-        _store.FlushAsync().GetAwaiter().GetResult();
+        RecordedDay.Write(_store, _series);
     }
 
     [GlobalCleanup]

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using Predictor.Benchmarks.Storage;
 using Predictor.Engine.Replay;
 using Predictor.Engine.Storage;
-using Predictor.Engine.Telemetry;
 
 namespace Predictor.Benchmarks.Replay;
 
@@ -16,8 +16,6 @@ namespace Predictor.Benchmarks.Replay;
 [SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class ReplayLoadBenchmark
 {
-    private const long Start = 1_795_000_000_000 / 86_400_000 * 86_400_000; // midnight UTC
-    private const int TicksPerDay = 864_000;
     private string _dir = "";
     private ScenarioOptions _scenario = null!;
 
@@ -30,23 +28,7 @@ public class ReplayLoadBenchmark
         _dir = Directory.CreateTempSubdirectory("predictor-bench-replay-load-").FullName;
         using (var store = TimeSeriesStore.Open(Path.Combine(_dir, "day.db")))
         {
-            var t = new long[TicksPerDay];
-            var v = new double[TicksPerDay];
-            for (var s = 0; s < Series; s++)
-            {
-                var rng = new Random(s);
-                for (var k = 0; k < TicksPerDay; k++)
-                {
-                    t[k] = Start + (k * 100L);
-                    // A daily wave with noise, rounded as /proc's counters are (two decimals of a percentage).
-                    v[k] = Math.Round(40 + (30 * Math.Sin(2 * Math.PI * k / TicksPerDay)) + (5 * rng.NextDouble()), 2);
-                }
-
-                var id = store.Register(new SeriesInfo($"host/s{s}", "percent", TimeSpan.FromMilliseconds(100)));
-                store.AppendAsync(id, t, v).AsTask().GetAwaiter().GetResult();
-            }
-
-            store.FlushAsync().GetAwaiter().GetResult();
+            RecordedDay.Write(store, [.. Enumerable.Range(0, Series).Select(s => $"host/s{s}")]);
         }
 
         var scenarioPath = Path.Combine(_dir, "day.json");
