@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Predictor.Engine.Telemetry;
 
 /// <summary>
@@ -127,13 +129,26 @@ public static class SeriesNames
         return chars.Length == 0 ? "_" : new string(chars);
     }
 
+    // "100 ms", "5 min" for messages; compact, as the CLI's durations are written: "100ms", "5m".
+    private static string Every(TimeSpan step, bool compact = false)
+    {
+        var (value, unit, cli) = step.TotalMilliseconds < 1000 ? (step.TotalMilliseconds, "ms", "ms")
+            : step.TotalMinutes < 1 ? (step.TotalSeconds, "s", "s")
+            : step.TotalHours < 1 ? (step.TotalMinutes, "min", "m")
+            : (step.TotalHours, "h", "h");
+        return compact
+            ? string.Create(CultureInfo.InvariantCulture, $"{value:0.###}{cli}")
+            : string.Create(CultureInfo.InvariantCulture, $"{value:0.###} {unit}");
+    }
+
     internal static void CheckSameMeaning(SeriesInfo existing, SeriesInfo requested)
     {
         if (existing.Unit != requested.Unit || existing.Step != requested.Step)
         {
             throw new PredictorException(
-                $"Series '{requested.Name}' already exists with unit '{existing.Unit}' and step {existing.Step.TotalMilliseconds} ms; " +
-                $"it cannot be registered again with unit '{requested.Unit}' and step {requested.Step.TotalMilliseconds} ms. Use another name.");
+                $"Series '{requested.Name}' is already in this store with unit '{existing.Unit}', recorded every {Every(existing.Step)}; " +
+                $"these samples have unit '{requested.Unit}', recorded every {Every(requested.Step)}. A series keeps one unit and step: " +
+                $"write them to another store, or record at the stored step (for predictor collect, --interval {Every(existing.Step, compact: true)}).");
         }
     }
 }

@@ -184,6 +184,19 @@ public sealed class TelemetryCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Collect_AgainAtAnotherInterval_SaysTheStoredStepAndHowToKeepIt()
+    {
+        var db = Path.Combine(_dir, "c.db");
+        Assert.Equal(0, Run("collect", "--store", db, "--ticks", "2").Code);
+
+        var (code, _, err) = Run("collect", "--store", db, "--ticks", "2", "--interval", "1s");
+
+        Assert.Equal(1, code);
+        Assert.Contains("is already in this store with unit 'percent', recorded every 100 ms; these samples have unit 'percent', recorded every 1 s", err, StringComparison.Ordinal);
+        Assert.Contains("write them to another store, or record at the stored step (for predictor collect, --interval 100ms)", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Collect_SameModuleNameTwice_IsRefused()
     {
         var db = Path.Combine(_dir, "c.db");
