@@ -151,7 +151,9 @@ internal static class TelemetryCommands
             {
                 if (!File.Exists(f))
                 {
-                    throw new PredictorException($"Trace file '{f}' does not exist; check the path.");
+                    throw new PredictorException(Directory.Exists(f)
+                        ? $"Trace file '{f}' is a directory; give the trace files themselves (e.g. '{Path.Combine(f, "*.csv")}')."
+                        : $"Trace file '{f}' does not exist; check the path.");
                 }
             }
 
@@ -169,6 +171,12 @@ internal static class TelemetryCommands
             };
             using var ts = TimeSeriesStore.Open(parseResult.GetValue(store)!);
             ts.AcquireWriter();
+
+            // Ctrl+C or SIGTERM stops between (or inside) files; what was committed stays, and the user is told so.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            var imported = 0;
             long series = 0, samples = 0, skipped = 0;
             var problems = new List<string>();
             var error = parseResult.InvocationConfiguration.Error;
@@ -181,16 +189,21 @@ internal static class TelemetryCommands
                 {
                     var length = Math.Max(1, new FileInfo(file).Length);
                     var task = ctx?.AddTask(Markup.Escape(Path.GetFileName(file)), maxValue: length);
-                    options.OnProgress = task is null ? null : bytes => task.Value = Math.Min(bytes, length) * 0.9; // the last 10 % is the store
+                    options.OnProgress = bytes =>
+                    {
+                        stop.Token.ThrowIfCancellationRequested();
+                        task?.Value = Math.Min(bytes, length) * 0.9; // the last 10 % is the store
+                    };
                     var result = TraceImporter.Import(fmt, file, options);
                     foreach (var s in result.Series)
                     {
                         var id = ts.Register(s.Info);
-                        await ts.AppendAsync(id, s.Timestamps, s.Values, cancellationToken).ConfigureAwait(false);
+                        await ts.AppendAsync(id, s.Timestamps, s.Values, stop.Token).ConfigureAwait(false);
                         samples += s.Count;
                     }
 
-                    await ts.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await ts.FlushAsync(stop.Token).ConfigureAwait(false);
+                    imported++;
                     task?.Value = length;
                     series += result.Series.Count;
                     skipped += result.SkippedRows;
@@ -198,14 +211,28 @@ internal static class TelemetryCommands
                 }
             }
 
-            if (ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected)
+            const string Again = "run the same import again to finish: what the store already holds is skipped";
+            try
             {
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-                await console.Progress().AutoClear(true).StartAsync(ImportAll).ConfigureAwait(false);
+                if (ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected)
+                {
+                    var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                    await console.Progress().AutoClear(true).StartAsync(ImportAll).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ImportAll(null).ConfigureAwait(false);
+                }
             }
-            else
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                await ImportAll(null).ConfigureAwait(false);
+                await ts.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                error.WriteLine($"predictor: import interrupted: {imported} of {files.Length} file(s) imported and committed to {ts.Path}; {Again}.");
+                return 130;
+            }
+            catch (PredictorException ex) when (imported > 0)
+            {
+                throw new PredictorException($"{ex.Message} The {imported} file(s) before it are imported and committed to {ts.Path}; fix this one, then {Again}.", ex);
             }
 
             foreach (var p in problems.Take(10))

@@ -130,4 +130,37 @@ public sealed class SignalTests : IDisposable
         Assert.Equal("ok", store.CheckIntegrity());
         Assert.InRange(store.ReadRange("host/mem/total", long.MinValue, long.MaxValue).Count, (readings + 1) / 2, readings);
     }
+
+    [Fact]
+    public void Import_SigtermWhileParsing_SaysWhatWasCommittedAndExits130()
+    {
+        // Four million rows: seconds of parsing and storing, so the signal lands inside the first file.
+        var big = Path.Combine(_dir, "big.csv");
+        using (var w = new StreamWriter(big))
+        {
+            w.WriteLine("timestamp,series,value");
+            for (var i = 0; i < 4_000_000; i++)
+            {
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{1_600_000_000 + i},s{i % 10}/x,{i % 97}"));
+            }
+        }
+
+        var db = Path.Combine(_dir, "big.db");
+        var lockSeen = TimeSpan.Zero;
+        var (code, _, error) = RunUntilSigterm(["import", "--format", "csv", big, "--store", db], (_, elapsed) =>
+        {
+            // The writer's lock is taken just before the signal handlers are registered; give them a moment.
+            if (lockSeen == TimeSpan.Zero && File.Exists(db + ".lock"))
+            {
+                lockSeen = elapsed;
+            }
+
+            return lockSeen != TimeSpan.Zero && elapsed - lockSeen > TimeSpan.FromMilliseconds(300);
+        });
+
+        Assert.Equal(130, code);
+        Assert.Contains($"predictor: import interrupted: 0 of 1 file(s) imported and committed to {db}; run the same import again to finish", error, StringComparison.Ordinal);
+        using var store = TimeSeriesStore.Open(db);
+        Assert.Equal("ok", store.CheckIntegrity());
+    }
 }

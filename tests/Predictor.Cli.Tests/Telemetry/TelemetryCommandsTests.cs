@@ -184,6 +184,23 @@ public sealed class TelemetryCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Import_BadFileAfterGoodOnes_SaysWhatWasKeptAndThatARerunFinishes()
+    {
+        var db = Path.Combine(_dir, "s.db");
+        var good = Path.Combine(RepoPaths.SharedDatasets, "nab", "data", "realAWSCloudwatch", "ec2_cpu_utilization_24ae8d.csv");
+        var bad = Path.Combine(_dir, "bad.csv");
+        File.WriteAllText(bad, "timestamp,value\nbad\n");
+
+        var (code, _, err) = Run("import", "--format", "nab", good, bad, "--store", db);
+
+        Assert.Equal(1, code);
+        Assert.Contains("bad.csv:2:", err, StringComparison.Ordinal);
+        Assert.Contains($"The 1 file(s) before it are imported and committed to {db}; fix this one, then run the same import again", err, StringComparison.Ordinal);
+        using var store = Predictor.Engine.Storage.TimeSeriesStore.Open(db);
+        Assert.Equal(4032, store.ReadRange("nab/ec2_cpu_utilization_24ae8d", long.MinValue, long.MaxValue).Count);
+    }
+
+    [Fact]
     public void Collect_AgainAtAnotherInterval_SaysTheStoredStepAndHowToKeepIt()
     {
         var db = Path.Combine(_dir, "c.db");

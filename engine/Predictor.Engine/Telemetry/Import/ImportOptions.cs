@@ -94,7 +94,7 @@ public sealed class TraceFormatException : PredictorException
 {
     /// <summary>Creates the error.</summary>
     public TraceFormatException(string file, long line, int column, string problem)
-        : base($"{file}:{line}:{column}: {problem}. Fix the row, or skip and count bad rows: import the file with `predictor import --skip-bad-rows` (ImportOptions.SkipBadRows) and read the store.")
+        : base($"{file}:{line}:{column}: {problem}. Fix the row, or skip and count bad rows with `predictor import --skip-bad-rows` (ImportOptions.SkipBadRows).")
     {
         File = file;
         Line = line;
