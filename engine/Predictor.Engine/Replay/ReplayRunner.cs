@@ -79,6 +79,12 @@ public static class ReplayRunner
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(openForecaster);
+        if (!(inputs.TotalBudget >= ScenarioInputs.MinBudget && inputs.TotalBudget <= ScenarioInputs.MaxBudget))
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputs), inputs.TotalBudget,
+                $"The total budget must lie between {ScenarioInputs.MinBudget} and {ScenarioInputs.MaxBudget} of the scenario's unit (ScenarioInputs.Assemble checks it).");
+        }
+
         var runs = new List<PolicyRun>();
         var warmUp = WarmUp.Ticks(scenario, inputs);
         long done = 0;
