@@ -90,7 +90,7 @@ internal static class ReplayCommands
             }
 
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"scenario {options.Name}: {inputs.Ticks} ticks of {Durations.Format(inputs.Tick)} ({inputs.Ticks * inputs.Tick.TotalDays:0.#} days), " +
+                $"scenario {options.Name}: {inputs.Ticks} ticks of {Durations.Format(inputs.Tick)} ({Span(inputs.Ticks * inputs.Tick)}), " +
                 $"{result.TickCount} measured, total budget {inputs.TotalBudget:0.###} {options.Unit} ({result.Info.BudgetNote})"));
             if (inputs.DownsampleNote is { } downsample)
             {
@@ -188,6 +188,10 @@ internal static class ReplayCommands
 
         return t;
     }
+
+    // "14 days", "27.8 days", and under a day "7m" (a 100 ms recording of minutes is not "0 days").
+    private static string Span(TimeSpan span) =>
+        span.TotalDays >= 1 ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalDays:0.#} days") : Durations.Format(span);
 
     // The scenario's name as a file stem: characters a file name cannot hold become '_', and it is cut to 200 characters
     // (a name can hold 255 bytes, and ".json" follows).

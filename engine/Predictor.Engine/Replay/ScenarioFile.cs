@@ -80,10 +80,12 @@ public static class ScenarioFile
         }
     }
 
+    // The parser's message without its own position (" Path: … | LineNumber: … | BytePositionInLine: …", 0-based),
+    // which the exception gives 1-based in front.
     private static string FirstSentence(string message)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+        var cut = new[] { " Path:", " LineNumber:" }.Select(m => message.IndexOf(m, StringComparison.Ordinal)).Where(i => i > 0).DefaultIfEmpty(message.Length).Min();
+        return message[..cut].TrimEnd('.', ' ', '|');
     }
 
     private sealed class Reader
@@ -270,6 +272,16 @@ public static class ScenarioFile
 
                 var state = o.TryGetValue("stateBytes", out var s) ? (long)Number(s, p + ".stateBytes", 0, 1e18, "bytes (integer ≥ 0)", integer: true) : 0;
                 var affinity = o.TryGetValue("affinity", out var a) ? Strings(a, p + ".affinity", "a capability such as \"accelerator:gpu\"") : [];
+                for (var k = 0; k < affinity.Count; k++)
+                {
+                    // A preference no location can meet is a typo, never a choice: say so rather than ignore it.
+                    if (!locations.Any(l => l.Capabilities.Contains(affinity[k])))
+                    {
+                        var offered = locations.SelectMany(l => l.Capabilities).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                        throw Error($"{p}.affinity[{k}]", $"no location offers the capability '{affinity[k]}'; expected one of the locations' capabilities: {(offered.Count == 0 ? "(none are declared)" : string.Join(", ", offered))}.");
+                    }
+                }
+
                 list.Add(new ScenarioModule(name, Patterns(Required(o, "series", p), p + ".series"), Scale(o, p), location, state, affinity));
             }
 

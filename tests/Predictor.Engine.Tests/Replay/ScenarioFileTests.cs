@@ -167,6 +167,18 @@ public sealed class ScenarioFileTests : IDisposable
         Assert.Equal(3, e.Line);
         Assert.StartsWith("scenario s.json:3:", e.Message, StringComparison.Ordinal);
         Assert.Contains("not valid JSON", e.Message, StringComparison.Ordinal);
+        // The position once, 1-based in front, not again 0-based in the parser's words.
+        Assert.DoesNotContain("LineNumber", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AffinityNoLocationOffers_PointsAtItAndListsWhatIsOffered()
+    {
+        var e = Fails(d => d["modules"]![0]!["affinity"] = new JsonArray("accelerator:tpu"));
+
+        Assert.Equal("$.modules[0].affinity[0]", e.JsonPath);
+        Assert.Contains("no location offers the capability 'accelerator:tpu'; expected one of the locations' capabilities: accelerator:gpu.", e.Message, StringComparison.Ordinal);
+        Assert.Equal(["accelerator:gpu"], Parse(Valid.Replace("\"stateBytes\": 1048576 }", "\"stateBytes\": 1048576, \"affinity\": [\"accelerator:gpu\"] }", StringComparison.Ordinal)).Modules[0].Affinity);
     }
 
     [Fact]
