@@ -154,9 +154,9 @@ internal sealed class PredictorOptionsValidator : IValidateOptions<PredictorOpti
             failures.Add("Predictor:MemoryBudgetBytes and CpuBudgetMillicores must be positive when set (or null for the whole host).");
         }
 
-        if (string.IsNullOrWhiteSpace(options.CgroupName) || options.CgroupName.Contains('/', StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(options.CgroupName) || options.CgroupName.IndexOfAny(['/', '\0']) >= 0 || options.CgroupName is "." or "..")
         {
-            failures.Add($"Predictor:CgroupName '{options.CgroupName}' is not a cgroup name: use one path segment (e.g. predictor).");
+            failures.Add($"Predictor:CgroupName '{options.CgroupName}' is not a cgroup name: use one path segment, not '.' or '..' (e.g. predictor).");
         }
 
         if (!Enum.IsDefined(options.Backend) || !Enum.IsDefined(options.Policy) || !Enum.IsDefined(options.PartitionDemand))

@@ -311,6 +311,19 @@ public sealed class HostedTelemetryTests : IDisposable
         Assert.Contains("Predictor:PartitionDemand = Cgroups needs Predictor:Backend = Linux", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("a/b")]
+    public void Validate_CgroupNameThatIsNotOneSegment_NamesTheOption(string name)
+    {
+        // Refused by the options, before the Linux backend is ever built.
+        var services = new ServiceCollection().AddPredictor(o => o.CgroupName = name);
+        using var provider = services.BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PredictorOptions>>().Value);
+        Assert.Contains($"Predictor:CgroupName '{name}' is not a cgroup name", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Counts decisions and keeps the tick timestamps (the store must hold one memory sample per tick time).</summary>
     private sealed class TimestampLog : IDecisionLog
     {

@@ -148,7 +148,7 @@ public static class SeriesNames
             throw new PredictorException(
                 $"Series '{requested.Name}' is already in this store with unit '{existing.Unit}', recorded every {Every(existing.Step)}; " +
                 $"these samples have unit '{requested.Unit}', recorded every {Every(requested.Step)}. A series keeps one unit and step: " +
-                $"write them to another store, or record at the stored step (for predictor collect, --interval {Every(existing.Step, compact: true)}).");
+                $"write them to another store, or record at the stored step ({Every(existing.Step, compact: true)}: collect --interval, run --tick).");
         }
     }
 }

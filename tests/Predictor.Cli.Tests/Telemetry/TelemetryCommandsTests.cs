@@ -210,7 +210,7 @@ public sealed class TelemetryCommandsTests : IDisposable
 
         Assert.Equal(1, code);
         Assert.Contains("is already in this store with unit 'percent', recorded every 100 ms; these samples have unit 'percent', recorded every 1 s", err, StringComparison.Ordinal);
-        Assert.Contains("write them to another store, or record at the stored step (for predictor collect, --interval 100ms)", err, StringComparison.Ordinal);
+        Assert.Contains("write them to another store, or record at the stored step (100ms: collect --interval, run --tick)", err, StringComparison.Ordinal);
     }
 
     [Fact]
