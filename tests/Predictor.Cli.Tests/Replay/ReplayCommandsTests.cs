@@ -213,16 +213,23 @@ public sealed class ReplayCommandsTests : IDisposable
         Assert.Contains("$.partitions.user.series[0]", err, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Replay_BrokenModelFile_ExitsOneNamingTheModelAndWritesNothing()
+    /// <summary>The small scenario with a predictive policy on one model, <c>m</c>, read from <paramref name="model"/>.</summary>
+    private string WriteScenarioWithModel(string model)
     {
-        var model = Path.Combine(_dir, "broken.onnx");
-        File.WriteAllText(model, "not an onnx model");
         var path = WriteScenario("""{ "series": ["*/rds_cpu_*"] }""");
         File.WriteAllText(path, File.ReadAllText(path).Replace(
             "\"policies\": [\"threshold\", \"vpa\"]",
             $"\"policies\": [\"threshold\", \"predictive\"], \"models\": [{{ \"name\": \"m\", \"path\": {JsonSerializer.Serialize(model)} }}]",
             StringComparison.Ordinal));
+        return path;
+    }
+
+    [Fact]
+    public void Replay_BrokenModelFile_ExitsOneNamingTheModelAndWritesNothing()
+    {
+        var model = Path.Combine(_dir, "broken.onnx");
+        File.WriteAllText(model, "not an onnx model");
+        var path = WriteScenarioWithModel(model);
 
         var (code, output, err) = Run("replay", "--scenario", path, "--out", _dir);
 
@@ -241,11 +248,7 @@ public sealed class ReplayCommandsTests : IDisposable
     {
         var model = Path.Combine(_dir, "empty.onnx");
         File.WriteAllBytes(model, []);
-        var path = WriteScenario("""{ "series": ["*/rds_cpu_*"] }""");
-        File.WriteAllText(path, File.ReadAllText(path).Replace(
-            "\"policies\": [\"threshold\", \"vpa\"]",
-            $"\"policies\": [\"threshold\", \"predictive\"], \"models\": [{{ \"name\": \"m\", \"path\": {JsonSerializer.Serialize(model)} }}]",
-            StringComparison.Ordinal));
+        var path = WriteScenarioWithModel(model);
 
         var (code, _, err) = Run("replay", "--scenario", path, "--out", _dir);
 
