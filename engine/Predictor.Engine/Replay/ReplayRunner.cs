@@ -23,11 +23,12 @@ public static class ReplayRunner
     /// </summary>
     public const int LookaheadRows = 1024;
 
-    // Partition budgets are integers in the loop (millicores, bytes). A scenario unit becomes a power of ten of loop units
-    // chosen so that the total budget is 10,000 to 100,000 of them, whatever the scenario's unit: "4 cores", "4000
-    // millicores" and "400 %" replay alike. Finer would only resolve the last bits of float32 forecasts (ONNX Runtime's
-    // batched and single-row kernels differ there), so the replay ahead of the loop would no longer match it bit for bit.
-    private const double MinLoopTotal = 1e4;
+    // Partition budgets are integers in the loop (millicores, bytes): a scenario unit is 1000 loop units. A total below
+    // one unit would leave too few (a budget of 0.0001 rounded to nothing), so it gets the power of ten of loop units
+    // that makes it 1,000 to 10,000 of them: split as finely as the same demand counted in a unit small enough to make
+    // it 1 or more. Not finer for every budget: that would only resolve the last bits of float32 forecasts, where ONNX
+    // Runtime's batched and single-row kernels differ, and the replay ahead of the loop would no longer match it bit for bit.
+    private const double LoopUnitsPerScenarioUnit = 1000;
 
     /// <summary>
     /// Options a replay opens its ONNX models with: batches of up to <see cref="LookaheadRows"/> rows, and one ONNX Runtime
@@ -214,9 +215,10 @@ public static class ReplayRunner
 
     private static long LoopTotal(ScenarioInputs inputs) => (long)Math.Round(inputs.TotalBudget * LoopUnits(inputs));
 
-    /// <summary>Loop units per scenario unit for these inputs: the power of ten that makes the total budget 10,000 to 100,000 loop units.</summary>
-    internal static double LoopUnits(ScenarioInputs inputs) =>
-        Math.Pow(10, Math.Ceiling(Math.Log10(MinLoopTotal / inputs.TotalBudget) - 1e-12));
+    /// <summary>Loop units per scenario unit for these inputs: 1000, or for a total below one unit the power of ten that makes it 1,000 to 10,000 loop units.</summary>
+    internal static double LoopUnits(ScenarioInputs inputs) => inputs.TotalBudget >= 1
+        ? LoopUnitsPerScenarioUnit
+        : Math.Pow(10, Math.Ceiling(Math.Log10(LoopUnitsPerScenarioUnit / inputs.TotalBudget) - 1e-12));
 
     private static IPartitionPolicy Create(ScenarioPolicyKind kind, PredictivePolicyOptions predictive) => kind switch
     {

@@ -221,7 +221,7 @@ public sealed record ScenarioInputs(
         return new RecordedSeries(steps.Info, ends, steps.Values);
     }
 
-    /// <summary>The smallest total budget a replay splits, in the scenario's unit (any total becomes 10,000 to 100,000 of the loop's integer units; these bounds keep the demand's values sensible doubles after that scaling).</summary>
+    /// <summary>The smallest total budget a replay splits, in the scenario's unit (below one unit the loop's integer units are made finer to keep 1,000 to 10,000 of them; this bound keeps the scaled demand a sensible double).</summary>
     public const double MinBudget = 1e-6;
 
     /// <summary>The largest total budget a replay splits, in the scenario's unit.</summary>

@@ -57,18 +57,20 @@ public sealed class ReplayRunnerTests
     [Theory]
     [InlineData(1e-3)]
     [InlineData(1e-6)]
-    [InlineData(1e4)]
-    public void Run_PartitionDemandInAnotherUnit_GivesTheSameMetrics(double unit)
+    public void Run_BudgetBelowOneUnit_IsSplitAsFinelyAsInASmallerUnit(double unit)
     {
-        // The loop splits integer units; the same demand counted in another unit (cores, millicores, %) must replay alike.
+        // The loop splits integer units, 1000 to a scenario unit. A total of about 1.1 is 1,100 of them; the same demand
+        // counted in a unit 1000 or a million times larger (a total far below 1) must not round to a handful of units,
+        // but replay exactly as the reference does.
         const int ticks = 2 * 288;
-        var user = Daily(4, 2, ticks);
-        var system = Daily(2, 1, ticks, 1);
+        var user = Daily(0.4, 0.2, ticks);
+        var system = Daily(0.2, 0.1, ticks, 1);
         var a = Daily(0.5, 0.3, ticks);
         var b = Daily(0.4, 0.3, ticks, 2);
 
         var reference = ReplayRunner.Run(Scenario(), Inputs(user, system, a, b), Naive);
         var scaled = ReplayRunner.Run(Scenario(), Inputs([.. user.Select(v => v * unit)], [.. system.Select(v => v * unit)], a, b), Naive);
+        Assert.InRange(reference.Info.TotalBudget, 1, 10);
 
         Assert.Equal(reference.Policies.Count, scaled.Policies.Count);
         for (var i = 0; i < reference.Policies.Count; i++)
