@@ -204,6 +204,20 @@ public class ModulesCommandsTests
         Assert.False(File.Exists(dir.P("x.tar")));
     }
 
+    [Fact]
+    public void Sign_HealthCheckNamingAFileNotInThePackage_IsRefused()
+    {
+        using var dir = new TempDir();
+        Ok("modules", "keygen", "--out", dir.P("k.pem"));
+        var src = dir.Source("1.0.0");
+
+        var (code, _, error) = Run("modules", "sign", "--key", dir.P("k.pem"), "--source", src, "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--health", "./bin/nothere.sh", "--out", dir.P("x.tar"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("field 'healthCheck' runs './bin/nothere.sh', which is not one of the listed files", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.P("x.tar")));
+    }
+
     [Theory]
     [InlineData(1, 200, "per file")]
     [InlineData(3, 100, "per package")]

@@ -170,6 +170,12 @@ public sealed record ModuleManifest(
         {
             throw Invalid($"{where}: field 'healthCheck' needs a non-empty command and timeoutMs in 1..600000");
         }
+
+        // "./x" runs a file of the package (ModuleHealth): one that is not in it would fail every install's health check.
+        if (HealthCheck?.Command[0] is { } program && program.StartsWith("./", StringComparison.Ordinal) && !seen.Contains(program[2..]))
+        {
+            throw Invalid($"{where}: field 'healthCheck' runs '{program}', which is not one of the listed files; put it in the package, or name a program on the host's PATH");
+        }
     }
 
     internal static bool IsValidName(string? name) =>
