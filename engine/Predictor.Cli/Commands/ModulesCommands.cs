@@ -259,7 +259,7 @@ internal static class ModulesCommands
     private static Command List()
     {
         var root = RootOption();
-        var cmd = new Command("list", "Show each module's active slot and version, the other slot, the anti-rollback floor, and whether the active files are intact.") { root };
+        var cmd = new Command("list", "Show each module's active slot and version, the other slot, the anti-rollback floor, and whether the active files are intact (exits 1 when any are damaged).") { root };
         cmd.SetAction(parse =>
         {
             var w = parse.InvocationConfiguration.Output;
@@ -271,10 +271,19 @@ internal static class ModulesCommands
 
             foreach (var m in modules)
             {
-                w.WriteLine($"{m.Module}: active slot {m.ActiveSlot ?? "-"} version {m.ActiveVersion ?? "-"}, other slot {m.OtherSlotVersion ?? "-"}, committed {m.CommittedVersion ?? "-"}, files {(m.ActiveIntact ? "intact" : "DAMAGED")}");
+                var files = m.ActiveSlot is null ? "none (no active slot)" : m.ActiveIntact ? "intact" : "DAMAGED";
+                w.WriteLine($"{m.Module}: active slot {m.ActiveSlot ?? "-"} version {m.ActiveVersion ?? "-"}, other slot {m.OtherSlotVersion ?? "-"}, committed {m.CommittedVersion ?? "-"}, files {files}");
             }
 
-            return 0;
+            // A damaged active slot is what a script running `list` must notice: one line each on stderr, and exit 1.
+            var damaged = modules.Where(m => m.ActiveSlot is not null && !m.ActiveIntact).ToList();
+            foreach (var m in damaged)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(
+                    $"predictor: error: module '{m.Module}': the files of its active slot {m.ActiveSlot} no longer match their manifest; reinstall it, or roll back to the other slot.");
+            }
+
+            return damaged.Count > 0 ? 1 : 0;
         });
         return cmd;
     }

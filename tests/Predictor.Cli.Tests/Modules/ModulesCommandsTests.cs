@@ -205,6 +205,42 @@ public class ModulesCommandsTests
     }
 
     [Fact]
+    public void List_ActiveFilesDamaged_SaysSoOnStderrAndExitsOne()
+    {
+        using var dir = new TempDir();
+        var trust = dir.P("trust.json");
+        var root = dir.P("root");
+        Ok("modules", "keygen", "--out", dir.P("k.pem"), "--trust-store", trust);
+        Ok("modules", "sign", "--key", dir.P("k.pem"), "--source", dir.Source("1.0.0"), "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--health", "./bin/run.sh", "--out", dir.P("v1.tar"));
+        Ok("modules", "install", "--package", dir.P("v1.tar"), "--root", root, "--trust-store", trust);
+        File.AppendAllText(Path.Combine(root, "modules", "hello", "slot-a", "files", "data.bin"), "tampered");
+
+        var (code, output, error) = Run("modules", "list", "--root", root);
+
+        Assert.Equal(1, code);
+        Assert.Contains("hello: active slot a version 1.0.0", output, StringComparison.Ordinal);
+        Assert.Contains("files DAMAGED", output, StringComparison.Ordinal);
+        Assert.Contains("predictor: error: module 'hello': the files of its active slot a no longer match their manifest", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void List_ModuleWhoseFirstInstallFailed_HasNoActiveFilesNotDamagedOnes()
+    {
+        using var dir = new TempDir();
+        var trust = dir.P("trust.json");
+        var root = dir.P("root");
+        Ok("modules", "keygen", "--out", dir.P("k.pem"), "--trust-store", trust);
+        Ok("modules", "sign", "--key", dir.P("k.pem"), "--source", dir.Source("1.0.0"), "--name", "hello", "--version", "1.0.0", "--entry", "bin/run.sh", "--health", "false", "--out", dir.P("v1.tar"));
+        Assert.Equal(1, Run("modules", "install", "--package", dir.P("v1.tar"), "--root", root, "--trust-store", trust).Code);
+
+        var (code, output, _) = Run("modules", "list", "--root", root);
+
+        Assert.Equal(0, code);
+        Assert.Contains("hello: active slot - version -", output, StringComparison.Ordinal);
+        Assert.Contains("files none (no active slot)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sign_HealthCheckNamingAFileNotInThePackage_IsRefused()
     {
         using var dir = new TempDir();
