@@ -156,10 +156,7 @@ internal static class ModulesCommands
     /// </summary>
     private static void CheckOutputFile(string option, string path, string? existsAdvice, string example)
     {
-        if (Directory.Exists(path))
-        {
-            throw new PredictorException($"{option} '{path}' is a directory; give the path of a file to write, e.g. '{Path.Combine(path, example)}'");
-        }
+        OutputPaths.RefuseDirectory(option, path, example);
 
         if (existsAdvice is not null && File.Exists(path))
         {

@@ -32,10 +32,7 @@ internal static class OutputPaths
             }
 
             var f = Path.GetFullPath(path);
-            if (Directory.Exists(f))
-            {
-                throw new PredictorException($"{option} '{path}' is a directory; give the path of a file to write, e.g. '{Path.Combine(path, Suggested(option))}'.");
-            }
+            RefuseDirectory(option, path, Suggested(option));
 
             foreach (var (inputOption, input) in inputs)
             {
@@ -57,6 +54,16 @@ internal static class OutputPaths
         }
 
         return full;
+    }
+
+    /// <summary>Refuses an output <paramref name="path"/> that is a directory, suggesting <paramref name="example"/> inside it.</summary>
+    /// <exception cref="PredictorException">The path is a directory.</exception>
+    public static void RefuseDirectory(string option, string path, string example)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new PredictorException($"{option} '{path}' is a directory; give the path of a file to write, e.g. '{Path.Combine(path, example)}'.");
+        }
     }
 
     // The same path, or a symbolic link and the file it leads to.
