@@ -390,12 +390,23 @@ public sealed class TimeSeriesStoreTests : IDisposable
     [Fact]
     public async Task TryAppend_SteadyState_DoesNotAllocateOnTheCallingThread()
     {
-        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChannelCapacity = 1 << 20 });
+        // The writer is held (in its commit callback) during the warm-up, so the channel's internal queue grows once to
+        // hold the whole volume and is reused after. Left free, a quick writer drained the warm-up and the queue grew
+        // during the measured calls instead.
+        using var writerHeld = new ManualResetEventSlim(true);
+        using var store = TimeSeriesStore.Open(DbPath(), new StoreOptions { ChannelCapacity = 1 << 20, OnCommitted = _ => writerHeld.Wait() });
         var id = store.Register(Cpu);
-        // Warm-up with the same volume: the channel's internal queue grows once to hold it, then is reused.
-        for (var i = 0; i < 100_000; i++)
+        writerHeld.Reset();
+        try
         {
-            store.TryAppend(id, i, i);
+            for (var i = 0; i < 100_000; i++)
+            {
+                store.TryAppend(id, i, i);
+            }
+        }
+        finally
+        {
+            writerHeld.Set();
         }
 
         await store.FlushAsync();
